@@ -1,0 +1,19 @@
+// Each subcommand registers itself on the CLI11 app; main.cc lists them in order.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "cli/context.h"
+
+namespace vnf::cli {
+
+// A registered command sets `run` to the function the parsed command line should call.
+using Runner = std::function<int()>;
+
+void addHostCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addSnapshotCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+
+}  // namespace vnf::cli

@@ -1,0 +1,26 @@
+// Options every subcommand shares, and the exit codes (docs/cli.md).
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "common/error.h"
+
+namespace vnf::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;   // the command ran and found or caused a failure
+inline constexpr int kExitUsage = 2;    // bad arguments or bad input: nothing was changed
+inline constexpr int kExitEnv = 3;      // the host or libvirt could not be read or reached
+
+struct GlobalOptions {
+  std::string host_root = "/";
+  std::string uri;  // "" -> LIBVIRT_DEFAULT_URI or qemu:///system
+};
+
+// Prints "vnfctl: error: <message>\n  fix: <fix>" to stderr.
+void printError(const Error& error);
+// Exit code for an error: usage-like errors give kExitUsage, the rest kExitEnv.
+int exitCodeFor(const Error& error);
+
+}  // namespace vnf::cli

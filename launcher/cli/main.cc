@@ -1,0 +1,34 @@
+// vnfctl: host-side launcher for VNF virtual machines. main() is a list of subcommands.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+#ifndef VNFCTL_VERSION
+#define VNFCTL_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace vnf::cli;
+  CLI::App app{"vnfctl: place, render and launch VNF virtual machines on NUMA/SR-IOV hosts", "vnfctl"};
+  app.set_version_flag("--version", std::string("vnfctl ") + VNFCTL_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("--host-root", global.host_root,
+                 "Read the host from this directory instead of / (a folder made by 'vnfctl snapshot')")
+      ->option_text("DIR");
+  app.add_option("-c,--connect", global.uri, "libvirt URI (default: $LIBVIRT_DEFAULT_URI or qemu:///system)");
+  Runner run;
+  addHostCommand(app, global, run);
+  addDoctorCommand(app, global, run);
+  addSnapshotCommand(app, global, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return run ? run() : kExitUsage;
+}

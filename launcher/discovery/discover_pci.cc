@@ -1,0 +1,152 @@
+// PCI network functions: identity, driver, NUMA locality, IOMMU group, SR-IOV, netdevs.
+#include <algorithm>
+
+#include "discovery/reader.h"
+
+namespace vnf::detail {
+namespace {
+
+constexpr const char* kPciDevices = "/sys/bus/pci/devices";
+constexpr std::uint32_t kNetworkClass = 0x02;  // PCI base class "network controller"
+
+std::string baseName(std::string_view path) {
+  auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// A link whose last component names a PCI function (physfn, virtfnN).
+std::optional<PciAddress> linkedAddress(Reader& r, const std::string& link) {
+  auto target = r.fs().readLinkTarget(link);
+  if (!target) return std::nullopt;
+  auto address = parsePciAddress(baseName(*target));
+  if (!address) r.note(link, fmt::format("expected a link to a PCI function, found '{}'", *target));
+  return address;
+}
+
+// Netdevs live in <dev>/net/, or for virtio in <dev>/virtioN/net/.
+void readNetdevsIn(Reader& r, const std::string& net_dir, std::vector<NetDev>& out) {
+  auto names = r.fs().listDir(net_dir);
+  if (!names) return;
+  for (const auto& name : *names) {
+    const auto base = net_dir + "/" + name + "/";
+    NetDev nd;
+    nd.name = name;
+    nd.mac = r.optionalText(base + "address");
+    nd.mtu = static_cast<int>(r.optionalInt(base + "mtu", 0, -1, true));
+    nd.operstate = r.optionalText(base + "operstate");
+    // The kernel answers EINVAL for the speed of a link that is down: that is "unknown", not news.
+    auto speed = r.fs().readText(base + "speed");
+    if (speed) {
+      auto v = parseInt(*speed);
+      nd.speed_mbps = v && *v > 0 ? *v : -1;
+    }
+    out.push_back(std::move(nd));
+  }
+}
+
+std::vector<NetDev> readNetdevs(Reader& r, const std::string& dev, const std::vector<std::string>& entries) {
+  std::vector<NetDev> out;
+  for (const auto& e : entries) {
+    if (e == "net") readNetdevsIn(r, dev + "/net", out);
+    if (e.starts_with("virtio")) readNetdevsIn(r, dev + "/" + e + "/net", out);
+  }
+  return out;
+}
+
+}  // namespace
+
+void discoverPci(Reader& r, HostTopology& host) {
+  auto names = r.fs().listDir(kPciDevices);
+  if (!names) {
+    r.note(kPciDevices, names.error().message + "; no PCI devices discovered");
+    return;
+  }
+  for (const auto& name : *names) {
+    const std::string dev = std::string(kPciDevices) + "/" + name;
+    auto address = parsePciAddress(name);
+    if (!address) {
+      r.note(dev, "expected a PCI address such as 0000:81:00.0 as the name; ignored");
+      continue;
+    }
+    auto class_text = r.fs().readText(dev + "/class");
+    if (!class_text) continue;
+    auto pci_class = parseHex(*class_text);
+    if (!pci_class) {
+      r.note(dev + "/class", fmt::format("expected a hex class such as 0x020000, found '{}'; device ignored",
+                                         trim(*class_text).substr(0, 20)));
+      continue;
+    }
+    if ((*pci_class >> 16) != kNetworkClass) continue;
+
+    PciNic nic;
+    nic.address = *address;
+    nic.pci_class = static_cast<std::uint32_t>(*pci_class);
+    auto id = [&](const char* file) -> std::uint16_t {
+      auto text = r.fs().readText(dev + "/" + file);
+      if (!text) return 0;
+      auto v = parseHex(*text);
+      if (!v || *v > 0xffff) {
+        r.note(dev + "/" + file, fmt::format("expected a hex id such as 0x8086, found '{}'; treated as 0",
+                                             trim(*text).substr(0, 20)));
+        return 0;
+      }
+      return static_cast<std::uint16_t>(*v);
+    };
+    nic.vendor = id("vendor");
+    nic.device = id("device");
+    if (auto drv = r.fs().readLinkTarget(dev + "/driver")) nic.driver = baseName(*drv);
+    nic.numa_node = static_cast<int>(r.optionalInt(dev + "/numa_node", -1, -1, false));
+    nic.local_cpus = r.optionalCpuList(dev + "/local_cpulist");
+    if (auto group = r.fs().readLinkTarget(dev + "/iommu_group")) {
+      auto number = parseInt(baseName(*group));
+      if (number && *number >= 0) {
+        nic.iommu_group = static_cast<int>(*number);
+        if (auto members = r.fs().listDir(fmt::format("/sys/kernel/iommu_groups/{}/devices", *number))) {
+          for (const auto& m : *members) {
+            auto peer = parsePciAddress(m);
+            if (peer && *peer != nic.address) nic.iommu_group_peers.push_back(*peer);
+          }
+        }
+      } else {
+        r.note(dev + "/iommu_group", fmt::format("expected a link to an IOMMU group number, found '{}'", *group));
+      }
+    }
+    auto listed = r.fs().listDir(dev);
+    const std::vector<std::string> entries = listed ? *listed : std::vector<std::string>{};
+    auto total = r.optionalInt(dev + "/sriov_totalvfs", 0, -1, false);
+    if (total > 0) {
+      SriovInfo sriov;
+      sriov.total_vfs = static_cast<int>(total);
+      sriov.num_vfs = static_cast<int>(r.optionalInt(dev + "/sriov_numvfs", 0, 0, true));
+      {
+        for (const auto& e : entries) {
+          if (!e.starts_with("virtfn")) continue;
+          auto index = parseUnsigned(std::string_view(e).substr(6));
+          if (!index || *index > 4096) continue;
+          if (auto vf = linkedAddress(r, dev + "/" + e)) sriov.vfs.push_back({static_cast<int>(*index), *vf});
+        }
+      }
+      std::sort(sriov.vfs.begin(), sriov.vfs.end(), [](const VfRef& a, const VfRef& b) { return a.index < b.index; });
+      if (static_cast<int>(sriov.vfs.size()) != sriov.num_vfs) {
+        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs but {} virtfn links exist; the links are used",
+                                                  sriov.num_vfs, sriov.vfs.size()));
+      }
+      nic.sriov = std::move(sriov);
+    }
+    if (r.fs().exists(dev + "/physfn")) nic.physfn = linkedAddress(r, dev + "/physfn");
+    nic.netdevs = readNetdevs(r, dev, entries);
+    host.nics.push_back(std::move(nic));
+  }
+  std::sort(host.nics.begin(), host.nics.end(), [](const PciNic& a, const PciNic& b) { return a.address < b.address; });
+  // A VF's index comes from its PF's virtfnN links.
+  for (auto& nic : host.nics) {
+    if (!nic.physfn) continue;
+    if (const auto* pf = host.nic(*nic.physfn); pf && pf->sriov) {
+      for (const auto& vf : pf->sriov->vfs) {
+        if (vf.address == nic.address) nic.vf_index = vf.index;
+      }
+    }
+  }
+}
+
+}  // namespace vnf::detail

@@ -33,14 +33,14 @@ std::string nicLine(const PciNic& n) {
 }
 
 void printNic(const HostTopology& host, const PciNic& n, const std::string& indent) {
-  std::printf("%s%s\n", indent.c_str(), nicLine(n).c_str());
+  std::printf("%snic %s\n", indent.c_str(), nicLine(n).c_str());
   if (!n.sriov) return;
-  std::printf("%s  SR-IOV: %d of %d VFs\n", indent.c_str(), n.sriov->num_vfs, n.sriov->total_vfs);
+  std::printf("%s    SR-IOV: %d of %d VFs\n", indent.c_str(), n.sriov->num_vfs, n.sriov->total_vfs);
   for (const auto& ref : n.sriov->vfs) {
     const PciNic* vf = host.nic(ref.address);
     std::string what = vf ? (vf->driver.empty() ? "(no driver)" : vf->driver) : "(not listed)";
     if (vf && !vf->netdevs.empty()) what += " " + vf->netdevs.front().name + " " + vf->netdevs.front().mac;
-    std::printf("%s    vf%-3d %s %s\n", indent.c_str(), ref.index, ref.address.str().c_str(), what.c_str());
+    std::printf("%s      vf%-3d %s %s\n", indent.c_str(), ref.index, ref.address.str().c_str(), what.c_str());
   }
 }
 
@@ -95,7 +95,7 @@ void printHuman(const HostTopology& host) {
     std::printf("  hugepages: %s\n", pools.empty() ? "none" : pools.c_str());
     for (const auto& n : host.nics) {
       if (n.numa_node != node.id || n.isVf()) continue;
-      printNic(host, n, "  nic ");
+      printNic(host, n, "  ");
       shown.insert(n.address);
     }
   }
@@ -104,7 +104,7 @@ void printHuman(const HostTopology& host) {
     if (n.isVf() || shown.contains(n.address)) continue;
     if (!header) std::printf("\nNICs with no NUMA node reported:\n");
     header = true;
-    printNic(host, n, "  nic ");
+    printNic(host, n, "  ");
   }
   std::printf("\nhugetlbfs:");
   if (host.hugetlbfs.empty()) std::printf(" not mounted");

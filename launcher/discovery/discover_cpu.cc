@@ -100,7 +100,9 @@ Result<void> discoverCpus(Reader& r, HostTopology& host) {
 
   auto isolated = r.optionalCpuList(std::string(kCpuDir) + "/isolated");
   for (int c : cmdlineCpuList(host.kernel, "isolcpus", r)) isolated.push_back(c);
-  auto nohz = r.optionalCpuList(std::string(kCpuDir) + "/nohz_full");
+  // Kernels without nohz_full= write "(null)" there.
+  auto nohz_text = r.optionalText(std::string(kCpuDir) + "/nohz_full");
+  auto nohz = nohz_text == "(null)" ? std::vector<int>{} : r.optionalCpuList(std::string(kCpuDir) + "/nohz_full");
   for (int c : cmdlineCpuList(host.kernel, "nohz_full", r)) nohz.push_back(c);
   std::set<int> isolated_set(isolated.begin(), isolated.end());
   std::set<int> nohz_set(nohz.begin(), nohz.end());

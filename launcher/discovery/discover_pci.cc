@@ -69,7 +69,10 @@ void discoverPci(Reader& r, HostTopology& host) {
       continue;
     }
     auto class_text = r.fs().readText(dev + "/class");
-    if (!class_text) continue;
+    if (!class_text) {
+      r.note(dev + "/class", class_text.error().message + "; device ignored");
+      continue;
+    }
     auto pci_class = parseHex(*class_text);
     if (!pci_class) {
       r.note(dev + "/class", fmt::format("expected a hex class such as 0x020000, found '{}'; device ignored",

@@ -117,11 +117,14 @@ Result<std::string> HostFs::resolve(std::string_view path, bool follow_last) con
       parent_resolved = hit->second;
     } else {
       auto parent = resolve(parent_key, true);
-      if (!parent) return std::unexpected(Error{parent.error().code,
-                                               parent.error().code == Errc::kNotFound
-                                                   ? fmt::format("{} does not exist", path)
-                                                   : parent.error().message,
-                                               parent.error().fix});
+      if (!parent) {
+        // Name the path the caller asked for, not its parent.
+        switch (parent.error().code) {
+          case Errc::kNotFound: return std::unexpected(errnoError(ENOENT, path, "read"));
+          case Errc::kSymlinkLoop: return std::unexpected(errnoError(ELOOP, path, "read"));
+          default: return std::unexpected(parent.error());
+        }
+      }
       parent_resolved = *parent == "/" ? "" : *parent;
       dir_cache_.emplace(parent_key, parent_resolved);
     }

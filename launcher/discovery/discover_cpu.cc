@@ -1,6 +1,7 @@
 // CPUs, NUMA nodes, hugepages and hugetlbfs mounts.
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "discovery/reader.h"
 
@@ -108,12 +109,24 @@ Result<void> discoverCpus(Reader& r, HostTopology& host) {
   std::set<int> nohz_set(nohz.begin(), nohz.end());
 
   host.cpus.reserve(ids.size());
+  std::unordered_map<int, std::size_t> read_by;  // CPU -> index of the sibling whose topology was read
   for (int id : ids) {
     Cpu cpu;
     cpu.id = id;
     cpu.online = online_set.contains(id);
     cpu.isolated = isolated_set.contains(id);
     cpu.nohz_full = nohz_set.contains(id);
+    // SMT siblings share their package and core by definition, so a core's topology is read once,
+    // from its first online thread (half the files on an SMT host).
+    if (auto first = read_by.find(id); cpu.online && first != read_by.end()) {
+      const Cpu& f = host.cpus[first->second];
+      cpu.package = f.package;
+      cpu.core = f.core;
+      cpu.die = f.die;
+      cpu.siblings = f.siblings;
+      host.cpus.push_back(std::move(cpu));
+      continue;
+    }
     if (cpu.online) {
       const auto topo = fmt::format("{}/cpu{}/topology/", kCpuDir, id);
       auto package = r.requiredInt(topo + "physical_package_id", -1);
@@ -131,6 +144,9 @@ Result<void> discoverCpus(Reader& r, HostTopology& host) {
       cpu.core = static_cast<int>(*core);
       cpu.die = static_cast<int>(r.optionalInt(topo + "die_id", -1, -1, false));
       cpu.siblings = *siblings;
+      for (int s : cpu.siblings) {
+        if (s != id) read_by.emplace(s, host.cpus.size());
+      }
     }
     host.cpus.push_back(std::move(cpu));
   }

@@ -44,11 +44,18 @@ void readNetdevsIn(Reader& r, const std::string& net_dir, std::vector<NetDev>& o
   }
 }
 
-std::vector<NetDev> readNetdevs(Reader& r, const std::string& dev, const std::vector<std::string>& entries) {
+constexpr std::uint16_t kVirtioVendor = 0x1af4;
+
+std::vector<NetDev> readNetdevs(Reader& r, const std::string& dev, std::uint16_t vendor) {
   std::vector<NetDev> out;
-  for (const auto& e : entries) {
-    if (e == "net") readNetdevsIn(r, dev + "/net", out);
-    if (e.starts_with("virtio")) readNetdevsIn(r, dev + "/" + e + "/net", out);
+  readNetdevsIn(r, dev + "/net", out);
+  if (out.empty() && vendor == kVirtioVendor) {
+    // virtio-net puts its netdev one level down, under the virtio device: <dev>/virtioN/net/.
+    if (auto entries = r.fs().listDir(dev)) {
+      for (const auto& e : *entries) {
+        if (e.starts_with("virtio")) readNetdevsIn(r, dev + "/" + e + "/net", out);
+      }
+    }
   }
   return out;
 }
@@ -114,30 +121,23 @@ void discoverPci(Reader& r, HostTopology& host) {
         r.note(dev + "/iommu_group", fmt::format("expected a link to an IOMMU group number, found '{}'", *group));
       }
     }
-    auto listed = r.fs().listDir(dev);
-    const std::vector<std::string> entries = listed ? *listed : std::vector<std::string>{};
     auto total = r.optionalInt(dev + "/sriov_totalvfs", 0, -1, false);
     if (total > 0) {
       SriovInfo sriov;
       sriov.total_vfs = static_cast<int>(total);
       sriov.num_vfs = static_cast<int>(r.optionalInt(dev + "/sriov_numvfs", 0, 0, true));
-      {
-        for (const auto& e : entries) {
-          if (!e.starts_with("virtfn")) continue;
-          auto index = parseUnsigned(std::string_view(e).substr(6));
-          if (!index || *index > 4096) continue;
-          if (auto vf = linkedAddress(r, dev + "/" + e)) sriov.vfs.push_back({static_cast<int>(*index), *vf});
-        }
+      // The kernel makes virtfn0..virtfn(numvfs-1); read them by name rather than listing the device.
+      for (int i = 0; i < std::min(sriov.num_vfs, sriov.total_vfs); ++i) {
+        if (auto vf = linkedAddress(r, fmt::format("{}/virtfn{}", dev, i))) sriov.vfs.push_back({i, *vf});
       }
-      std::sort(sriov.vfs.begin(), sriov.vfs.end(), [](const VfRef& a, const VfRef& b) { return a.index < b.index; });
       if (static_cast<int>(sriov.vfs.size()) != sriov.num_vfs) {
-        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs but {} virtfn links exist; the links are used",
-                                                  sriov.num_vfs, sriov.vfs.size()));
+        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs (of {}) but {} virtfn links exist; the links are used",
+                                                  sriov.num_vfs, sriov.total_vfs, sriov.vfs.size()));
       }
       nic.sriov = std::move(sriov);
     }
-    if (r.fs().exists(dev + "/physfn")) nic.physfn = linkedAddress(r, dev + "/physfn");
-    nic.netdevs = readNetdevs(r, dev, entries);
+    nic.physfn = linkedAddress(r, dev + "/physfn");
+    nic.netdevs = readNetdevs(r, dev, nic.vendor);
     host.nics.push_back(std::move(nic));
   }
   std::sort(host.nics.begin(), host.nics.end(), [](const PciNic& a, const PciNic& b) { return a.address < b.address; });

@@ -15,5 +15,6 @@ using Runner = std::function<int()>;
 void addHostCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addSnapshotCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

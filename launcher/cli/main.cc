@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   addHostCommand(app, global, run);
   addDoctorCommand(app, global, run);
   addSnapshotCommand(app, global, run);
+  addPlanCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,108 @@
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "domain/render.h"
+#include "domain/xml.h"
+
+namespace vnf {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> profilesIn(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".xml") out.push_back(it->path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest profile within a third of the name's length (at least 2 edits), as ninja's
+// "did you mean".
+std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = editDistance(name, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+std::unexpected<Error> unknownProfile(const std::string& profile, const fs::path& dir) {
+  const auto profiles = profilesIn(dir);
+  std::string message = fmt::format("unknown domain profile '{}': no {} ", profile, (dir / (profile + ".xml")).string());
+  message += profiles.empty() ? fmt::format("(no profiles in {})", dir.string())
+                              : fmt::format("(profiles: {})", fmt::join(profiles, ", "));
+  const std::string guess = closest(profile, profiles);
+  if (!guess.empty()) message += fmt::format("; did you mean '{}'?", guess);
+  return fail(Errc::kNotFound, std::move(message),
+              guess.empty() ? std::string("set profile to one of the profiles listed, or to the path of a template file "
+                                          "(a name containing '/' or ending in .xml)")
+                            : fmt::format("set profile: {}", guess));
+}
+
+}  // namespace
+
+Result<Template> parseTemplate(const std::string& text, const std::string& source) {
+  auto doc = xml::parse(text, "domain template " + source);
+  if (!doc) return std::unexpected(doc.error());
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  if (!xml::isElement(root, "domain") || root->ns) {
+    return fail(Errc::kBadContent,
+                fmt::format("domain template {}: the root element is <{}> (line {}), expected <domain>", source,
+                            xml::name(root), root ? xmlGetLineNo(root) : 0),
+                "a template is a complete libvirt domain: <domain type='kvm'>...</domain> "
+                "(see domain-templates/default.xml)");
+  }
+  return Template(std::shared_ptr<xmlDoc>(doc->release(), xml::DocDeleter{}), source);
+}
+
+Result<Template> loadTemplate(const std::string& profile_or_path, const fs::path& templates_dir) {
+  const bool is_path = profile_or_path.find('/') != std::string::npos || profile_or_path.ends_with(".xml");
+  fs::path path = profile_or_path;
+  if (!is_path) {
+    path = templates_dir / (profile_or_path + ".xml");
+    std::error_code ec;
+    if (profile_or_path.empty() || !fs::is_regular_file(path, ec)) return unknownProfile(profile_or_path, templates_dir);
+  }
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return fail(Errc::kNotFound, fmt::format("domain template {} does not exist", path.string()),
+                "give the path of an existing template, or a profile name from domain-templates/");
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || in.bad()) {
+    return fail(Errc::kUnreadable, fmt::format("cannot read domain template {}", path.string()),
+                fmt::format("check its permissions: ls -l {}", path.string()));
+  }
+  return parseTemplate(text.str(), path.string());
+}
+
+}  // namespace vnf

@@ -1,0 +1,369 @@
+#include "planning/plan.h"
+
+#include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace vnf {
+namespace {
+
+std::string pageName(std::uint64_t kib) { return kib == 1048576 ? "1G" : kib == 2048 ? "2M" : fmt::format("{}K", kib); }
+
+const char* smtName(SmtPolicy p) {
+  switch (p) {
+    case SmtPolicy::kPrefer: return "prefer";
+    case SmtPolicy::kIsolate: return "isolate";
+    case SmtPolicy::kRequire: return "require";
+  }
+  return "?";
+}
+
+std::string nicName(const PciNic& n) {
+  return n.netdevs.empty() ? n.address.str() : fmt::format("{} ({})", n.address.str(), n.netdevs.front().name);
+}
+
+// The node a NIC's traffic is local to; -1 unknown. A single-node host has only node 0.
+int nicNode(const HostTopology& host, const PciNic& nic) {
+  if (nic.numa_node >= 0) return nic.numa_node;
+  return host.nodes.size() == 1 ? host.nodes.front().id : -1;
+}
+
+struct Core {
+  std::vector<int> threads;  // online CPUs of the core, sorted
+};
+
+// Everything the planner tracks while placing instances one after another.
+struct State {
+  const HostTopology& host;
+  Allocations used;
+  std::vector<std::string> notes;
+};
+
+// Free whole cores of a node, in CPU order: online, no housekeeping thread, no thread in use.
+std::vector<Core> freeCores(const State& s, int node_id, const std::vector<int>& housekeeping) {
+  std::vector<Core> cores;
+  std::set<int> seen;
+  const NumaNode* node = s.host.node(node_id);
+  if (!node) return cores;
+  for (int id : node->cpus) {
+    if (seen.contains(id)) continue;
+    const Cpu* cpu = s.host.cpu(id);
+    if (!cpu || !cpu->online) continue;
+    Core core;
+    bool free = true;
+    for (int t : cpu->siblings.empty() ? std::vector<int>{id} : cpu->siblings) {
+      seen.insert(t);
+      const Cpu* tc = s.host.cpu(t);
+      if (!tc || !tc->online) continue;
+      if (std::binary_search(housekeeping.begin(), housekeeping.end(), t) || s.used.cpus.contains(t)) free = false;
+      core.threads.push_back(t);
+    }
+    if (free && !core.threads.empty()) cores.push_back(std::move(core));
+  }
+  return cores;
+}
+
+struct NicChoice {
+  std::vector<VfAssignment> vfs;
+  std::vector<std::string> problems;  // host-level problems, independent of the node
+};
+
+// Picks a VF for each NIC of the spec: a requested index, else the first free one, preferring VFs
+// already bound to vfio-pci (prepared), then the lowest index.
+NicChoice chooseVfs(const State& s, const VnfSpec& spec) {
+  NicChoice out;
+  std::set<PciAddress> taken = s.used.vfs;
+  for (std::size_t i = 0; i < spec.nics.size(); ++i) {
+    const auto& want = spec.nics[i];
+    const PciNic* pf = s.host.findNic(want.pf);
+    if (!pf) {
+      std::vector<std::string> names;
+      for (const auto& n : s.host.nics) {
+        if (!n.sriov) continue;
+        names.push_back(n.address.str());
+        for (const auto& d : n.netdevs) names.push_back(d.name);
+      }
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      out.problems.push_back(fmt::format("nics[{}].pf: no NIC '{}' on this host; SR-IOV PFs here: {}", i, want.pf,
+                                         list.empty() ? "none" : list));
+      continue;
+    }
+    if (pf->isVf()) {
+      out.problems.push_back(fmt::format("nics[{}].pf: {} is itself a VF of {}; name its PF instead", i, nicName(*pf),
+                                         pf->physfn->str()));
+      continue;
+    }
+    if (!pf->sriov) {
+      out.problems.push_back(fmt::format("nics[{}].pf: {} ({}) is not SR-IOV capable (no sriov_totalvfs); use an "
+                                         "SR-IOV NIC, or a tap/virtio NIC for this port",
+                                         i, nicName(*pf), pf->driver.empty() ? "no driver" : pf->driver));
+      continue;
+    }
+    std::vector<const PciNic*> candidates;
+    for (const auto& ref : pf->sriov->vfs) {
+      const PciNic* vf = s.host.nic(ref.address);
+      if (want.vf && ref.index != *want.vf) continue;
+      if (taken.contains(ref.address)) continue;
+      if (vf) candidates.push_back(vf);
+    }
+    if (candidates.empty()) {
+      if (want.vf) {
+        bool exists = std::any_of(pf->sriov->vfs.begin(), pf->sriov->vfs.end(),
+                                  [&](const VfRef& r) { return r.index == *want.vf; });
+        out.problems.push_back(exists ? fmt::format("nics[{}].vf: VF {} of {} is already used by another VNF; leave vf "
+                                                    "out to take any free VF",
+                                                    i, *want.vf, nicName(*pf))
+                                      : fmt::format("nics[{}].vf: {} has no VF {} (it has {} VFs); create more with: "
+                                                    "echo {} > /sys/bus/pci/devices/{}/sriov_numvfs",
+                                                    i, nicName(*pf), *want.vf, pf->sriov->num_vfs,
+                                                    std::min(*want.vf + 1, pf->sriov->total_vfs), pf->address.str()));
+      } else {
+        out.problems.push_back(fmt::format(
+            "nics[{}].pf: {} has no free VF ({} VFs, all in use{}); create more (up to {}) with: echo {} > "
+            "/sys/bus/pci/devices/{}/sriov_numvfs",
+            i, nicName(*pf), pf->sriov->num_vfs, pf->sriov->num_vfs ? "" : ": none created yet", pf->sriov->total_vfs,
+            pf->sriov->total_vfs, pf->address.str()));
+      }
+      continue;
+    }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const PciNic* a, const PciNic* b) {
+      return (a->driver == "vfio-pci") > (b->driver == "vfio-pci");
+    });
+    const PciNic* vf = candidates.front();
+    taken.insert(vf->address);
+    out.vfs.push_back(VfAssignment{static_cast<int>(i), pf->address, vf->address, vf->vf_index, vf->driver,
+                                   vf->numa_node >= 0 ? vf->numa_node : nicNode(s.host, *pf)});
+  }
+  return out;
+}
+
+// Tries one node; returns the placement, or why it does not fit (one line per reason).
+std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice& nics, const NumaNode& node,
+                                 std::vector<std::string>& why) {
+  Placement p;
+  p.name = spec.name;
+  p.node = node.id;
+  // NIC locality.
+  for (const auto& vf : nics.vfs) {
+    const PciNic* pf = s.host.nic(vf.pf);
+    int where = pf ? nicNode(s.host, *pf) : -1;
+    if (where == node.id) {
+      p.reasons.push_back(fmt::format("nic{} {} is local to node {}", vf.nic_index, nicName(*pf), node.id));
+    } else if (spec.numa_affinity == NumaAffinity::kRequired && where >= 0) {
+      why.push_back(fmt::format("NIC {} is on node {} and numa_affinity is required (numa_affinity: preferred accepts a "
+                                "remote NIC, at the cost of cross-node traffic)",
+                                nicName(*pf), where));
+    } else {
+      p.reasons.push_back(fmt::format("nic{} {} is {} (numa_affinity {}: accepted)", vf.nic_index, nicName(*pf),
+                                      where < 0 ? "on an unknown node" : fmt::format("on node {}, remote", where),
+                                      spec.numa_affinity == NumaAffinity::kRequired ? "required" : "preferred"));
+    }
+  }
+  auto housekeeping = housekeepingCpus(s.host, node.id);
+  // CPUs.
+  if (spec.cpu_policy == CpuPolicy::kDedicated) {
+    auto cores = freeCores(s, node.id, housekeeping);
+    bool smt = std::any_of(cores.begin(), cores.end(), [](const Core& c) { return c.threads.size() > 1; });
+    if (spec.smt_policy == SmtPolicy::kRequire) {
+      std::erase_if(cores, [](const Core& c) { return c.threads.size() < 2; });
+    }
+    std::vector<int> pins;
+    std::size_t cores_used = 0;
+    bool all_pairs = true;
+    for (const auto& core : cores) {
+      if (static_cast<int>(pins.size()) >= spec.vcpus) break;
+      ++cores_used;
+      if (spec.smt_policy == SmtPolicy::kIsolate) {
+        pins.push_back(core.threads.front());
+        continue;
+      }
+      std::size_t used_here = 0;
+      for (int t : core.threads) {
+        if (static_cast<int>(pins.size()) < spec.vcpus) {
+          pins.push_back(t);
+          ++used_here;
+        }
+      }
+      all_pairs &= used_here == 2;
+    }
+    if (static_cast<int>(pins.size()) < spec.vcpus) {
+      int per_core = spec.smt_policy == SmtPolicy::kIsolate ? 1 : (smt ? 2 : 1);
+      int need_cores = (spec.vcpus + per_core - 1) / per_core;
+      std::string fix = spec.smt_policy == SmtPolicy::kIsolate && smt
+                            ? "; smt_policy prefer would use both threads of each core"
+                            : spec.smt_policy == SmtPolicy::kRequire && !smt ? "; this node has no SMT siblings: use smt_policy prefer"
+                                                                             : "; free cores by removing a VNF, or lower vcpus";
+      why.push_back(fmt::format("{} free cores for dedicated vCPUs (housekeeping CPUs {} excluded), the VNF needs {} "
+                                "(vcpus {}, smt_policy {}){}",
+                                cores.size(), formatCpuList(housekeeping), need_cores, spec.vcpus,
+                                smtName(spec.smt_policy), fix));
+    } else {
+      p.vcpu_pins = pins;
+      bool threads2 = spec.smt_policy != SmtPolicy::kIsolate && all_pairs && spec.vcpus % 2 == 0 && smt;
+      p.guest_threads = threads2 ? 2 : 1;
+      p.guest_cores = spec.vcpus / p.guest_threads;
+      auto sorted = pins;
+      std::sort(sorted.begin(), sorted.end());
+      p.reasons.push_back(fmt::format("vCPUs on {} whole core{} of node {} (CPUs {}; smt_policy {}{}){}", cores_used,
+                                      cores_used == 1 ? "" : "s", node.id, formatCpuList(sorted),
+                                      smtName(spec.smt_policy), threads2 ? ", guest sees SMT pairs" : "",
+                                      std::any_of(pins.begin(), pins.end(),
+                                                  [&](int c) { return s.host.cpu(c)->isolated; })
+                                          ? ", isolated CPUs"
+                                          : ""));
+    }
+  } else {
+    for (int c : node.cpus) {
+      const Cpu* cpu = s.host.cpu(c);
+      if (cpu && cpu->online && !std::binary_search(housekeeping.begin(), housekeeping.end(), c) && !s.used.cpus.contains(c)) {
+        p.shared_cpus.push_back(c);
+      }
+    }
+    if (p.shared_cpus.empty()) p.shared_cpus = node.cpus;
+    p.guest_cores = spec.vcpus;
+    p.reasons.push_back(fmt::format("vCPUs float on node {}'s shared CPUs {}", node.id, formatCpuList(p.shared_cpus)));
+  }
+  // Emulator threads.
+  if (spec.emulator_policy == EmulatorPolicy::kIsolate || spec.cpu_policy == CpuPolicy::kShared) {
+    p.emulator_cpus = housekeeping;
+    if (p.emulator_cpus.empty()) {
+      p.emulator_cpus = housekeepingCpus(s.host, s.host.nodes.front().id);
+      p.reasons.push_back(fmt::format("node {} has no housekeeping CPU: emulator threads on {} (another node)", node.id,
+                                      formatCpuList(p.emulator_cpus)));
+    } else {
+      p.reasons.push_back(fmt::format("emulator threads on housekeeping CPUs {}, off the packet cores",
+                                      formatCpuList(p.emulator_cpus)));
+    }
+  } else {
+    p.emulator_cpus = p.vcpu_pins;
+    std::sort(p.emulator_cpus.begin(), p.emulator_cpus.end());
+    p.reasons.push_back("emulator threads share the vCPUs' cores (emulator_threads: share)");
+  }
+  // Memory.
+  p.memory_kib = spec.memory_mib * 1024;
+  p.page_size_kib = spec.page_size_kib;
+  if (spec.page_size_kib > 0) {
+    p.hugepages = p.memory_kib / spec.page_size_kib;
+    const HugePagePool* pool = node.pool(spec.page_size_kib);
+    std::uint64_t held = 0;
+    if (auto it = s.used.hugepages.find({node.id, spec.page_size_kib}); it != s.used.hugepages.end()) held = it->second;
+    std::uint64_t free = pool && pool->free > held ? pool->free - held : 0;
+    if (free < p.hugepages) {
+      std::uint64_t total = pool ? pool->total : 0;
+      why.push_back(fmt::format("{} free {} hugepages{}, the VNF needs {} ({} MiB): reserve more with: echo {} > "
+                                "/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages",
+                                free, pageName(spec.page_size_kib), held ? fmt::format(" ({} promised to defined VNFs)", held) : "",
+                                p.hugepages, spec.memory_mib, total + (p.hugepages - free), node.id, spec.page_size_kib));
+    } else {
+      p.reasons.push_back(fmt::format("memory: {} x {} hugepages from node {} ({} free before, {} after)", p.hugepages,
+                                      pageName(spec.page_size_kib), node.id, free, free - p.hugepages));
+    }
+  } else {
+    if (node.mem_total_kib > 0 && node.mem_total_kib < p.memory_kib) {
+      why.push_back(fmt::format("{} MiB of memory, the VNF needs {} MiB", node.mem_total_kib / 1024, spec.memory_mib));
+    } else {
+      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked)", spec.memory_mib, node.id));
+    }
+  }
+  if (!why.empty()) return std::nullopt;
+  p.vfs = nics.vfs;
+  return p;
+}
+
+}  // namespace
+
+void Allocations::add(const Placement& p, bool pages_already_taken) {
+  cpus.insert(p.vcpu_pins.begin(), p.vcpu_pins.end());
+  for (const auto& vf : p.vfs) vfs.insert(vf.vf);
+  if (!pages_already_taken && p.hugepages > 0) hugepages[{p.node, p.page_size_kib}] += p.hugepages;
+}
+
+std::vector<int> housekeepingCpus(const HostTopology& host, int node_id) {
+  const NumaNode* node = host.node(node_id);
+  if (!node) return {};
+  std::vector<int> out;
+  bool any_isolated = std::any_of(host.cpus.begin(), host.cpus.end(), [](const Cpu& c) { return c.isolated; });
+  if (any_isolated) {
+    for (int c : node->cpus) {
+      const Cpu* cpu = host.cpu(c);
+      if (cpu && cpu->online && !cpu->isolated) out.push_back(c);
+    }
+    return out;
+  }
+  for (int c : node->cpus) {
+    const Cpu* cpu = host.cpu(c);
+    if (!cpu || !cpu->online) continue;
+    out = cpu->siblings.empty() ? std::vector<int>{c} : cpu->siblings;
+    break;
+  }
+  return out;
+}
+
+Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocations& existing,
+                                       const std::vector<VnfSpec>& instances) {
+  State s{host, existing, {}};
+  std::vector<Placement> out;
+  std::size_t online = 0;
+  for (const auto& c : host.cpus) online += c.online;
+  std::set<std::string> names;
+  for (const auto& spec : instances) {
+    std::vector<std::string> problems;
+    if (!names.insert(spec.name).second) {
+      problems.push_back(fmt::format("name: '{}' is planned twice; give each VNF its own name", spec.name));
+    }
+    if (spec.vcpus > static_cast<int>(online)) {
+      problems.push_back(fmt::format("vcpus: {} is more than the {} online CPUs of this host", spec.vcpus, online));
+    }
+    auto nics = chooseVfs(s, spec);
+    problems.insert(problems.end(), nics.problems.begin(), nics.problems.end());
+    if (!problems.empty()) {
+      std::string message = fmt::format("cannot place {}:", spec.name);
+      for (const auto& p : problems) message += "\n  " + p;
+      return fail(Errc::kInvalidArgument, message, "correct the spec; nothing was changed");
+    }
+    // Node order: most of the VNF's NICs local first, then most free cores, then lowest id.
+    std::vector<const NumaNode*> order;
+    for (const auto& n : host.nodes) {
+      if (!n.cpus.empty()) order.push_back(&n);
+    }
+    auto localNics = [&](const NumaNode* n) {
+      return std::count_if(nics.vfs.begin(), nics.vfs.end(), [&](const VfAssignment& v) {
+        const PciNic* pf = host.nic(v.pf);
+        return pf && nicNode(host, *pf) == n->id;
+      });
+    };
+    std::vector<std::size_t> free_cores;
+    for (const auto* n : order) free_cores.push_back(freeCores(s, n->id, housekeepingCpus(host, n->id)).size());
+    std::vector<std::size_t> idx(order.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+      auto la = localNics(order[a]), lb = localNics(order[b]);
+      if (la != lb) return la > lb;
+      if (free_cores[a] != free_cores[b]) return free_cores[a] > free_cores[b];
+      return order[a]->id < order[b]->id;
+    });
+    std::optional<Placement> placed;
+    std::string verdicts;
+    for (std::size_t i : idx) {
+      std::vector<std::string> why;
+      placed = tryNode(s, spec, nics, *order[i], why);
+      if (placed) break;
+      for (const auto& w : why) verdicts += fmt::format("\n  node {}: {}", order[i]->id, w);
+    }
+    if (!placed) {
+      return fail(Errc::kConflict,
+                  fmt::format("cannot place {} ({} vCPUs, {} MiB{}): no NUMA node fits{}", spec.name, spec.vcpus,
+                              spec.memory_mib,
+                              spec.page_size_kib ? fmt::format(" as {} hugepages", pageName(spec.page_size_kib)) : "",
+                              verdicts),
+                  "act on one of the node lines above; nothing was changed");
+    }
+    s.used.add(*placed, false);
+    out.push_back(std::move(*placed));
+  }
+  return out;
+}
+
+}  // namespace vnf

@@ -1,0 +1,42 @@
+// Loading and validating VNF specs. Every problem is collected before failing, each naming the
+// file, line and column, the value, the limit and the fix; unknown keys get "did you mean".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "spec/spec.h"
+
+namespace vnf {
+
+// One problem in a spec, located in its source.
+struct SpecProblem {
+  std::string file;  // "" for command-line flags
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;
+  std::string message;
+
+  std::string str() const;  // "fw.yaml:3:8: vcpus: ..."
+};
+
+// All problems as one Error (message: one per line), or the spec.
+Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file);
+Result<VnfSpec> loadSpecFile(const std::string& path);
+
+// Checks a spec built from flags (or after parsing); host-independent rules only.
+std::vector<SpecProblem> validateSpec(const VnfSpec& spec);
+
+// The instances a spec asks for: one, or name-1..name-N with count N.
+std::vector<VnfSpec> expandCount(const VnfSpec& spec);
+
+// "did you mean 'vcpus'?" for a close match among `known` (edit distance <= 2), else "".
+std::string didYouMean(const std::string& word, const std::vector<std::string>& known);
+
+// Stable hash of everything in the spec that shapes the domain (hex, 16 chars).
+std::string specHash(const VnfSpec& spec);
+
+// Name rules: 1..48 characters of [A-Za-z0-9._-], starting with a letter or digit.
+inline constexpr std::size_t kMaxNameLength = 48;
+
+}  // namespace vnf

@@ -19,7 +19,7 @@ std::string flagsAsYaml(const SpecArgs& a) {
     return out + "\"";
   };
   if (!a.name.empty()) y += "name: " + q(a.name) + "\n";
-  if (a.vcpus) y += fmt::format("vcpus: {}\n", a.vcpus);
+  if (a.vcpus != -1) y += fmt::format("vcpus: {}\n", a.vcpus);
   if (!a.memory.empty()) y += "memory: " + q(a.memory) + "\n";
   if (!a.hugepages.empty()) y += "hugepages: " + q(a.hugepages) + "\n";
   if (!a.cpu_policy.empty()) y += "cpu_policy: " + q(a.cpu_policy) + "\n";
@@ -27,7 +27,7 @@ std::string flagsAsYaml(const SpecArgs& a) {
   if (!a.emulator_threads.empty()) y += "emulator_threads: " + q(a.emulator_threads) + "\n";
   if (!a.numa_affinity.empty()) y += "numa_affinity: " + q(a.numa_affinity) + "\n";
   if (!a.profile.empty()) y += "profile: " + q(a.profile) + "\n";
-  if (a.count) y += fmt::format("count: {}\n", a.count);
+  if (a.count != -1) y += fmt::format("count: {}\n", a.count);
   auto list = [&](const char* key, const char* first, const std::vector<std::string>& items) {
     if (items.empty()) return;
     y += std::string(key) + ":\n";
@@ -95,7 +95,7 @@ Result<std::vector<VnfSpec>> gatherSpecs(const SpecArgs& a) {
       // Flags override the file: parse them over the file's values.
       auto over = parseSpecYaml("name: " + spec->name + "\n" + flags, "command-line flags");
       if (!over) return std::unexpected(over.error());
-      if (a.vcpus) spec->vcpus = over->vcpus;
+      if (a.vcpus != -1) spec->vcpus = over->vcpus;
       if (!a.memory.empty()) spec->memory_mib = over->memory_mib;
       if (!a.hugepages.empty()) spec->page_size_kib = over->page_size_kib;
       if (!a.cpu_policy.empty()) spec->cpu_policy = over->cpu_policy;
@@ -105,7 +105,7 @@ Result<std::vector<VnfSpec>> gatherSpecs(const SpecArgs& a) {
       if (!a.profile.empty()) spec->profile = over->profile;
       if (!a.nics.empty()) spec->nics = over->nics;
       if (!a.taps.empty()) spec->tap_nics = over->tap_nics;
-      if (a.count) spec->count = over->count;
+      if (a.count != -1) spec->count = over->count;
       if (!a.name.empty()) spec->name = a.name;
       auto problems = validateSpec(*spec);
       if (!problems.empty()) {

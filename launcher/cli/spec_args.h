@@ -16,13 +16,13 @@ struct SpecArgs {
   std::vector<std::string> files;
   // Flags (used when no file is given; a file plus flags overrides the file's values).
   std::string name;
-  int vcpus = 0;
+  int vcpus = -1;  // -1: not given
   std::string memory;
   std::string hugepages;
   std::string cpu_policy, smt_policy, emulator_threads, numa_affinity, profile;
   std::vector<std::string> nics;  // "PF[,vf=N][,mac=M][,vlan=V][,mtu=U][,trust=on][,spoofchk=off][,mode=hostdev]"
   std::vector<std::string> taps;  // "TAP[,mac=M][,mtu=U]"
-  int count = 0;
+  int count = -1;
 };
 
 // Adds the spec options to `cmd`; `args` must outlive parsing.

@@ -2,6 +2,8 @@
 
 #include <libxml/relaxng.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "domain/build.h"

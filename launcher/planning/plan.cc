@@ -96,8 +96,8 @@ NicChoice chooseVfs(const State& s, const VnfSpec& spec) {
       continue;
     }
     if (!pf->sriov) {
-      out.problems.push_back(fmt::format("nics[{}].pf: {} ({}) is not SR-IOV capable (no sriov_totalvfs); use an "
-                                         "SR-IOV NIC, or a tap/virtio NIC for this port",
+      out.problems.push_back(fmt::format("nics[{}].pf: {} is not SR-IOV capable (driver {}, no sriov_totalvfs); use "
+                                         "an SR-IOV NIC, or a tap/virtio NIC for this port",
                                          i, nicName(*pf), pf->driver.empty() ? "no driver" : pf->driver));
       continue;
     }

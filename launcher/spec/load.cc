@@ -132,7 +132,10 @@ void parseNics(Parser& p, const YAML::Node& list, VnfSpec& spec) {
     p.problem(list, "nics: expected a list of NICs, each with at least 'pf'");
     return;
   }
+  int index = -1;
   for (const auto& n : list) {
+    ++index;
+    const std::string at = fmt::format("nics[{}].", index);
     if (!n.IsMap()) {
       p.problem(n, "nics: each entry must be a map such as {pf: ens2f0, vlan: 100}");
       continue;
@@ -144,21 +147,21 @@ void parseNics(Parser& p, const YAML::Node& list, VnfSpec& spec) {
       auto key = kv.first.Scalar();
       const auto& v = kv.second;
       if (key == "pf") {
-        if (auto s = p.str(v, "pf")) nic.pf = *s;
+        if (auto s = p.str(v, at + "pf")) nic.pf = *s;
       } else if (key == "vf") {
-        if (auto i = p.integer(v, "vf", 0, 4095)) nic.vf = static_cast<int>(*i);
+        if (auto i = p.integer(v, at + "vf", 0, 4095)) nic.vf = static_cast<int>(*i);
       } else if (key == "mac") {
-        nic.mac = p.mac(v, "mac");
+        nic.mac = p.mac(v, at + "mac");
       } else if (key == "vlan") {
-        if (auto i = p.integer(v, "vlan", 1, 4094, "VLAN 0 means untagged: leave vlan out")) nic.vlan = static_cast<int>(*i);
+        if (auto i = p.integer(v, at + "vlan", 1, 4094, "VLAN 0 means untagged: leave vlan out")) nic.vlan = static_cast<int>(*i);
       } else if (key == "mtu") {
-        if (auto i = p.integer(v, "mtu", 68, 9216)) nic.mtu = static_cast<int>(*i);
+        if (auto i = p.integer(v, at + "mtu", 68, 9216)) nic.mtu = static_cast<int>(*i);
       } else if (key == "trust") {
-        nic.trust = p.boolean(v, "trust");
+        nic.trust = p.boolean(v, at + "trust");
       } else if (key == "spoofchk") {
-        nic.spoofchk = p.boolean(v, "spoofchk");
+        nic.spoofchk = p.boolean(v, at + "spoofchk");
       } else if (key == "mode") {
-        if (auto m = p.choice<bool>(v, "mode", {{"interface", false}, {"hostdev", true}})) nic.hostdev = *m;
+        if (auto m = p.choice<bool>(v, at + "mode", {{"interface", false}, {"hostdev", true}})) nic.hostdev = *m;
       }
     }
     spec.nics.push_back(std::move(nic));
@@ -170,7 +173,10 @@ void parseTaps(Parser& p, const YAML::Node& list, VnfSpec& spec) {
     p.problem(list, "taps: expected a list such as [{tap: vnf0a}]");
     return;
   }
+  int index = -1;
   for (const auto& n : list) {
+    ++index;
+    const std::string at = fmt::format("taps[{}].", index);
     if (!n.IsMap()) {
       p.problem(n, "taps: each entry must be a map such as {tap: vnf0a}");
       continue;
@@ -181,11 +187,11 @@ void parseTaps(Parser& p, const YAML::Node& list, VnfSpec& spec) {
     for (const auto& kv : n) {
       auto key = kv.first.Scalar();
       if (key == "tap") {
-        if (auto s = p.str(kv.second, "tap")) tap.tap = *s;
+        if (auto s = p.str(kv.second, at + "tap")) tap.tap = *s;
       } else if (key == "mac") {
-        tap.mac = p.mac(kv.second, "mac");
+        tap.mac = p.mac(kv.second, at + "mac");
       } else if (key == "mtu") {
-        if (auto i = p.integer(kv.second, "mtu", 68, 9216)) tap.mtu = static_cast<int>(*i);
+        if (auto i = p.integer(kv.second, at + "mtu", 68, 9216)) tap.mtu = static_cast<int>(*i);
       }
     }
     spec.tap_nics.push_back(std::move(tap));

@@ -33,35 +33,63 @@ struct Core {
   std::vector<int> threads;  // online CPUs of the core, sorted
 };
 
-// Everything the planner tracks while placing instances one after another.
+// Everything the planner tracks while placing instances one after another. The topology-derived
+// parts (cores per node, housekeeping CPUs, VF candidates per PF) are computed once per run.
 struct State {
   const HostTopology& host;
   Allocations used;
-  std::vector<std::string> notes;
+  std::vector<char> busy;                             // by CPU id: pinned by a VNF
+  std::vector<char> housekeeping;                     // by CPU id
+  std::map<int, std::vector<int>> housekeeping_of;    // per node
+  std::map<int, std::vector<Core>> cores_of;          // per node: online cores in CPU order
+  std::map<PciAddress, std::vector<const PciNic*>> vf_order;  // per PF: vfio-pci first, then index
+  std::map<PciAddress, std::size_t> vf_cursor;        // per PF: candidates before it are taken
+
+  State(const HostTopology& h, const Allocations& existing) : host(h), used(existing) {
+    int max_id = h.cpus.empty() ? 0 : h.cpus.back().id;
+    busy.assign(max_id + 1, 0);
+    housekeeping.assign(max_id + 1, 0);
+    for (int c : used.cpus) {
+      if (c >= 0 && c <= max_id) busy[c] = 1;
+    }
+    for (const auto& node : h.nodes) {
+      auto hk = housekeepingCpus(h, node.id);
+      for (int c : hk) housekeeping[c] = 1;
+      housekeeping_of[node.id] = hk;
+      auto& cores = cores_of[node.id];
+      std::set<int> seen;
+      for (int id : node.cpus) {
+        if (seen.contains(id)) continue;
+        const Cpu* cpu = h.cpu(id);
+        if (!cpu || !cpu->online) continue;
+        Core core;
+        for (int t : cpu->siblings.empty() ? std::vector<int>{id} : cpu->siblings) {
+          seen.insert(t);
+          const Cpu* tc = h.cpu(t);
+          if (tc && tc->online) core.threads.push_back(t);
+        }
+        if (!core.threads.empty()) cores.push_back(std::move(core));
+      }
+    }
+  }
+
+  void take(const Placement& p) {
+    used.add(p, false);
+    for (int c : p.vcpu_pins) busy[c] = 1;
+  }
 };
 
-// Free whole cores of a node, in CPU order: online, no housekeeping thread, no thread in use.
-std::vector<Core> freeCores(const State& s, int node_id, const std::vector<int>& housekeeping) {
-  std::vector<Core> cores;
-  std::set<int> seen;
-  const NumaNode* node = s.host.node(node_id);
-  if (!node) return cores;
-  for (int id : node->cpus) {
-    if (seen.contains(id)) continue;
-    const Cpu* cpu = s.host.cpu(id);
-    if (!cpu || !cpu->online) continue;
-    Core core;
-    bool free = true;
-    for (int t : cpu->siblings.empty() ? std::vector<int>{id} : cpu->siblings) {
-      seen.insert(t);
-      const Cpu* tc = s.host.cpu(t);
-      if (!tc || !tc->online) continue;
-      if (std::binary_search(housekeeping.begin(), housekeeping.end(), t) || s.used.cpus.contains(t)) free = false;
-      core.threads.push_back(t);
-    }
-    if (free && !core.threads.empty()) cores.push_back(std::move(core));
+// Free whole cores of a node, in CPU order: no housekeeping thread, no thread in use.
+std::vector<const Core*> freeCores(const State& s, int node_id) {
+  std::vector<const Core*> out;
+  auto it = s.cores_of.find(node_id);
+  if (it == s.cores_of.end()) return out;
+  for (const auto& core : it->second) {
+    bool free = std::none_of(core.threads.begin(), core.threads.end(),
+                             [&](int t) { return s.busy[t] || s.housekeeping[t]; });
+    if (free) out.push_back(&core);
   }
-  return cores;
+  return out;
 }
 
 struct NicChoice {
@@ -71,9 +99,10 @@ struct NicChoice {
 
 // Picks a VF for each NIC of the spec: a requested index, else the first free one, preferring VFs
 // already bound to vfio-pci (prepared), then the lowest index.
-NicChoice chooseVfs(const State& s, const VnfSpec& spec) {
+NicChoice chooseVfs(State& s, const VnfSpec& spec) {
   NicChoice out;
-  std::set<PciAddress> taken = s.used.vfs;
+  std::set<PciAddress> mine;  // VFs this VNF took already (one per NIC)
+  auto taken = [&](const PciAddress& a) { return s.used.vfs.contains(a) || mine.contains(a); };
   for (std::size_t i = 0; i < spec.nics.size(); ++i) {
     const auto& want = spec.nics[i];
     const PciNic* pf = s.host.findNic(want.pf);
@@ -101,14 +130,29 @@ NicChoice chooseVfs(const State& s, const VnfSpec& spec) {
                                          i, nicName(*pf), pf->driver.empty() ? "no driver" : pf->driver));
       continue;
     }
-    std::vector<const PciNic*> candidates;
-    for (const auto& ref : pf->sriov->vfs) {
-      const PciNic* vf = s.host.nic(ref.address);
-      if (want.vf && ref.index != *want.vf) continue;
-      if (taken.contains(ref.address)) continue;
-      if (vf) candidates.push_back(vf);
+    auto& order = s.vf_order[pf->address];
+    if (order.empty()) {
+      for (const auto& ref : pf->sriov->vfs) {
+        if (const PciNic* vf = s.host.nic(ref.address)) order.push_back(vf);
+      }
+      std::stable_sort(order.begin(), order.end(), [](const PciNic* a, const PciNic* b) {
+        return (a->driver == "vfio-pci") > (b->driver == "vfio-pci");
+      });
     }
-    if (candidates.empty()) {
+    const PciNic* chosen = nullptr;
+    if (want.vf) {
+      for (const PciNic* vf : order) {
+        if (vf->vf_index == *want.vf && !taken(vf->address)) chosen = vf;
+      }
+    } else {
+      // VFs are only ever taken during a run, so the ones before the cursor stay taken.
+      auto& cursor = s.vf_cursor[pf->address];
+      while (cursor < order.size() && s.used.vfs.contains(order[cursor]->address)) ++cursor;
+      for (std::size_t k = cursor; k < order.size() && !chosen; ++k) {
+        if (!taken(order[k]->address)) chosen = order[k];
+      }
+    }
+    if (!chosen) {
       if (want.vf) {
         bool exists = std::any_of(pf->sriov->vfs.begin(), pf->sriov->vfs.end(),
                                   [&](const VfRef& r) { return r.index == *want.vf; });
@@ -128,11 +172,8 @@ NicChoice chooseVfs(const State& s, const VnfSpec& spec) {
       }
       continue;
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const PciNic* a, const PciNic* b) {
-      return (a->driver == "vfio-pci") > (b->driver == "vfio-pci");
-    });
-    const PciNic* vf = candidates.front();
-    taken.insert(vf->address);
+    const PciNic* vf = chosen;
+    mine.insert(vf->address);
     out.vfs.push_back(VfAssignment{static_cast<int>(i), pf->address, vf->address, vf->vf_index, vf->driver,
                                    vf->numa_node >= 0 ? vf->numa_node : nicNode(s.host, *pf)});
   }
@@ -161,26 +202,26 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
                                       spec.numa_affinity == NumaAffinity::kRequired ? "required" : "preferred"));
     }
   }
-  auto housekeeping = housekeepingCpus(s.host, node.id);
+  const auto& housekeeping = s.housekeeping_of.at(node.id);
   // CPUs.
   if (spec.cpu_policy == CpuPolicy::kDedicated) {
-    auto cores = freeCores(s, node.id, housekeeping);
-    bool smt = std::any_of(cores.begin(), cores.end(), [](const Core& c) { return c.threads.size() > 1; });
+    auto cores = freeCores(s, node.id);
+    bool smt = std::any_of(cores.begin(), cores.end(), [](const Core* c) { return c->threads.size() > 1; });
     if (spec.smt_policy == SmtPolicy::kRequire) {
-      std::erase_if(cores, [](const Core& c) { return c.threads.size() < 2; });
+      std::erase_if(cores, [](const Core* c) { return c->threads.size() < 2; });
     }
     std::vector<int> pins;
     std::size_t cores_used = 0;
     bool all_pairs = true;
-    for (const auto& core : cores) {
+    for (const Core* core : cores) {
       if (static_cast<int>(pins.size()) >= spec.vcpus) break;
       ++cores_used;
       if (spec.smt_policy == SmtPolicy::kIsolate) {
-        pins.push_back(core.threads.front());
+        pins.push_back(core->threads.front());
         continue;
       }
       std::size_t used_here = 0;
-      for (int t : core.threads) {
+      for (int t : core->threads) {
         if (static_cast<int>(pins.size()) < spec.vcpus) {
           pins.push_back(t);
           ++used_here;
@@ -217,7 +258,7 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
   } else {
     for (int c : node.cpus) {
       const Cpu* cpu = s.host.cpu(c);
-      if (cpu && cpu->online && !std::binary_search(housekeeping.begin(), housekeeping.end(), c) && !s.used.cpus.contains(c)) {
+      if (cpu && cpu->online && !s.housekeeping[c] && !s.busy[c]) {
         p.shared_cpus.push_back(c);
       }
     }
@@ -229,7 +270,7 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
   if (spec.emulator_policy == EmulatorPolicy::kIsolate || spec.cpu_policy == CpuPolicy::kShared) {
     p.emulator_cpus = housekeeping;
     if (p.emulator_cpus.empty()) {
-      p.emulator_cpus = housekeepingCpus(s.host, s.host.nodes.front().id);
+      p.emulator_cpus = s.housekeeping_of.at(s.host.nodes.front().id);
       p.reasons.push_back(fmt::format("node {} has no housekeeping CPU: emulator threads on {} (another node)", node.id,
                                       formatCpuList(p.emulator_cpus)));
     } else {
@@ -303,7 +344,7 @@ std::vector<int> housekeepingCpus(const HostTopology& host, int node_id) {
 
 Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocations& existing,
                                        const std::vector<VnfSpec>& instances) {
-  State s{host, existing, {}};
+  State s(host, existing);
   std::vector<Placement> out;
   std::size_t online = 0;
   for (const auto& c : host.cpus) online += c.online;
@@ -335,7 +376,7 @@ Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocatio
       });
     };
     std::vector<std::size_t> free_cores;
-    for (const auto* n : order) free_cores.push_back(freeCores(s, n->id, housekeepingCpus(host, n->id)).size());
+    for (const auto* n : order) free_cores.push_back(freeCores(s, n->id).size());
     std::vector<std::size_t> idx(order.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
     std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
@@ -360,7 +401,7 @@ Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocatio
                               verdicts),
                   "act on one of the node lines above; nothing was changed");
     }
-    s.used.add(*placed, false);
+    s.take(*placed);
     out.push_back(std::move(*placed));
   }
   return out;

@@ -5,6 +5,7 @@ shapes no test machine has: several sockets, SMT, many NUMA nodes, SR-IOV NICs w
     tests/tools/mkhost.py NAME OUT_DIR     build one named host (see HOSTS below)
     tests/tools/mkhost.py --all DATA_DIR   (re)build every committed tree under DATA_DIR/NAME
     tests/tools/mkhost.py --big OUT_DIR    the benchmark host: 2 sockets, 256 CPUs, 4 PFs, 256 VFs
+    tests/tools/mkhost.py --big4 OUT_DIR   the planning benchmark host: 4 sockets, 448 CPUs, 1024 VFs
 
 The layout follows the kernel's: PCI functions under /sys/devices/pciDDDD:BB/, reached through
 /sys/bus/pci/devices links, with driver, iommu_group, physfn and virtfnN links as the kernel makes.
@@ -197,8 +198,9 @@ class Host:
             bus = int(nic["addr"][5:7], 16)
             first_dev, first_fn = (int(x, 16) for x in nic["vf_first"].split("."))
             for i, (drv, netdev) in enumerate(nic["vfs"]):
-                slot = first_dev * 8 + first_fn + i
-                vaddr = "%s:%02x:%02x.%d" % (nic["addr"][:4], bus, slot // 8, slot % 8)
+                # Past device 31 the VFs continue on the next bus, as the kernel's VF routing does.
+                bus_off, slot = divmod(first_dev * 8 + first_fn + i, 256)
+                vaddr = "%s:%02x:%02x.%d" % (nic["addr"][:4], bus + bus_off, slot // 8, slot % 8)
                 mac = "52:54:%02x:%02x:%02x:%02x" % (bus, int(nic["addr"][-1]), i // 256, i % 256)
                 vdev = self.pci(root, vaddr, 0x020000, nic["vendor"], nic["vf_device"], drv, nic["node"],
                                 (netdev, mac, nic["mtu"], nic["speed"], "up") if netdev else None)
@@ -271,6 +273,18 @@ def big():
     return h
 
 
+def big4():
+    h = Host("benchmark", sockets=4, cores_per_node=56, threads=2,
+             cmdline="BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 intel_iommu=on iommu=pt",
+             hugepages={2048: {n: (40000, 40000) for n in range(4)}, 1048576: {n: (64, 64) for n in range(4)}},
+             hugetlbfs=[("/dev/hugepages", "2M")], node_mem_kib=512 * 1024 * 1024)
+    for i, bus in enumerate([0x17, 0x5d, 0x85, 0xd7]):
+        vfs = [("vfio-pci", None)] * 256
+        h.add_pf("0000:%02x:00.0" % bus, 0x8086, 0x1592, 0x1889, "ice", i, "p%d" % i,
+                 "b4:96:91:c0:00:%02x" % i, 256, vfs, vf_first="01.0")
+    return h
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "--all":
         for name, (h, readme) in hosts().items():
@@ -279,6 +293,10 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "--big":
         big().write(argv[2], "Benchmark host: two sockets, 64 cores with SMT each (256 CPUs), 4 X710 PFs with "
                              "64 VFs each (256 VFs).")
+        return 0
+    if len(argv) == 3 and argv[1] == "--big4":
+        big4().write(argv[2], "Benchmark host: four sockets, 56 cores with SMT each (448 CPUs), 4 E810 PFs "
+                              "(one per node) with 256 VFs each, 40000 free 2M pages per node.")
         return 0
     if len(argv) == 3 and argv[1] in hosts():
         h, readme = hosts()[argv[1]]

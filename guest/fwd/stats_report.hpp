@@ -1,0 +1,68 @@
+// Counter snapshots and what is said about them: the JSON served on the stats
+// socket, the periodic rate line, the ring-full warnings and the final summary.
+// Pure functions of snapshots (no EAL), so the texts are unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+
+namespace vnf::fwd {
+
+struct QueueCounters {
+    std::uint16_t queue = 0;
+    unsigned lcore = 0;           // worker lcore that polls (RX) or fills (TX) this queue
+    std::uint64_t packets = 0;    // RX queue: frames received; TX queue: frames sent
+    std::uint64_t tx_full_drops = 0;  // TX queue only: frames the TX ring did not take (freed)
+};
+
+struct PortCounters {
+    std::uint16_t index = 0;    // position in the selected port list
+    std::uint16_t port_id = 0;  // DPDK port id
+    std::string name;           // PCI address or vdev name
+    std::string mac;
+    int socket = 0;
+    bool link_up = false;
+    // Counted by the workers.
+    std::uint64_t rx = 0;
+    std::uint64_t tx = 0;
+    std::uint64_t tx_full_drops = 0;
+    // From rte_eth_stats_get.
+    std::uint64_t imissed = 0;
+    std::uint64_t rx_nombuf = 0;
+    std::uint64_t ierrors = 0;
+    std::uint64_t oerrors = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_bytes = 0;
+    std::vector<QueueCounters> rx_queues;
+    std::vector<QueueCounters> tx_queues;
+
+    std::uint64_t drops() const { return imissed + rx_nombuf + ierrors + tx_full_drops; }
+};
+
+struct Snapshot {
+    double uptime_s = 0;
+    Mode mode = Mode::kIo;
+    std::vector<PortCounters> ports;
+};
+
+inline constexpr int kStatsSchemaVersion = 1;
+
+// Schema documented in guest/fwd/README.md ("Stats socket").
+nlohmann::json toJson(const Snapshot& snapshot);
+
+// "rate: rx 12.34 Mpps 8.29 Gbps, tx ..., drops ... pps (imissed ..., rx_nombuf ..., tx_full ...)"
+std::string rateLine(const Snapshot& previous, const Snapshot& current);
+
+// One warning per port and counter that rose between the snapshots (the operations
+// manuals' "ring buffer full"): the counter, its increase and rate, and the remedy.
+std::vector<std::string> ringFullWarnings(const Snapshot& previous, const Snapshot& current, const Config& config);
+
+// Multi-line summary printed at exit.
+std::string summaryText(const Snapshot& snapshot);
+
+}  // namespace vnf::fwd

@@ -57,9 +57,10 @@ bool isVnfElement(const xmlNode* n) {
          xml::name(n) == kVnfMetadataElement;
 }
 
+// A child of the <vnf> element: in its namespace, or in none when libvirt stripped it.
 bool inVnfNs(const xmlNode* n, std::string_view tag) {
-  return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-         std::string(reinterpret_cast<const char*>(n->ns->href)) == kVnfMetadataNs && xml::name(n) == tag;
+  if (n->type != XML_ELEMENT_NODE || xml::name(n) != tag) return false;
+  return !n->ns || (n->ns->href && std::string(reinterpret_cast<const char*>(n->ns->href)) == kVnfMetadataNs);
 }
 
 // Reads attributes of vnfctl's element, collecting every problem.
@@ -165,7 +166,8 @@ Result<std::optional<VnfMetadata>> readVnfMetadata(const std::string& text) {
   if (!doc) return std::unexpected(doc.error());
   xmlNode* root = xmlDocGetRootElement(doc->get());
   xmlNode* vnf = nullptr;
-  if (isVnfElement(root)) {
+  // virDomainGetMetadata returns the element stripped of its namespace: asked for by URI, it is ours.
+  if (isVnfElement(root) || (xml::isElement(root, kVnfMetadataElement) && !root->ns)) {
     vnf = root;
   } else if (xml::isElement(root, "domain")) {
     for (xmlNode* c : xml::children(xml::child(root, "metadata"))) {

@@ -90,10 +90,6 @@ struct Lifecycle {
   std::string on_crash = "destroy";
 };
 
-struct PciSource {
-  PciAddress address;
-};
-
 // <interface type='hostdev'>: a VF given to the guest whole, with libvirt setting MAC and VLAN on it.
 struct HostdevInterface {
   PciAddress source;

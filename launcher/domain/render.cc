@@ -2,8 +2,6 @@
 
 #include <libxml/relaxng.h>
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "domain/build.h"
@@ -23,14 +21,25 @@ struct ValidCtxtDeleter {
   void operator()(xmlRelaxNGValidCtxt* c) const { xmlRelaxNGFreeValidCtxt(c); }
 };
 
-// libxml2 reports each problem here instead of printing it to stderr.
-void collect(void* user, xmlErrorPtr err) {
-  if (!err || !err->message) return;
-  std::string text = err->message;
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  auto* out = static_cast<std::vector<std::string>*>(user);
-  std::string line = err->line > 0 ? fmt::format("line {}: {}", err->line, text) : text;
-  if (std::find(out->begin(), out->end(), line) == out->end()) out->push_back(std::move(line));
+// libxml2 reports a defect inside an <interleave> (most of domain.rng) as "Extra element X in
+// interleave" without a node. Give it the line of the first <X>, so the user knows where to look.
+void addMissingLines(xmlDoc* doc, std::vector<std::string>& errors) {
+  constexpr std::string_view kPrefix = "Extra element ";
+  for (auto& e : errors) {
+    if (!e.starts_with(kPrefix)) continue;
+    const std::string tag = e.substr(kPrefix.size(), e.find(' ', kPrefix.size()) - kPrefix.size());
+    std::vector<xmlNode*> todo = {xmlDocGetRootElement(doc)};
+    while (!todo.empty()) {
+      xmlNode* n = todo.front();
+      todo.erase(todo.begin());
+      if (xml::name(n) == tag) {
+        e = fmt::format("line {}: {}", xmlGetLineNo(n), e);
+        break;
+      }
+      auto kids = xml::children(n);
+      todo.insert(todo.end(), kids.begin(), kids.end());
+    }
+  }
 }
 
 std::string joined(const std::vector<std::string>& lines) {
@@ -56,9 +65,10 @@ Result<void> validateDomainXml(const std::string& text, const std::filesystem::p
   if (!doc) return std::unexpected(doc.error());
 
   std::vector<std::string> errors;
+  xml::ErrorCollector collector(errors);
   std::unique_ptr<xmlRelaxNGParserCtxt, SchemaParserDeleter> pctxt(xmlRelaxNGNewParserCtxt(rng.c_str()));
   if (!pctxt) throw std::bad_alloc();
-  xmlRelaxNGSetParserStructuredErrors(pctxt.get(), collect, &errors);
+  xmlRelaxNGSetParserStructuredErrors(pctxt.get(), xml::ErrorCollector::collect, &errors);
   std::unique_ptr<xmlRelaxNG, SchemaDeleter> schema(xmlRelaxNGParse(pctxt.get()));
   if (!schema) {
     return fail(Errc::kNotFound, fmt::format("cannot load libvirt's domain schema {}:{}", rng.string(), joined(errors)),
@@ -66,8 +76,9 @@ Result<void> validateDomainXml(const std::string& text, const std::filesystem::p
   }
   std::unique_ptr<xmlRelaxNGValidCtxt, ValidCtxtDeleter> vctxt(xmlRelaxNGNewValidCtxt(schema.get()));
   if (!vctxt) throw std::bad_alloc();
-  xmlRelaxNGSetValidStructuredErrors(vctxt.get(), collect, &errors);
+  xmlRelaxNGSetValidStructuredErrors(vctxt.get(), xml::ErrorCollector::collect, &errors);
   if (xmlRelaxNGValidateDoc(vctxt.get(), doc->get()) != 0) {
+    addMissingLines(doc->get(), errors);
     return fail(Errc::kBadContent,
                 fmt::format("the domain XML does not validate against {}:{}", rng.string(), joined(errors)),
                 "if the problem is in a template, fix it there; virt-xml-validate FILE domain shows the same errors");

@@ -1,5 +1,6 @@
 #include "domain/xml.h"
 
+#include <algorithm>
 #include <new>
 
 #include <fmt/format.h>
@@ -11,25 +12,50 @@ struct ParserCtxtDeleter {
   void operator()(xmlParserCtxt* c) const { xmlFreeParserCtxt(c); }
 };
 
-std::string trimmed(const char* s) {
-  std::string out = s ? s : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
+// For libxml2's unstructured messages ("I/O warning : failed to load external entity"): dropped,
+// the structured handler has the same facts.
+void ignoreGeneric(void*, const char*, ...) {}
 
 }  // namespace
 
+ErrorCollector::ErrorCollector(std::vector<std::string>& messages)
+    : saved_func_(xmlStructuredError),
+      saved_ctx_(xmlStructuredErrorContext),
+      saved_generic_(xmlGenericError),
+      saved_generic_ctx_(xmlGenericErrorContext) {
+  xmlSetStructuredErrorFunc(&messages, collect);
+  xmlSetGenericErrorFunc(nullptr, ignoreGeneric);
+}
+
+ErrorCollector::~ErrorCollector() {
+  xmlSetStructuredErrorFunc(saved_ctx_, saved_func_);
+  xmlSetGenericErrorFunc(saved_generic_ctx_, saved_generic_);
+}
+
+void ErrorCollector::collect(void* messages, xmlErrorPtr err) {
+  if (!err || !err->message) return;
+  std::string text = err->message;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  auto* out = static_cast<std::vector<std::string>*>(messages);
+  // RelaxNG errors carry the node rather than a line.
+  long line_no = err->line;
+  if (line_no <= 0 && err->node) line_no = xmlGetLineNo(static_cast<const xmlNode*>(err->node));
+  std::string line = line_no > 0 ? fmt::format("line {}: {}", line_no, text) : text;
+  if (std::find(out->begin(), out->end(), line) == out->end()) out->push_back(std::move(line));
+}
+
 Result<DocHandle> parse(const std::string& text, const std::string& what) {
+  std::vector<std::string> errors;
+  ErrorCollector collector(errors);
   std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter> ctxt(xmlNewParserCtxt());
-  if (!ctxt) return fail(Errc::kBadContent, "libxml2 cannot allocate a parser context");
-  // NONET: never fetch a DTD or entity from the network; NOERROR/NOWARNING: errors are returned,
-  // not printed to stderr.
-  const int options = XML_PARSE_NOBLANKS | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+  if (!ctxt) throw std::bad_alloc();
+  // NONET: never fetch a DTD or entity from the network. NOENT is not set: entities stay unexpanded.
+  const int options = XML_PARSE_NOBLANKS | XML_PARSE_NONET;
   DocHandle doc(xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), what.c_str(), nullptr,
                                   options));
   if (!doc || !ctxt->wellFormed) {
-    const xmlError* err = xmlCtxtGetLastError(ctxt.get());
-    std::string detail = err ? fmt::format("line {}: {}", err->line, trimmed(err->message)) : "no document";
+    // The first error is the cause; the ones after it are libxml2 giving up ("Premature end").
+    std::string detail = errors.empty() ? std::string("no document") : errors.front();
     return fail(Errc::kBadContent, fmt::format("{} is not well-formed XML: {}", what, detail),
                 fmt::format("fix the XML at that line (xmllint --noout {} shows it)", what));
   }

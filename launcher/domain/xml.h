@@ -19,6 +19,24 @@ struct DocDeleter {
 };
 using DocHandle = std::unique_ptr<xmlDoc, DocDeleter>;
 
+// Routes libxml2's errors on this thread into `messages` ("line N: text", each once) while in
+// scope, instead of stderr; restores the previous handler on exit. libxml2 keeps the handler per
+// thread, so parses on other threads are unaffected.
+class ErrorCollector {
+ public:
+  explicit ErrorCollector(std::vector<std::string>& messages);
+  ~ErrorCollector();
+  ErrorCollector(const ErrorCollector&) = delete;
+  ErrorCollector& operator=(const ErrorCollector&) = delete;
+  static void collect(void* messages, xmlErrorPtr err);
+
+ private:
+  xmlStructuredErrorFunc saved_func_;
+  void* saved_ctx_;
+  xmlGenericErrorFunc saved_generic_;
+  void* saved_generic_ctx_;
+};
+
 // Parses `text`; blank text nodes are dropped so the output can be re-indented. Errors
 // (kBadContent): "<what> is not well-formed XML: line N: <libxml2's message>".
 Result<DocHandle> parse(const std::string& text, const std::string& what);

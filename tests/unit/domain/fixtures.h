@@ -18,6 +18,19 @@ inline const std::string kUuid = "6f1c2a4e-8a52-4b7e-9d0c-3e5f7a9b1c2d";
 
 inline std::filesystem::path templatesDir() { return VNF_TEMPLATES; }
 
+// A value-initialized T changed by `set` (g++ 12 warns on designated initializers that leave
+// members out).
+template <class T, class F>
+T make(F set) {
+  T value{};
+  set(value);
+  return value;
+}
+
+inline TapNicSpec tap(const char* dev, std::optional<MacAddress> mac = std::nullopt, std::optional<int> mtu = std::nullopt) {
+  return TapNicSpec{dev, mac, mtu};
+}
+
 inline MacAddress mac(const char* text) { return *parseMac(text); }
 inline PciAddress pci(const char* text) { return *parsePciAddress(text); }
 

@@ -9,9 +9,14 @@ namespace {
 TEST(ReadVnfMetadata, RoundTripsWhatTheRendererWrote) {
   auto s = dedicatedSpec();
   auto p = dedicatedPlacement();
-  addVf(s, p, {.vlan = 100, .mtu = 9000, .trust = true, .spoofchk = false}, "0000:81:00.0", "0000:81:10.0", 0,
+  addVf(s, p, make<NicSpec>([](auto& n) {
+          n.vlan = 100;
+          n.mtu = 9000;
+          n.trust = true;
+          n.spoofchk = false;
+        }), "0000:81:00.0", "0000:81:10.0", 0,
         "vfio-pci");
-  addVf(s, p, {.hostdev = true}, "0000:81:00.1", "0000:81:10.1", 5, "iavf");
+  addVf(s, p, make<NicSpec>([](auto& n) { n.hostdev = true; }), "0000:81:00.1", "0000:81:10.1", 5, "iavf");
   auto m = readVnfMetadata(render(s, p));
   ASSERT_TRUE(m) << m.error().str();
   ASSERT_TRUE(m->has_value());
@@ -40,7 +45,11 @@ TEST(ReadVnfMetadata, RoundTripsWhatTheRendererWrote) {
                                     .pf = pci("0000:81:00.1"),
                                     .vf = pci("0000:81:10.1"),
                                     .vf_index = 5,
-                                    .driver = "iavf"}));
+                                    .driver = "iavf",
+                                    .vlan = std::nullopt,
+                                    .trust = std::nullopt,
+                                    .spoofchk = std::nullopt,
+                                    .mtu = std::nullopt}));
 }
 
 TEST(ReadVnfMetadata, SharedPolicyRecordsTheSharedCpus) {

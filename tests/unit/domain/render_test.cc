@@ -119,7 +119,12 @@ INSTANTIATE_TEST_SUITE_P(Sizes, RenderHugepages,
 TEST(RenderNics, VfInterfaceCarriesMacVlanAndTrust) {
   auto s = dedicatedSpec();
   auto p = dedicatedPlacement();
-  addVf(s, p, {.mac = mac("52:54:00:aa:bb:01"), .vlan = 100, .trust = true, .spoofchk = false},
+  addVf(s, p, make<NicSpec>([](auto& n) {
+          n.mac = mac("52:54:00:aa:bb:01");
+          n.vlan = 100;
+          n.trust = true;
+          n.spoofchk = false;
+        }),
         "0000:81:00.0", "0000:81:10.2", 1, "vfio-pci");
   addVf(s, p, {}, "0000:81:00.1", "0000:81:10.1", 0, "iavf");
   auto xml = render(s, p);
@@ -143,7 +148,10 @@ TEST(RenderNics, VfInterfaceCarriesMacVlanAndTrust) {
 TEST(RenderNics, HostdevNicIsPlainPciPassthrough) {
   auto s = dedicatedSpec();
   auto p = dedicatedPlacement();
-  addVf(s, p, {.vlan = 7, .hostdev = true}, "0000:3b:00.0", "0001:3b:02.7", 23, "vfio-pci");
+  addVf(s, p, make<NicSpec>([](auto& n) {
+          n.vlan = 7;
+          n.hostdev = true;
+        }), "0000:3b:00.0", "0001:3b:02.7", 23, "vfio-pci");
   auto xml = render(s, p);
   EXPECT_EQ(xcount(xml, "/domain/devices/interface"), 0);
   EXPECT_EQ(xpath(xml, "/domain/devices/hostdev/@mode"), "subsystem");
@@ -158,7 +166,7 @@ TEST(RenderNics, HostdevNicIsPlainPciPassthrough) {
 
 TEST(RenderNics, TapNicsAreVirtioOnUnmanagedTaps) {
   auto s = dedicatedSpec();
-  s.tap_nics = {{.tap = "vnf-a0", .mac = mac("02:00:00:00:00:0a"), .mtu = 9000}, {.tap = "vnf-b0"}};
+  s.tap_nics = {tap("vnf-a0", mac("02:00:00:00:00:0a"), 9000), tap("vnf-b0")};
   auto xml = render(s, dedicatedPlacement());
   ASSERT_EQ(xcount(xml, "/domain/devices/interface[@type='ethernet']"), 2);
   const std::string a = "/domain/devices/interface[@type='ethernet'][1]";
@@ -230,7 +238,7 @@ TEST(RenderOs, FeaturesLifecycleSerialAndBalloon) {
 TEST(RenderEscaping, NamesAndPathsAreEscapedByLibxml2) {
   auto s = dedicatedSpec();
   s.guest.cmdline = "x=\"a b\" y='c'";
-  s.tap_nics = {{.tap = "t<&>"}};
+  s.tap_nics = {tap("t<&>")};
   auto p = dedicatedPlacement();
   p.name = "a&b<c>";
   auto in = inputFor(s, p);
@@ -248,7 +256,12 @@ TEST(RenderEscaping, NamesAndPathsAreEscapedByLibxml2) {
 TEST(RenderMetadata, OneElementInTheVnfctlNamespace) {
   auto s = dedicatedSpec();
   auto p = dedicatedPlacement();
-  addVf(s, p, {.vlan = 100, .mtu = 9000, .trust = true, .spoofchk = false}, "0000:81:00.0", "0000:81:10.0", 0,
+  addVf(s, p, make<NicSpec>([](auto& n) {
+          n.vlan = 100;
+          n.mtu = 9000;
+          n.trust = true;
+          n.spoofchk = false;
+        }), "0000:81:00.0", "0000:81:10.0", 0,
         "vfio-pci");
   auto xml = render(s, p);
   EXPECT_EQ(xcount(xml, "/domain/metadata/*"), 1);
@@ -321,7 +334,8 @@ TEST(RenderTemplate, CustomTemplateKeepsItsOwnContentAndLosesWhatTheRendererOwns
   EXPECT_EQ(xml->find("<!--"), std::string::npos);
   // libvirt's element order: name first, devices after the lifecycle actions.
   EXPECT_EQ(xpath(*xml, "local-name(/domain/*[1])"), "name");
-  EXPECT_EQ(xpath(*xml, "local-name(/domain/on_crash/following-sibling::*[2])"), "devices");
+  EXPECT_EQ(xpath(*xml, "local-name(/domain/on_crash/following-sibling::*[1])"), "devices");
+  EXPECT_EQ(xpath(*xml, "local-name(/domain/*[last()])"), "commandline");
   EXPECT_TRUE(validateDomainXml(*xml)) << *xml;
 }
 

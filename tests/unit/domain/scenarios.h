@@ -33,9 +33,15 @@ inline std::vector<Scenario> goldenScenarios() {
     sc.placement.emulator_cpus = {9, 29};
     sc.placement.guest_cores = 2;
     sc.placement.guest_threads = 2;
-    addVf(sc.spec, sc.placement, {.vlan = 100, .mtu = 9000, .trust = true, .spoofchk = false}, "0000:81:00.0",
-          "0000:81:02.0", 0, "vfio-pci");
-    addVf(sc.spec, sc.placement, {.mac = mac("52:54:00:0f:00:02")}, "0000:81:00.1", "0000:81:0a.1", 1, "iavf");
+    addVf(sc.spec, sc.placement, make<NicSpec>([](auto& n) {
+            n.vlan = 100;
+            n.mtu = 9000;
+            n.trust = true;
+            n.spoofchk = false;
+          }),
+          "0000:81:00.0", "0000:81:02.0", 0, "vfio-pci");
+    addVf(sc.spec, sc.placement, make<NicSpec>([](auto& n) { n.mac = mac("52:54:00:0f:00:02"); }), "0000:81:00.1",
+          "0000:81:0a.1", 1, "iavf");
     out.push_back(sc);
   }
   {
@@ -50,7 +56,7 @@ inline std::vector<Scenario> goldenScenarios() {
     sc.spec.memory_mib = 1024;
     sc.spec.guest = {};
     sc.spec.guest.disk = "/var/lib/vnfctl/images/lab-fw.qcow2";
-    sc.spec.tap_nics = {{.tap = "vnf-a0", .mac = std::nullopt, .mtu = 9000}, {.tap = "vnf-b0"}};
+    sc.spec.tap_nics = {tap("vnf-a0", std::nullopt, 9000), tap("vnf-b0")};
     sc.spec.mgmt = MgmtNicSpec{.kind = MgmtNicSpec::Kind::kBridge, .source = "br-mgmt", .mac = std::nullopt};
     sc.placement.vcpu_pins.clear();
     sc.placement.shared_cpus = {0, 1, 2, 3};
@@ -70,15 +76,19 @@ inline std::vector<Scenario> goldenScenarios() {
     sc.spec.profile = "dpdk-fwd";
     sc.spec.page_size_kib = 2048;
     sc.spec.memory_mib = 1024;
-    sc.spec.tap_nics = {{.tap = "fwd-1-t0"}};
+    sc.spec.tap_nics = {tap("fwd-1-t0")};
     sc.placement.vcpu_pins = {1, 2};
     sc.placement.emulator_cpus = {0};
     sc.placement.memory_kib = 1048576;
     sc.placement.page_size_kib = 2048;
     sc.placement.hugepages = 512;
     sc.placement.guest_cores = 2;
-    addVf(sc.spec, sc.placement, {.vlan = 42, .spoofchk = true, .hostdev = true}, "0000:3b:00.0", "0000:3b:02.3", 3,
-          "vfio-pci");
+    addVf(sc.spec, sc.placement, make<NicSpec>([](auto& n) {
+            n.vlan = 42;
+            n.spoofchk = true;
+            n.hostdev = true;
+          }),
+          "0000:3b:00.0", "0000:3b:02.3", 3, "vfio-pci");
     out.push_back(sc);
   }
   return out;

@@ -1,0 +1,24 @@
+// The manifest vnfctl hands the guest on its kernel command line (read by guest/image/init):
+// which NICs are data ports (by MAC: PCI order is not reliable in a guest), the forwarder mode and
+// peer MACs, the vCPUs local to the data NICs, and how many 2 MiB pages to reserve in the guest.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "discovery/topology.h"
+#include "domain/render.h"
+
+namespace vnf {
+
+// MACs of the data ports in guest port order: VF NICs in spec order, then tap NICs. These are the
+// MACs the rendered XML gives them (derived from the uuid where the spec leaves them out).
+Result<std::vector<MacAddress>> dataPortMacs(const RenderInput& input);
+
+// "console=ttyS0 vnf.name=fw1 vnf.ports=MAC,MAC vnf.mode=mac vnf.peers=... vnf.local_cpus=0-3
+//  vnf.hugepages=N". `host` gives the NUMA node of each pinned CPU (for local_cpus).
+std::string manifestCmdline(const VnfSpec& spec, const Placement& placement, const HostTopology& host,
+                            const std::vector<MacAddress>& ports);
+
+}  // namespace vnf

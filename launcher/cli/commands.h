@@ -16,6 +16,7 @@ void addHostCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addSnapshotCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

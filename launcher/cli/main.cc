@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   addDoctorCommand(app, global, run);
   addSnapshotCommand(app, global, run);
   addPlanCommand(app, global, run);
+  addPrepareCommands(app, global, run);
   addRenderCommand(app, global, run);
   try {
     app.parse(argc, argv);

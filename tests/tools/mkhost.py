@@ -142,8 +142,8 @@ class Host:
                 w(root, h + "surplus_hugepages", "0\n")
         for size in (2048, 1048576):
             mkdir(root, "/sys/kernel/mm/hugepages/hugepages-%dkB" % size)
-        mkdir(root, "/sys/kernel/iommu_groups")
         if self.iommu:
+            mkdir(root, "/sys/kernel/iommu_groups")
             mkdir(root, "/sys/class/iommu/%s0" % ("ivhd" if self.vendor == "AuthenticAMD" else "dmar"))
         if self.kvm:
             w(root, "/dev/kvm", "")
@@ -156,6 +156,11 @@ class Host:
         self.pci(root, "0000:00:17.0", 0x010601, 0x8086, 0xa182, "ahci", 0, None)
         for nic in self.nics:
             self.write_nic(root, nic)
+        # git keeps no empty folders, and discovery looks at some (an IOMMU unit, a driver): give
+        # each one the "uevent" file every sysfs folder has.
+        for d, subdirs, files in os.walk(root):
+            if not subdirs and not files and not os.path.islink(d):
+                w(root, os.path.relpath(os.path.join(d, "uevent"), root), "")
 
     def locate(self, cpu):
         per_thread = self.nodes * self.cores_per_node

@@ -1,0 +1,50 @@
+#include "prep/lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace vnf::prep {
+
+Result<PrepareLock> PrepareLock::acquire(const std::string& path, std::chrono::milliseconds wait) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open the prepare lock {}: {}", path, std::strerror(errno)), "run as root");
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int err = errno;
+      ::close(fd);
+      return fail(Errc::kIo, fmt::format("cannot lock {}: {}", path, std::strerror(err)));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      char buf[32] = {};
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      return fail(Errc::kConflict,
+                  fmt::format("another vnfctl prepare/unprepare (pid {}) holds the host lock {}; waited {} ms", holder, path,
+                              wait.count()),
+                  "wait for it to finish and run again (the lock is released when that process exits)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return PrepareLock(fd);
+}
+
+PrepareLock::~PrepareLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+}  // namespace vnf::prep

@@ -1,0 +1,21 @@
+// rtnetlink for SR-IOV VF settings (what `ip link set PF vf N mac/vlan/trust/spoofchk` does),
+// spoken directly on a NETLINK_ROUTE socket: no `ip` process, no user strings in a shell.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "prep/host_ops.h"
+
+namespace vnf::prep::netlink {
+
+// The VFs the PF's driver reports (RTM_GETLINK with RTEXT_FILTER_VF), sorted by index.
+Result<std::vector<VfLinkState>> vfStates(const std::string& ifname);
+// One RTM_SETLINK carrying IFLA_VFINFO_LIST/IFLA_VF_INFO/<field>. Errors carry the kernel's errno.
+Result<void> setVfMac(const std::string& ifname, int vf, const MacAddress& mac);
+Result<void> setVfVlan(const std::string& ifname, int vf, int vlan);
+Result<void> setVfTrust(const std::string& ifname, int vf, bool on);
+Result<void> setVfSpoofchk(const std::string& ifname, int vf, bool on);
+
+}  // namespace vnf::prep::netlink

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Runs inside the emulated SR-IOV host (busybox sh, as root). Prints "PASS name" / "FAIL name: why";
+# the host-side harness (run-nested.sh) parses them from the serial console.
+J=/run/prepare-journal.json
+pass() { echo "PASS $1"; }
+failed() { echo "FAIL $1: $2"; }
+check() { name=$1; shift; if "$@"; then pass "$name"; else failed "$name" "$*"; fi; }
+
+PF_ADDR=""
+for d in /sys/bus/pci/devices/*; do
+  if [ "$(cat $d/vendor)" = 0x8086 ] && [ -e $d/sriov_totalvfs ]; then PF_ADDR=$(basename $d); fi
+done
+[ -n "$PF_ADDR" ] || { failed find-pf "no SR-IOV capable igb"; exit 0; }
+PFD=/sys/bus/pci/devices/$PF_ADDR
+PF=$(ls $PFD/net | head -n1)
+echo "INFO PF $PF_ADDR ($PF) numa_node=$(cat $PFD/numa_node) totalvfs=$(cat $PFD/sriov_totalvfs)"
+check pf-on-node1 [ "$(cat $PFD/numa_node)" = 1 ]
+ip link set dev "$PF" up
+HP=/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+HP_BEFORE=$(cat $HP)
+
+vnfctl doctor --no-libvirt > /tmp/doctor.out 2>&1; echo "INFO doctor exit $?"; grep -E "FAIL|WARN" /tmp/doctor.out | head -5
+
+cat > /tmp/host.yaml <<YAML
+pfs:
+  - pf: $PF
+    vfs: 2
+    vf_settings:
+      - {index: 0, mac: "52:54:00:aa:00:01", trust: true, spoofchk: false}
+      - {index: 1, mac: "52:54:00:aa:00:02", vlan: 100}
+hugepages:
+  - {size: 2M, count: 16}
+YAML
+
+vnfctl prepare --spec /tmp/host.yaml --journal $J --dry-run > /tmp/dry.out 2>&1
+cat /tmp/dry.out
+check dry-run-lists-changes grep -q "sriov_numvfs: 0 -> 2" /tmp/dry.out
+check dry-run-changes-nothing [ "$(cat $PFD/sriov_numvfs)" = 0 ]
+
+T0=$(date +%s)
+vnfctl prepare --spec /tmp/host.yaml --journal $J > /tmp/prep.out 2>&1; rc=$?
+cat /tmp/prep.out
+check prepare-exit-0 [ $rc = 0 ]
+echo "INFO prepare took $(( $(date +%s) - T0 )) s"
+check numvfs-2 [ "$(cat $PFD/sriov_numvfs)" = 2 ]
+for i in 0 1; do
+  VF=$(basename $(readlink $PFD/virtfn$i))
+  check vf$i-vfio-pci [ "$(basename $(readlink /sys/bus/pci/devices/$VF/driver))" = vfio-pci ]
+  G=$(basename $(readlink /sys/bus/pci/devices/$VF/iommu_group))
+  check vf$i-dev-vfio-$G [ -c /dev/vfio/$G ]
+  check vf$i-node1 [ "$(cat /sys/bus/pci/devices/$VF/numa_node)" = 1 ]
+done
+/usr/sbin/iproute2-ip link show dev "$PF" > /tmp/ip.out; cat /tmp/ip.out  # iproute2, not vnfctl: an independent reading
+check vf0-mac grep -q "vf 0 .*52:54:00:aa:00:01" /tmp/ip.out
+check vf1-mac grep -q "vf 1 .*52:54:00:aa:00:02" /tmp/ip.out
+check vf1-vlan grep -q "vf 1 .*vlan 100" /tmp/ip.out
+check vf0-spoofchk-off grep -q "vf 0 .*spoof checking off" /tmp/ip.out
+check vf0-trust-on grep -q "vf 0 .*trust on" /tmp/ip.out
+check hugepages-node1-16 [ "$(cat $HP)" = 16 ]
+check journal-written [ -s $J ]
+
+if vnfctl plan --name t --vcpus 1 --memory 2M --hugepages 2M --nic "$PF" --json > /tmp/plan.out 2>&1; then
+  tr -d ' \n' < /tmp/plan.out > /tmp/plan.flat
+  check plan-on-node1 grep -q '"node":1' /tmp/plan.flat
+  check plan-vcpu-on-node1-cpu grep -qE '"vcpu_pins":\[(2|3)\]' /tmp/plan.flat
+else
+  echo "INFO plan did not run:"; head -5 /tmp/plan.out
+fi
+
+vnfctl prepare --spec /tmp/host.yaml --journal $J > /tmp/again.out 2>&1; rc=$?
+cat /tmp/again.out
+check rerun-is-noop grep -q "nothing to do" /tmp/again.out
+check rerun-exit-0 [ $rc = 0 ]
+
+vnfctl unprepare --journal $J > /tmp/undo.out 2>&1; rc=$?
+cat /tmp/undo.out
+check unprepare-exit-0 [ $rc = 0 ]
+check numvfs-restored-0 [ "$(cat $PFD/sriov_numvfs)" = 0 ]
+check no-vfs-left [ ! -e $PFD/virtfn0 ]
+check hugepages-restored [ "$(cat $HP)" = "$HP_BEFORE" ]
+check journal-removed [ ! -e $J ]
+check pf-driver-igb [ "$(basename $(readlink $PFD/driver))" = igb ]
+
+vnfctl prepare --pf "$PF" --vfs 9 --journal $J > /tmp/bad.out 2>&1; rc=$?
+cat /tmp/bad.out
+check above-totalvfs-refused [ $rc = 2 ]
+check above-totalvfs-message grep -q "can have at most 7 VFs (sriov_totalvfs), asked 9" /tmp/bad.out

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "prep/apply.h"
-#include "prep/lock.h"
+#include "common/host_lock.h"
 #include "prep/persist.h"
 #include "prep/prep_spec.h"
 
@@ -153,9 +153,9 @@ std::string selfPath() {
 int runPrepare(const GlobalOptions& global, const PrepareOptions& o) {
   auto spec = specFrom(o);
   if (!spec) return report(spec.error());
-  std::optional<prep::PrepareLock> lock;
+  std::optional<HostLock> lock;
   if (!o.dry_run) {
-    auto got = prep::PrepareLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)));
+    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)), "prepare/unprepare");
     if (!got) return report(got.error());
     lock.emplace(std::move(*got));
   }
@@ -202,9 +202,9 @@ int runPrepare(const GlobalOptions& global, const PrepareOptions& o) {
 }
 
 int runUnprepare(const GlobalOptions& global, const PrepareOptions& o) {
-  std::optional<prep::PrepareLock> lock;
+  std::optional<HostLock> lock;
   if (!o.dry_run) {
-    auto got = prep::PrepareLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)));
+    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)), "prepare/unprepare");
     if (!got) return report(got.error());
     lock.emplace(std::move(*got));
   }

@@ -4,7 +4,7 @@
 
 #include "discovery/discover.h"
 #include "prep/apply.h"
-#include "prep/lock.h"
+#include "common/host_lock.h"
 #include "prep/persist.h"
 #include "tests/unit/prep/fake_kernel.h"
 
@@ -294,11 +294,11 @@ TEST_F(PrepTest, PersistWritesUnitAndGrubDropInAndUnprepareRemovesThem) {
 
 TEST_F(PrepTest, SecondLockHolderWaitsThenFailsNamingTheHolder) {
   const auto path = (root_ / "run/prepare.lock").string();
-  auto first = PrepareLock::acquire(path, std::chrono::milliseconds(0));
+  auto first = HostLock::acquire(path, std::chrono::milliseconds(0), "prepare/unprepare");
   ASSERT_TRUE(first) << first.error().str();
   pid_t child = ::fork();
   if (child == 0) {
-    auto second = PrepareLock::acquire(path, std::chrono::milliseconds(200));
+    auto second = HostLock::acquire(path, std::chrono::milliseconds(200), "prepare/unprepare");
     bool ok = !second && second.error().message.find(fmt::format("(pid {}) holds the host lock", ::getppid())) != std::string::npos;
     ::_exit(ok ? 0 : 1);
   }

@@ -1,4 +1,4 @@
-#include "prep/lock.h"
+#include "common/host_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,13 +11,13 @@
 
 #include <fmt/format.h>
 
-namespace vnf::prep {
+namespace vnf {
 
-Result<PrepareLock> PrepareLock::acquire(const std::string& path, std::chrono::milliseconds wait) {
+Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::milliseconds wait, const std::string& what) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open the prepare lock {}: {}", path, std::strerror(errno)), "run as root");
+  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open the {} lock {}: {}", what, path, std::strerror(errno)), "run as root");
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -32,7 +32,7 @@ Result<PrepareLock> PrepareLock::acquire(const std::string& path, std::chrono::m
       std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
       while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
       return fail(Errc::kConflict,
-                  fmt::format("another vnfctl prepare/unprepare (pid {}) holds the host lock {}; waited {} ms", holder, path,
+                  fmt::format("another vnfctl {} (pid {}) holds the host lock {}; waited {} ms", what, holder, path,
                               wait.count()),
                   "wait for it to finish and run again (the lock is released when that process exits)");
     }
@@ -40,11 +40,11 @@ Result<PrepareLock> PrepareLock::acquire(const std::string& path, std::chrono::m
   }
   const auto pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
-  return PrepareLock(fd);
+  return HostLock(fd);
 }
 
-PrepareLock::~PrepareLock() {
+HostLock::~HostLock() {
   if (fd_ >= 0) ::close(fd_);  // closing drops the flock
 }
 
-}  // namespace vnf::prep
+}  // namespace vnf

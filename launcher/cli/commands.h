@@ -18,5 +18,6 @@ void addSnapshotCommand(CLI::App& app, const GlobalOptions& global, Runner& run)
 void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

@@ -68,6 +68,17 @@ std::string imageHash(const VnfSpec& spec) {
 
 }  // namespace
 
+void resolveBootFiles(VnfSpec& spec, const RenderOptions& options) {
+  if (spec.guest.kernel.empty() && spec.guest.disk.empty()) {
+    spec.guest.kernel = (options.image_dir / "vmlinuz").string();
+    spec.guest.initrd = (options.image_dir / "initrd.img").string();
+  }
+  // libvirt wants absolute paths: relative ones are taken from the current folder.
+  for (auto* path : {&spec.guest.kernel, &spec.guest.initrd, &spec.guest.disk}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
+  }
+}
+
 Result<std::vector<RenderedDomain>> renderAll(const HostTopology& host, const Allocations& existing,
                                               const std::vector<VnfSpec>& specs, const RenderOptions& options) {
   auto plan = planAll(host, existing, specs);
@@ -75,21 +86,17 @@ Result<std::vector<RenderedDomain>> renderAll(const HostTopology& host, const Al
   std::vector<RenderedDomain> out;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     VnfSpec spec = specs[i];
-    if (spec.guest.kernel.empty() && spec.guest.disk.empty()) {
-      spec.guest.kernel = (options.image_dir / "vmlinuz").string();
-      spec.guest.initrd = (options.image_dir / "initrd.img").string();
-    }
-    const auto& placement = (*plan)[i];
+    resolveBootFiles(spec, options);
     auto tmpl = loadTemplate(spec.profile, options.templates_dir);
     if (!tmpl) return std::unexpected(tmpl.error());
     RenderedDomain d;
     d.name = spec.name;
     d.uuid = nameUuid(spec.name);
-    d.placement = placement;
+    d.placement = (*plan)[i];
     d.type = options.domain_type.value_or(domainTypeFor(host));
     RenderInput input{&spec, &d.placement, d.type, d.uuid,
                       DomainMetadata{specHash(spec), VNFCTL_VERSION, imageHash(spec)},
-                      (std::filesystem::path(options.log_dir) / (spec.name + ".serial.log")).string(), ""};
+                      (std::filesystem::absolute(options.log_dir) / (spec.name + ".serial.log")).lexically_normal().string(), ""};
     if (!spec.guest.kernel.empty()) {
       auto ports = dataPortMacs(input);
       if (!ports) return std::unexpected(ports.error());

@@ -43,6 +43,10 @@ DomainType domainTypeFor(const HostTopology& host);
 // A stable uuid for a VNF name (name-based, version 5 layout), so renders are reproducible.
 std::string nameUuid(const std::string& name);
 
+// Gives a spec without guest.kernel/disk the vnfctl image, and makes boot paths absolute (as
+// libvirt needs). Done before hashing the spec, so the same spec always hashes the same.
+void resolveBootFiles(VnfSpec& spec, const RenderOptions& options);
+
 Result<std::vector<RenderedDomain>> renderAll(const HostTopology& host, const Allocations& existing,
                                               const std::vector<VnfSpec>& specs, const RenderOptions& options);
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   addPlanCommand(app, global, run);
   addPrepareCommands(app, global, run);
   addRenderCommand(app, global, run);
+  addLifecycleCommands(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

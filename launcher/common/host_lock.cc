@@ -43,8 +43,11 @@ Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::millise
   return HostLock(fd);
 }
 
-HostLock::~HostLock() {
+HostLock::~HostLock() { release(); }
+
+void HostLock::release() {
   if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+  fd_ = -1;
 }
 
 }  // namespace vnf

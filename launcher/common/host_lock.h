@@ -19,6 +19,8 @@ class HostLock {
   HostLock& operator=(HostLock&&) = delete;
   HostLock(const HostLock&) = delete;
   ~HostLock();
+  // Drops the lock before the object goes away (idempotent).
+  void release();
 
  private:
   explicit HostLock(int fd) : fd_(fd) {}

@@ -21,6 +21,7 @@
 #include "common/host_lock.h"
 #include "common/sha256.h"
 #include "spec/load.h"
+#include "virt/verify.h"
 #include "virt/vnf_domains.h"
 
 namespace vnf::cli {
@@ -391,6 +392,36 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
           if (*follow) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         } while (*follow && !g_interrupted);
         return kExitOk;
+      };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("verify", "Read back a running VNF and compare it with its plan (pinning, memory node, VFs)");
+    auto name = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("NAME", *name, "VNF name")->required();
+    cmd->add_flag("--json", *json, "Print JSON (schema vnfctl.verify/v1)");
+    cmd->callback([&global, &run, name, json] {
+      run = [&global, name, json]() -> int {
+        auto conn = Connection::open(global.uri, true);
+        if (!conn) return report(conn.error());
+        auto found = findVnfDomain(*conn, *name);
+        if (!found) return report(found.error());
+        if (!*found) return report(Error{Errc::kInvalidArgument, fmt::format("no VNF named '{}'", *name), "see vnfctl list"});
+        auto checks = verifyDomain(*conn, **found);
+        if (!checks) return report(checks.error());
+        bool all = std::all_of(checks->begin(), checks->end(), [](const VerifyCheck& c) { return c.ok; });
+        if (*json) {
+          nlohmann::ordered_json j{{"schema", "vnfctl.verify/v1"}, {"name", *name}, {"ok", all}, {"checks", nlohmann::ordered_json::array()}};
+          for (const auto& c : *checks) j["checks"].push_back({{"what", c.what}, {"expected", c.expected}, {"actual", c.actual}, {"ok", c.ok}});
+          std::printf("%s\n", j.dump(2).c_str());
+        } else {
+          for (const auto& c : *checks) {
+            std::printf("[%s] %-42s expected %-12s actual %s\n", c.ok ? "ok" : "MISMATCH", c.what.c_str(), c.expected.c_str(), c.actual.c_str());
+          }
+          std::printf("%s: %s\n", name->c_str(), all ? "runs as planned" : "does NOT run as planned");
+        }
+        return all ? kExitOk : kExitFailed;
       };
     });
   }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -136,13 +137,19 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
     if (!found) return report(found.error());
     todo.push_back({s, *found, ""});
   }
-  // Domains being replaced free what they hold; everything else stays allocated.
+  // A domain whose spec changed is planned as if replaced (so the diff can be shown, or the
+  // replacement made): it frees its CPUs and VFs, and a running one gives its hugepages back.
+  // Everything else stays allocated.
+  std::map<std::pair<int, std::uint64_t>, std::uint64_t> returning;
   for (const auto& m : *managed) {
-    bool replaced = a.replace && std::any_of(todo.begin(), todo.end(), [&](const Todo& t) {
-      return t.existing && t.existing->name == m.name && t.existing->meta.spec_hash != specHash(t.spec);
-    });
-    bool same = std::any_of(todo.begin(), todo.end(), [&](const Todo& t) { return t.spec.name == m.name; });
-    if (!replaced && !same) others.push_back(m);
+    bool listed = std::any_of(todo.begin(), todo.end(), [&](const Todo& t) { return t.spec.name == m.name; });
+    if (!listed) others.push_back(m);
+  }
+  for (const auto& t : todo) {
+    if (t.existing && t.existing->meta.spec_hash != specHash(t.spec) && t.existing->state == DomainState::kRunning &&
+        t.existing->meta.hugepages > 0) {
+      returning[{t.existing->meta.node, t.existing->meta.page_size_kib}] += t.existing->meta.hugepages;
+    }
   }
   std::vector<VnfSpec> to_render;
   for (auto& t : todo) {
@@ -153,7 +160,9 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   for (const auto& t : todo) {
     if (t.existing && t.existing->meta.spec_hash == specHash(t.spec)) others.push_back(*t.existing);
   }
-  auto rendered = renderAll(*host, allocationsOf(others), to_render, options);
+  auto allocations = allocationsOf(others);
+  allocations.hugepages_returning = returning;
+  auto rendered = renderAll(*host, allocations, to_render, options);
   if (!rendered) return report(rendered.error());
 
   std::vector<std::string> created;  // domains this run defined, removed again on failure

@@ -93,7 +93,12 @@ Result<std::vector<VnfSpec>> gatherSpecs(const SpecArgs& a) {
     if (!spec) return std::unexpected(spec.error());
     if (!flags.empty()) {
       // Flags override the file: parse them over the file's values.
-      auto over = parseSpecYaml("name: " + spec->name + "\n" + flags, "command-line flags");
+      // The flags are checked with the file's page size unless they set one themselves.
+      std::string base = "name: " + spec->name + "\n";
+      if (a.hugepages.empty()) {
+        base += fmt::format("hugepages: {}\n", spec->page_size_kib == 1048576 ? "1G" : spec->page_size_kib == 2048 ? "2M" : "none");
+      }
+      auto over = parseSpecYaml(base + flags, "command-line flags");
       if (!over) return std::unexpected(over.error());
       if (a.vcpus != -1) spec->vcpus = over->vcpus;
       if (!a.memory.empty()) spec->memory_mib = over->memory_mib;

@@ -290,7 +290,12 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
     const HugePagePool* pool = node.pool(spec.page_size_kib);
     std::uint64_t held = 0;
     if (auto it = s.used.hugepages.find({node.id, spec.page_size_kib}); it != s.used.hugepages.end()) held = it->second;
-    std::uint64_t free = pool && pool->free > held ? pool->free - held : 0;
+    std::uint64_t back = 0;
+    if (auto it = s.used.hugepages_returning.find({node.id, spec.page_size_kib}); it != s.used.hugepages_returning.end()) {
+      back = it->second;
+    }
+    std::uint64_t avail = (pool ? pool->free : 0) + back;
+    std::uint64_t free = avail > held ? avail - held : 0;
     if (free < p.hugepages) {
       std::uint64_t total = pool ? pool->total : 0;
       why.push_back(fmt::format("{} free {} hugepages{}, the VNF needs {} ({} MiB): reserve more with: echo {} > "

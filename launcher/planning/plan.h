@@ -24,6 +24,8 @@ struct Allocations {
   // Hugepages promised to VNFs that do not hold them yet (defined, not running), per (node, page KiB).
   // Pages of running VNFs are already missing from the host's free counts.
   std::map<std::pair<int, std::uint64_t>, std::uint64_t> hugepages;
+  // Hugepages running VNFs hold now but give back before this plan is carried out (--replace).
+  std::map<std::pair<int, std::uint64_t>, std::uint64_t> hugepages_returning;
 
   void add(const Placement& p, bool pages_already_taken);
 };

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Faults: libvirtd unreachable; a template libvirt rejects; not enough hugepages when the guest
+# starts; a readiness timeout; kill -9 of vnfctl mid-launch then a rerun. After each: a clear error
+# and the host as before (no domain, pages back).
+. "$(dirname "$0")/lib.sh"
+
+# 1. libvirtd unreachable (a socket that does not exist).
+f=$(spec "${tag}-a")
+out=$("$vnfctl" -c "qemu:///system?socket=/nonexistent/libvirt-sock" launch "$f" --image-dir "$image" --log-dir "$logs" 2>&1); rc=$?
+echo "$out"
+check "unreachable libvirtd: non-zero exit" test $rc != 0
+check "unreachable libvirtd: says how to start it" grep -q "libvirtd is not running" <<<"$out"
+check "unreachable libvirtd: nothing defined" test -z "$(domains)"
+
+# 2. A template libvirt rejects at define (its emulator does not exist).
+mkdir -p "$work/t"
+sed 's|<emulator>[^<]*</emulator>|<emulator>/nonexistent/qemu-system-x86_64</emulator>|' \
+  "$(dirname "$0")/../../domain-templates/default.xml" > "$work/t/broken.xml"
+f=$(spec "${tag}-b" "profile: $work/t/broken.xml")
+echo 128 > "$hp"
+out=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" 2>&1); rc=$?
+echo "$out"
+check "rejected template: non-zero exit" test $rc != 0
+check "rejected template: libvirt's reason shown" grep -q "nonexistent/qemu-system-x86_64" <<<"$out"
+check "rejected template: nothing defined" test -z "$(domains)"
+
+# 3. Not enough hugepages when the guest starts: plan against a snapshot that shows 128 free
+#    pages while the live host has none reserved.
+echo 128 > "$hp"
+"$vnfctl" snapshot "$work/snap" >/dev/null
+echo 0 > "$hp"
+f=$(spec "${tag}-c")
+out=$("$vnfctl" --host-root "$work/snap" launch "$f" --image-dir "$image" --log-dir "$logs" 2>&1); rc=$?
+echo "$out"
+check "no hugepages at start: non-zero exit" test $rc != 0
+check "no hugepages at start: rolled back" grep -q "rolled back: the domains this run defined were destroyed and undefined" <<<"$out"
+check "no hugepages at start: nothing left" test -z "$(domains)"
+
+# 4. Readiness timeout.
+echo 128 > "$hp"
+f=$(spec "${tag}-d")
+out=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --timeout 1 2>&1); rc=$?
+echo "$out"
+check "timeout: non-zero exit" test $rc != 0
+check "timeout: says so" grep -q "did not report VNF-READY within 1 s" <<<"$out"
+check "timeout: nothing left" test -z "$(domains)"
+check "timeout: hugepages back" test "$(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages)" = 128
+
+# 5. kill -9 mid-launch (after define), then a rerun finishes the job.
+f=$(spec "${tag}-e")
+"$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --timeout 300 > "$work/killed.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q defined "$work/killed.out" && break; sleep 0.1; done
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+out=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --timeout 300 2>&1); rc=$?
+echo "$out"
+check "rerun after kill -9: ready" sh -c "test $rc = 0 && echo '$out' | grep -qE 'ready in|nothing to do'"
+"$vnfctl" destroy "${tag}-e" >/dev/null; "$vnfctl" undefine "${tag}-e" >/dev/null
+check "rerun after kill -9: cleaned up" test -z "$(domains)"
+finish

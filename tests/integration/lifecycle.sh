@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Boots a real VM through vnfctl with 2 MiB hugepage backing, vcpupin, emulatorpin and numatune;
+# verify must confirm the placement; relaunch is a no-op; destroy and undefine leave no domain,
+# no hugepages held and no files behind.
+. "$(dirname "$0")/lib.sh"
+name=${tag}-lc
+f=$(spec "$name")
+echo 128 > "$hp"
+out=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --timeout 300 2>&1); rc=$?
+echo "$out"
+check "launch exits 0" test $rc = 0
+check "launch reports READY" grep -q "ready in" <<<"$out"
+check "launch names the domain type" grep -qE "domain type (kvm|qemu)" <<<"$out"
+check "list shows it running" sh -c "'$vnfctl' list | grep -q '^$name .*running'"
+v=$("$vnfctl" verify "$name" 2>&1); rc=$?
+echo "$v"
+check "verify confirms the placement" test $rc = 0
+check "verify read the hugepages' node" grep -q "hugepages' NUMA node.*ok\|\[ok\] guest hugepages" <<<"$v"
+check "the guest holds 128 hugepages" test "$(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages)" = 0
+again=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" 2>&1); rc=$?
+check "relaunch of the same spec changes nothing" sh -c "test $rc = 0 && echo '$again' | grep -q 'nothing to do'"
+changed=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --memory 128M 2>&1); rc=$?
+echo "$changed"
+check "a changed spec needs --replace and shows the change" sh -c "test $rc = 1 && echo '$changed' | grep -q 'memory KiB: 262144 -> 131072'"
+check "destroy" "$vnfctl" destroy "$name"
+check "undefine" "$vnfctl" undefine "$name"
+check "no domain left" test -z "$(domains)"
+check "no hugepages held" test "$(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages)" = 128
+check "serial log removed" test ! -e "$logs/$name.serial.log"
+finish

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "discovery/discover.h"
+#include "domain/render.h"
 #include "planning/plan.h"
 #include "spec/load.h"
 
@@ -41,6 +42,28 @@ void BM_PlanOne(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PlanOne)->Unit(benchmark::kMicrosecond);
+
+// Plan + render of one VNF (template parsed each time, as one `vnfctl render` does; schema check
+// excluded: it is libvirt's RelaxNG, measured by the whole-process comparison).
+void BM_PlanRenderOne(benchmark::State& state) {
+  auto host = discover(g_two);
+  auto one = specs("name: fw1\nvcpus: 4\nmemory: 4G\nnics:\n  - pf: ens2f0\n    vlan: 100\n"
+                   "guest:\n  kernel: /var/lib/vnfctl/image/vmlinuz\n  initrd: /var/lib/vnfctl/image/initrd.img\n");
+  for (auto _ : state) {
+    auto plan = vnf::planAll(host, {}, one);
+    auto tmpl = vnf::loadTemplate("default", VNF_TEMPLATES);
+    if (!plan || !tmpl) {
+      state.SkipWithError("plan or template failed");
+      break;
+    }
+    vnf::RenderInput in{&one[0], &plan->front(), vnf::DomainType::kKvm, "4bd13213-a0eb-5d48-9a80-29ea63ee5df6",
+                        {"hash", "0.1.0", ""}, "/var/log/vnfctl/fw1.serial.log", "console=ttyS0"};
+    auto xml = vnf::renderDomainXml(*tmpl, in);
+    if (!xml) state.SkipWithError(xml.error().message.c_str());
+    benchmark::DoNotOptimize(xml);
+  }
+}
+BENCHMARK(BM_PlanRenderOne)->Unit(benchmark::kMicrosecond);
 
 void BM_Plan1000(benchmark::State& state) {
   auto host = discover(g_four);

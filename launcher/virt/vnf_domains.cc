@@ -269,7 +269,7 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
       last_progress = waited;
       progress(waited);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

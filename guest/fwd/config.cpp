@@ -224,6 +224,10 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
     checkRange(problems, "--drain-us", raw.drain_us, 1, 100000, "100 is the usual TX drain period", config.drain_us);
     checkRange(problems, "--stats-interval-ms", raw.stats_interval_ms, 10, 3600000, "1000 is the default",
                config.stats_interval_ms);
+    if (raw.stats_line_ms != 0) {
+        checkRange(problems, "--stats-line-ms", raw.stats_line_ms, 10, 3600000, "or 0 to print no stats lines",
+                   config.stats_line_ms);
+    }
     checkRange(problems, "--link-wait-ms", raw.link_wait_ms, 0, 600000, "0 does not wait for links",
                config.link_wait_ms);
     checkRange(problems, "--log-max-kib", raw.log_max_kib, 64, 1024 * 1024, "10240 (10 MiB) is the default",
@@ -293,6 +297,9 @@ CliOutcome parseCommandLine(int argc, const char* const* argv) {
         ->capture_default_str();
     app.add_option("--stats-interval-ms", raw.stats_interval_ms, "Rate line and ring-full check period")
         ->capture_default_str();
+    app.add_option("--stats-line-ms", raw.stats_line_ms,
+                   "Print 'VNF-FWD STATS <json>' (the stats socket's document on one line) to stdout every N ms; "
+                   "0 = off")->capture_default_str();
     app.add_option("--link-wait-ms", raw.link_wait_ms, "Wait this long for links to come up before READY")
         ->capture_default_str();
     app.add_option("--log-file", raw.log_file, "Log file (size-bounded, rotated)")->capture_default_str();

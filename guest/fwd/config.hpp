@@ -55,6 +55,7 @@ struct RawOptions {
     int mtu = 1500;
     int drain_us = 100;
     int stats_interval_ms = 1000;
+    int stats_line_ms = 0;
     int link_wait_ms = 5000;
     std::string log_file = "/var/log/vnf-app.log";
     int log_max_kib = 10240;
@@ -78,6 +79,7 @@ struct Config {
     std::uint32_t mtu = 1500;
     std::uint32_t drain_us = 100;
     std::uint32_t stats_interval_ms = 1000;
+    std::uint32_t stats_line_ms = 0;  // period of the "VNF-FWD STATS <json>" stdout line; 0 = off
     std::uint32_t link_wait_ms = 5000;
     std::string log_file;
     std::uint32_t log_max_kib = 10240;

@@ -1,5 +1,6 @@
 #include "forwarder.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -192,6 +193,7 @@ std::expected<void, Error> Forwarder::start() {
     }
     started_at_ = std::chrono::steady_clock::now();
     next_report_ = started_at_ + std::chrono::milliseconds(config_.stats_interval_ms);
+    next_stats_line_ = started_at_ + std::chrono::milliseconds(config_.stats_line_ms);
     last_report_ = snapshot();
     stop_workers_.store(false);
     for (auto& state : workers_) {
@@ -260,6 +262,12 @@ Snapshot Forwarder::snapshot() const {
 void Forwarder::controlTick(int wait_ms) {
     server_.serve(wait_ms, [this] { return toJson(snapshot()).dump(); });
     const auto now = std::chrono::steady_clock::now();
+    if (config_.stats_line_ms > 0 && now >= next_stats_line_) {
+        next_stats_line_ = now + std::chrono::milliseconds(config_.stats_line_ms);
+        const std::string line = statsLine(snapshot());
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    }
     if (now < next_report_) return;
     next_report_ = now + std::chrono::milliseconds(config_.stats_interval_ms);
     Snapshot current = snapshot();

@@ -35,7 +35,8 @@ public:
     // "VNF-FWD READY mode=M workers=N port=INDEX,NAME,MAC ..." (one line, no newline).
     std::string readyLine() const;
     // Serves stats socket clients for up to wait_ms; every --stats-interval-ms logs
-    // the rate line and ring-full warnings.
+    // the rate line and ring-full warnings; every --stats-line-ms (if set) prints the
+    // "VNF-FWD STATS <json>" line to stdout.
     void controlTick(int wait_ms);
     Snapshot snapshot() const;
     // Stops and joins the workers (they flush their buffers); idempotent.
@@ -55,6 +56,7 @@ private:
     bool launched_ = false;
     std::chrono::steady_clock::time_point started_at_;
     std::chrono::steady_clock::time_point next_report_;
+    std::chrono::steady_clock::time_point next_stats_line_;
     Snapshot last_report_;
 };
 

@@ -64,6 +64,8 @@ nlohmann::json toJson(const Snapshot& snapshot) {
               {"tx_full_drops", t.tx_full}}}};
 }
 
+std::string statsLine(const Snapshot& snapshot) { return "VNF-FWD STATS " + toJson(snapshot).dump(); }
+
 std::string rateLine(const Snapshot& previous, const Snapshot& current) {
     const double seconds = current.uptime_s - previous.uptime_s;
     if (seconds <= 0) return "rate: no interval";

@@ -55,6 +55,10 @@ inline constexpr int kStatsSchemaVersion = 1;
 // Schema documented in guest/fwd/README.md ("Stats socket").
 nlohmann::json toJson(const Snapshot& snapshot);
 
+// "VNF-FWD STATS {...}": toJson(snapshot) on one line, for whoever reads the console
+// (vnfctl stats parses the last one from the serial log).
+std::string statsLine(const Snapshot& snapshot);
+
 // "rate: rx 12.34 Mpps 8.29 Gbps, tx ..., drops ... pps (imissed ..., rx_nombuf ..., tx_full ...)"
 std::string rateLine(const Snapshot& previous, const Snapshot& current);
 

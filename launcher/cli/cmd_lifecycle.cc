@@ -167,6 +167,8 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
 
   std::vector<std::string> created;  // domains this run defined, removed again on failure
   auto rollback = [&](const Error& cause, const std::string& log) {
+    // Read the guest's last words before undefine removes its log.
+    const std::string tail = log.empty() ? "" : tailOf(log, 15);
     for (auto it = created.rbegin(); it != created.rend(); ++it) {
       (void)destroyDomain(*conn, *it);
       (void)undefineDomain(*conn, *it);
@@ -175,10 +177,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
       if (!t.old_xml.empty()) (void)defineDomain(*conn, t.old_xml);
     }
     printError(cause);
-    if (!log.empty()) {
-      auto tail = tailOf(log, 15);
-      if (!tail.empty()) std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", log.c_str(), tail.c_str());
-    }
+    if (!tail.empty()) std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", log.c_str(), tail.c_str());
     std::fprintf(stderr, "  rolled back: %s\n",
                  created.empty() ? "nothing had been defined" : "the domains this run defined were destroyed and undefined");
     return cause.code == Errc::kConflict || cause.code == Errc::kLibvirt ? kExitFailed : exitCodeFor(cause);

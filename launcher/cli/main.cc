@@ -1,6 +1,7 @@
 // vnfctl: host-side launcher for VNF virtual machines. main() is a list of subcommands.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -12,6 +13,9 @@
 
 int main(int argc, char** argv) {
   using namespace vnf::cli;
+  // libvirt's RPC writes to a socket; a daemon that goes away must give an error, not kill us
+  // mid-launch before the rollback runs.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"vnfctl: place, render and launch VNF virtual machines on NUMA/SR-IOV hosts", "vnfctl"};
   app.set_version_flag("--version", std::string("vnfctl ") + VNFCTL_VERSION);
   app.require_subcommand(1);

@@ -232,9 +232,14 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
   std::size_t offset = 0;
   std::string pending;
   double last_progress = 0;
+  double last_state_check = 0;
   while (true) {
     const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::ifstream f(serial_log, std::ios::binary);
+    // Only a log that grew is read again.
+    std::error_code ec;
+    auto size = std::filesystem::file_size(serial_log, ec);
+    std::ifstream f;
+    if (!ec && size > offset) f.open(serial_log, std::ios::binary);
     if (f) {
       f.seekg(static_cast<std::streamoff>(offset));
       std::string chunk((std::istreambuf_iterator<char>(f)), {});
@@ -260,7 +265,8 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
                   fmt::format("{} did not report VNF-READY within {} s", name, timeout.count()),
                   "raise --timeout (guests under TCG emulation boot slowly), or read the serial log below");
     }
-    auto state = domainState(conn, name);
+    auto state = waited - last_state_check >= 0.5 ? domainState(conn, name) : Result<DomainState>(DomainState::kRunning);
+    if (waited - last_state_check >= 0.5) last_state_check = waited;
     if (state && *state != DomainState::kRunning && *state != DomainState::kPaused) {
       return fail(Errc::kConflict, fmt::format("{} stopped ({}) before it was ready", name, domainStateName(*state)),
                   "see the serial log below");

@@ -291,18 +291,29 @@ int listCommand(const GlobalOptions& g, bool json) {
   return kExitOk;
 }
 
+// A connection and the VNF domain `name` vnfctl manages; unknown or foreign names are errors.
+struct OpenVnf {
+  Connection conn;
+  ManagedDomain domain;
+};
+Result<OpenVnf> openVnf(const GlobalOptions& g, const std::string& name, bool read_only) {
+  auto conn = Connection::open(g.uri, read_only);
+  if (!conn) return std::unexpected(conn.error());
+  auto found = findVnfDomain(*conn, name);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return fail(Errc::kInvalidArgument, fmt::format("no VNF named '{}' on {}", name, conn->uri()),
+                "see the VNFs vnfctl manages with: vnfctl list");
+  }
+  return OpenVnf{std::move(*conn), std::move(**found)};
+}
+
 // Runs `op` on a VNF domain vnfctl manages; foreign or unknown names are refused with a clear error.
 int onDomain(const GlobalOptions& g, const std::string& name, const std::function<Result<void>(const Connection&, const ManagedDomain&)>& op,
              const std::string& done) {
-  auto conn = connect(g);
-  if (!conn) return report(conn.error());
-  auto found = findVnfDomain(*conn, name);
-  if (!found) return report(found.error());
-  if (!*found) {
-    return report(Error{Errc::kInvalidArgument, fmt::format("no VNF named '{}' on {}", name, conn->uri()),
-                        "see the VNFs vnfctl manages with: vnfctl list"});
-  }
-  if (auto ok = op(*conn, **found); !ok) return report(ok.error());
+  auto vnf = openVnf(g, name, false);
+  if (!vnf) return report(vnf.error());
+  if (auto ok = op(vnf->conn, vnf->domain); !ok) return report(ok.error());
   std::printf("%s: %s\n", name.c_str(), done.c_str());
   return kExitOk;
 }
@@ -378,20 +389,19 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->add_flag("-f,--follow", *follow, "Keep printing new output until Ctrl-C");
     cmd->callback([&global, &run, name, follow] {
       run = [&global, name, follow]() -> int {
-        auto conn = Connection::open(global.uri, true);
-        if (!conn) return report(conn.error());
-        auto found = findVnfDomain(*conn, *name);
-        if (!found) return report(found.error());
-        if (!*found || (*found)->serial_log.empty()) {
-          return report(Error{Errc::kInvalidArgument, fmt::format("no VNF named '{}' with a serial log", *name),
-                              "see vnfctl list"});
+        auto vnf = openVnf(global, *name, true);
+        if (!vnf) return report(vnf.error());
+        const std::string log = vnf->domain.serial_log;
+        if (log.empty()) {
+          return report(Error{Errc::kInvalidArgument, fmt::format("{} has no serial log file", *name),
+                              "its domain was not rendered by this vnfctl (no <serial type='file'>)"});
         }
         struct sigaction sa {};
         sa.sa_handler = onSignal;
         ::sigaction(SIGINT, &sa, nullptr);
         std::size_t offset = 0;
         do {
-          std::ifstream f((*found)->serial_log, std::ios::binary);
+          std::ifstream f(log, std::ios::binary);
           f.seekg(static_cast<std::streamoff>(offset));
           std::string chunk((std::istreambuf_iterator<char>(f)), {});
           offset += chunk.size();
@@ -411,12 +421,9 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->add_flag("--json", *json, "Print JSON (schema vnfctl.verify/v1)");
     cmd->callback([&global, &run, name, json] {
       run = [&global, name, json]() -> int {
-        auto conn = Connection::open(global.uri, true);
-        if (!conn) return report(conn.error());
-        auto found = findVnfDomain(*conn, *name);
-        if (!found) return report(found.error());
-        if (!*found) return report(Error{Errc::kInvalidArgument, fmt::format("no VNF named '{}'", *name), "see vnfctl list"});
-        auto checks = verifyDomain(*conn, **found);
+        auto vnf = openVnf(global, *name, true);
+        if (!vnf) return report(vnf.error());
+        auto checks = verifyDomain(vnf->conn, vnf->domain);
         if (!checks) return report(checks.error());
         bool all = std::all_of(checks->begin(), checks->end(), [](const VerifyCheck& c) { return c.ok; });
         if (*json) {
@@ -441,12 +448,9 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->add_flag("--json", *json, "Print the forwarder's JSON document");
     cmd->callback([&global, &run, name, json] {
       run = [&global, name, json]() -> int {
-        auto conn = Connection::open(global.uri, true);
-        if (!conn) return report(conn.error());
-        auto found = findVnfDomain(*conn, *name);
-        if (!found) return report(found.error());
-        if (!*found) return report(Error{Errc::kInvalidArgument, fmt::format("no VNF named '{}'", *name), "see vnfctl list"});
-        auto stats = lastStats((*found)->serial_log);
+        auto vnf = openVnf(global, *name, true);
+        if (!vnf) return report(vnf.error());
+        auto stats = lastStats(vnf->domain.serial_log);
         if (!stats) return report(stats.error());
         if (*json) {
           std::printf("%s\n", stats->dump(2).c_str());

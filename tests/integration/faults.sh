@@ -46,7 +46,18 @@ check "timeout: says so" grep -q "did not report VNF-READY within 1 s" <<<"$out"
 check "timeout: nothing left" test -z "$(domains)"
 check "timeout: hugepages back" test "$(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages)" = 128
 
-# 5. kill -9 mid-launch (after define), then a rerun finishes the job.
+# 5. A corrupt guest image: refused before anything is defined.
+mkdir -p "$work/badimage"
+cp "$image/vmlinuz" "$image/initrd.img" "$image/image.json" "$work/badimage/"
+printf 'x' | dd of="$work/badimage/initrd.img" bs=1 seek=1000 conv=notrunc status=none
+f=$(spec "${tag}-f")
+out=$("$vnfctl" launch "$f" --image-dir "$work/badimage" --log-dir "$logs" 2>&1); rc=$?
+echo "$out"
+check "corrupt image: usage error (exit 2)" test $rc = 2
+check "corrupt image: says so, with the hashes" grep -q "is corrupt or changed: sha256" <<<"$out"
+check "corrupt image: nothing defined" test -z "$(domains)"
+
+# 6. kill -9 mid-launch (after define), then a rerun finishes the job.
 f=$(spec "${tag}-e")
 "$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --timeout 300 > "$work/killed.out" 2>&1 &
 pid=$!

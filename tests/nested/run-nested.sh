@@ -60,6 +60,10 @@ for m in i2c-algo-bit dca igb igbvf irqbypass vfio vfio_iommu_type1 vfio_virqfd 
   esac
 done
 cp "$HERE/guest-test.sh" "$R/bin/guest-test.sh"
+# vnfctl render inside the VM needs the domain templates and libvirt's RelaxNG schema.
+mkdir -p "$R/usr/share/vnfctl" "$R/usr/share/libvirt"
+cp -r "$HERE/../../domain-templates" "$R/usr/share/vnfctl/domain-templates"
+cp -r /usr/share/libvirt/schemas "$R/usr/share/libvirt/schemas"
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

@@ -124,7 +124,7 @@ void addHostCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
   cmd->add_flag("--json", *json, "Print JSON (schema vnfctl.host/v1, docs/host-json.md)");
   cmd->callback([&global, &run, json] {
     run = [&global, json]() -> int {
-      auto host = loadHost(global.host_root);
+      auto host = loadHostFor(global);
       if (!host) {
         printError(host.error());
         return exitCodeFor(host.error());

@@ -116,7 +116,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   }
   auto conn = connect(g);
   if (!conn) return report(conn.error());
-  auto host = loadHost(g.host_root);
+  auto host = loadHostFor(g);
   if (!host) return report(host.error());
 
   // Plan and define under the host-wide lock: two launches never take the same CPU or VF.

@@ -68,7 +68,7 @@ void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
         printError(specs.error());
         return exitCodeFor(specs.error());
       }
-      auto host = loadHost(global.host_root);
+      auto host = loadHostFor(global);
       if (!host) {
         printError(host.error());
         return exitCodeFor(host.error());

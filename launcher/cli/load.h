@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "cli/context.h"
 #include "common/error.h"
 #include "discovery/discover.h"
 
@@ -9,5 +10,13 @@ namespace vnf::cli {
 
 // Opens the host root and discovers it. Errors name the root or the file at fault.
 Result<HostTopology> loadHost(const std::string& host_root);
+
+// The host the command works on: a snapshot when --host-root is given; for a remote libvirt URI
+// (qemu+ssh://, qemu+tls://, qemu://HOST/..., test:///...) libvirt's own host APIs, since this
+// machine's /sys is not that host's; otherwise this machine's /sys.
+Result<HostTopology> loadHostFor(const GlobalOptions& global);
+
+// Whether `uri` ("" = default) names a host other than this one.
+bool isRemoteUri(const std::string& uri);
 
 }  // namespace vnf::cli

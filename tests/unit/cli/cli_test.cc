@@ -102,6 +102,16 @@ TEST(Cli, UnknownCommandIsAUsageError) {
   EXPECT_EQ(r.code, 2);
 }
 
+TEST(Cli, RemoteUriPlansWithLibvirtsHostApis) {
+  // test:/// is treated as another host: no /sys of this machine is read.
+  auto r = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages", "none",
+                   "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["placements"][0]["node"], 0);
+  EXPECT_EQ(j["placements"][0]["vcpu_pins"], nlohmann::json::parse("[1,2,3,4]"));
+}
+
 TEST(Cli, SnapshotThenHostRootRoundTrips) {
   auto dir = test::makeTempDir("cli-snap");
   auto out = (dir / "snap").string();

@@ -140,16 +140,7 @@ void discoverPci(Reader& r, HostTopology& host) {
     nic.netdevs = readNetdevs(r, dev, nic.vendor);
     host.nics.push_back(std::move(nic));
   }
-  std::sort(host.nics.begin(), host.nics.end(), [](const PciNic& a, const PciNic& b) { return a.address < b.address; });
-  // A VF's index comes from its PF's virtfnN links.
-  for (auto& nic : host.nics) {
-    if (!nic.physfn) continue;
-    if (const auto* pf = host.nic(*nic.physfn); pf && pf->sriov) {
-      for (const auto& vf : pf->sriov->vfs) {
-        if (vf.address == nic.address) nic.vf_index = vf.index;
-      }
-    }
-  }
+  host.finishNics();
 }
 
 }  // namespace vnf::detail

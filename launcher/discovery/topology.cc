@@ -55,4 +55,16 @@ std::vector<int> HostTopology::isolatedCpus() const {
   return out;
 }
 
+void HostTopology::finishNics() {
+  std::sort(nics.begin(), nics.end(), [](const PciNic& a, const PciNic& b) { return a.address < b.address; });
+  for (auto& n : nics) {
+    if (!n.physfn) continue;
+    if (const auto* pf = nic(*n.physfn); pf && pf->sriov) {
+      for (const auto& vf : pf->sriov->vfs) {
+        if (vf.address == n.address) n.vf_index = vf.index;
+      }
+    }
+  }
+}
+
 }  // namespace vnf

@@ -136,6 +136,9 @@ struct HostTopology {
   // A NIC by PCI address ("0000:81:00.0", "81:00.0") or netdev name ("ens1f0").
   const PciNic* findNic(std::string_view name_or_address) const;
   std::vector<int> isolatedCpus() const;
+  // After NICs are added (from sysfs or libvirt): sorts them by address and gives each VF the
+  // index its PF lists it under.
+  void finishNics();
 };
 
 }  // namespace vnf

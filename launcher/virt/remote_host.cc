@@ -177,15 +177,7 @@ void addNetworkDevices(HostTopology& host, const std::vector<std::string>& pci_x
     if (auto it = by_parent.find(name); it != by_parent.end()) nic.netdevs.push_back(it->second);
     host.nics.push_back(std::move(nic));
   }
-  std::sort(host.nics.begin(), host.nics.end(), [](const PciNic& a, const PciNic& b) { return a.address < b.address; });
-  for (auto& nic : host.nics) {
-    if (!nic.physfn) continue;
-    if (const auto* pf = host.nic(*nic.physfn); pf && pf->sriov) {
-      for (const auto& vf : pf->sriov->vfs) {
-        if (vf.address == nic.address) nic.vf_index = vf.index;
-      }
-    }
-  }
+  host.finishNics();
 }
 
 Result<HostTopology> discoverViaLibvirt(const Connection& conn) {

@@ -127,7 +127,7 @@ void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
         printError(host.error());
         return exitCodeFor(host.error());
       }
-      auto plan = planAll(*host, Allocations{}, *specs);
+      auto plan = planAll(*host, existingAllocations(global), *specs);
       if (!plan) {
         printError(plan.error());
         return plan.error().code == Errc::kConflict ? kExitFailed : exitCodeFor(plan.error());

@@ -79,7 +79,7 @@ void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       options.log_dir = a->log_dir;
       options.image_dir = a->image_dir.empty() ? defaultImageDir() : std::filesystem::path(a->image_dir);
       options.validate = !a->no_validate;
-      auto domains = renderAll(*host, Allocations{}, *specs, options);
+      auto domains = renderAll(*host, existingAllocations(global), *specs, options);
       if (!domains) {
         printError(domains.error());
         return domains.error().code == Errc::kConflict ? kExitFailed : exitCodeFor(domains.error());

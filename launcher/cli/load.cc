@@ -2,6 +2,9 @@
 
 #include "virt/connection.h"
 #include "virt/remote_host.h"
+#include "virt/vnf_domains.h"
+
+#include <cstdio>
 
 namespace vnf::cli {
 
@@ -26,6 +29,18 @@ Result<HostTopology> loadHostFor(const GlobalOptions& global) {
   auto conn = Connection::open(global.uri, true);
   if (!conn) return std::unexpected(conn.error());
   return discoverViaLibvirt(*conn);
+}
+
+Allocations existingAllocations(const GlobalOptions& global) {
+  if (global.host_root != "/") return {};
+  auto conn = Connection::open(global.uri, true);
+  auto domains = conn ? listVnfDomains(*conn) : Result<std::vector<ManagedDomain>>(std::unexpected(conn.error()));
+  if (!domains) {
+    std::fprintf(stderr, "vnfctl: note: planned without existing VNFs' allocations (%s)\n",
+                 domains.error().message.c_str());
+    return {};
+  }
+  return allocationsOf(*domains);
 }
 
 }  // namespace vnf::cli

@@ -5,6 +5,7 @@
 #include "cli/context.h"
 #include "common/error.h"
 #include "discovery/discover.h"
+#include "planning/plan.h"
 
 namespace vnf::cli {
 
@@ -15,6 +16,11 @@ Result<HostTopology> loadHost(const std::string& host_root);
 // (qemu+ssh://, qemu+tls://, qemu://HOST/..., test:///...) libvirt's own host APIs, since this
 // machine's /sys is not that host's; otherwise this machine's /sys.
 Result<HostTopology> loadHostFor(const GlobalOptions& global);
+
+// What the VNF domains vnfctl manages already hold, from libvirt (read-only), so `plan` and
+// `render` never hand out their CPUs or VFs. Nothing when --host-root is given (another host's
+// snapshot) or libvirt cannot be reached (a note on stderr says so).
+Allocations existingAllocations(const GlobalOptions& global);
 
 // Whether `uri` ("" = default) names a host other than this one.
 bool isRemoteUri(const std::string& uri);

@@ -17,6 +17,8 @@ echo "$v"
 check "verify confirms the placement" test $rc = 0
 check "verify read the hugepages' node" grep -q "hugepages' NUMA node.*ok\|\[ok\] guest hugepages" <<<"$v"
 check "the guest holds 128 hugepages" test "$(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages)" = 0
+busy=$("$vnfctl" plan --name "${tag}-other" --vcpus 1 --memory 256M --hugepages none 2>&1); rc=$?
+check "plan sees the running VNF's CPUs as taken" sh -c "test $rc = 1 && echo '$busy' | grep -q '0 free cores for dedicated vCPUs'"
 again=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" 2>&1); rc=$?
 check "relaunch of the same spec changes nothing" sh -c "test $rc = 0 && echo '$again' | grep -q 'nothing to do'"
 changed=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --memory 128M 2>&1); rc=$?

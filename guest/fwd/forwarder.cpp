@@ -95,8 +95,9 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
         }
     }
 
-    // Spread (queue, port) over workers round-robin, queue-major so the queues of one port land on
-    // different workers.
+    // Spread (direction, queue) over workers round-robin, direction-major: with as many queues as
+    // workers, worker q polls queue q of every port, so the queues of one port (its RSS spread) land
+    // on different workers.
     const std::size_t item_count = directions.size() * config_.rxq;
     const std::size_t worker_count = std::min(lcores.size(), item_count);
     for (std::size_t w = worker_count; w < lcores.size(); ++w) {
@@ -116,8 +117,8 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
     // Sizes first: vectors of atomics cannot grow after filling.
     std::vector<std::vector<std::pair<std::uint16_t, Direction>>> assigned(worker_count);
     std::size_t next = 0;
-    for (std::uint16_t q = 0; q < config_.rxq; ++q) {
-        for (const auto& d : directions) assigned[next++ % worker_count].push_back({q, d});
+    for (const auto& d : directions) {
+        for (std::uint16_t q = 0; q < config_.rxq; ++q) assigned[next++ % worker_count].push_back({q, d});
     }
     std::vector<std::uint16_t> tx_queue_count(count, 0);
     for (std::size_t w = 0; w < worker_count; ++w) {

@@ -3,6 +3,7 @@
 // forwarder runs on a worker lcore. EAL runs with --no-huge --no-pci.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -30,18 +32,23 @@ constexpr auto kTimeout = std::chrono::seconds(20);
 
 struct RingPort {
     std::string name;
-    rte_ring* rx = nullptr;  // the test enqueues here; the port receives from it
-    rte_ring* tx = nullptr;  // the port transmits here; the test dequeues
+    std::vector<rte_ring*> rx;  // per queue: the test enqueues here; the port receives from it
+    std::vector<rte_ring*> tx;  // per queue: the port transmits here; the test dequeues
 };
 
-RingPort makeRingPort(const std::string& name, unsigned tx_ring_size) {
-    RingPort port{name};
-    port.rx = rte_ring_create((name + "_rx").c_str(), 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    port.tx = rte_ring_create((name + "_tx").c_str(), tx_ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_NE(nullptr, port.rx);
-    EXPECT_NE(nullptr, port.tx);
-    const int port_id = rte_eth_from_rings(name.c_str(), &port.rx, 1, &port.tx, 1, 0);
-    EXPECT_GE(port_id, 0);
+RingPort makeRingPort(const std::string& name, unsigned tx_ring_size, unsigned queues = 1, unsigned numa_node = 0) {
+    RingPort port{name, {}, {}};
+    for (unsigned q = 0; q < queues; ++q) {
+        port.rx.push_back(rte_ring_create(fmt::format("{}_rx{}", name, q).c_str(), 4096, 0,
+                                          RING_F_SP_ENQ | RING_F_SC_DEQ));
+        port.tx.push_back(rte_ring_create(fmt::format("{}_tx{}", name, q).c_str(), tx_ring_size, 0,
+                                          RING_F_SP_ENQ | RING_F_SC_DEQ));
+        EXPECT_NE(nullptr, port.rx.back());
+        EXPECT_NE(nullptr, port.tx.back());
+    }
+    const int port_id = rte_eth_from_rings(name.c_str(), port.rx.data(), queues, port.tx.data(), queues, numa_node);
+    EXPECT_GE(port_id, 0) << "rte_eth_from_rings(" << name << ", numa node " << numa_node
+                          << "): " << rte_strerror(rte_errno);
     port.name = "net_ring_" + name;  // the ethdev name net_ring gives it
     // net_ring ports have MAC 00:00:00:00:00:00 and cannot change it; the input frames carry source
     // 02:aa:00:00:00:01, so a source rewrite is still visible. The pcap tests use distinct port MACs.
@@ -83,8 +90,8 @@ protected:
     void TearDown() override {
         forwarder_.reset();  // stops workers, closes the ports
         for (auto& port : ports_) {
-            freeRing(port.rx);
-            freeRing(port.tx);
+            for (rte_ring* ring : port.rx) freeRing(ring);
+            for (rte_ring* ring : port.tx) freeRing(ring);
         }
         if (pool_ != nullptr) {
             // Every mbuf the forwarder received came back: sent ones via the TX rings (freed above),
@@ -118,15 +125,16 @@ protected:
         ASSERT_TRUE(started.has_value()) << started.error().message;
     }
 
-    void inject(const RingPort& port, unsigned count) {
-        for (unsigned i = 0; i < count; ++i) {
+    // Frames first..first+count-1 (frameBytes) into RX queue `queue` of `port`.
+    void inject(const RingPort& port, unsigned count, unsigned queue = 0, unsigned first = 0) {
+        for (unsigned i = first; i < first + count; ++i) {
             rte_mbuf* m = rte_pktmbuf_alloc(pool_);
             ASSERT_NE(nullptr, m);
             const auto bytes = frameBytes(i);
             auto* data = rte_pktmbuf_append(m, static_cast<std::uint16_t>(bytes.size()));
             ASSERT_NE(nullptr, data);
             std::memcpy(data, bytes.data(), bytes.size());
-            while (rte_ring_enqueue(port.rx, m) != 0) std::this_thread::yield();
+            while (rte_ring_enqueue(port.rx.at(queue), m) != 0) std::this_thread::yield();
         }
     }
 
@@ -169,7 +177,7 @@ TEST_P(RingForwardModes, EveryFrameArrivesOnThePeerPortWithTheExpectedMacs) {
     const auto deadline = std::chrono::steady_clock::now() + kTimeout;
     while (out.size() < kFrames && std::chrono::steady_clock::now() < deadline) {
         rte_mbuf* burst[64];
-        const unsigned n = rte_ring_dequeue_burst(ports_[1].tx, reinterpret_cast<void**>(burst), 64, nullptr);
+        const unsigned n = rte_ring_dequeue_burst(ports_[1].tx[0], reinterpret_cast<void**>(burst), 64, nullptr);
         out.insert(out.end(), burst, burst + n);
         forwarder_->controlTick(n == 0 ? 1 : 0);
     }
@@ -244,6 +252,89 @@ TEST_F(RingForward, FullTxRingDropsAreFreedCountedAndLoggedAsRingBufferFull) {
     EXPECT_NE(std::string::npos, log.find(fmt::format("total {}", kFrames - 63))) << log;
 }
 
+// Two RX queues per port and two workers (EAL lcores 1 and 2): each worker polls one queue of
+// each port, so the queues of one port are spread over both workers; each worker sends on its own
+// TX queue. net_ring has no RSS, so the test fills both RX queues itself.
+TEST_F(RingForward, QueuesOfOnePortAreSpreadOverWorkersAndEveryFrameArrivesOnce) {
+    ASSERT_EQ(2u, rte_lcore_count() - 1) << "the EAL arguments in main() give 2 workers";
+    ports_.push_back(makeRingPort(fmt::format("qa{}", counter_), 4096, 2));
+    ports_.push_back(makeRingPort(fmt::format("qb{}", counter_), 4096, 2));
+    Config config = baseConfig(Mode::kMacSwap);
+    config.rxq = 2;
+    startForwarder(config);
+    ASSERT_NE(nullptr, forwarder_);
+
+    inject(ports_[0], kFrames / 2, 0, 0);
+    inject(ports_[0], kFrames / 2, 1, kFrames / 2);
+    std::vector<int> seen(kFrames, 0);
+    std::vector<unsigned> per_tx_queue(2, 0);
+    unsigned received = 0;
+    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (received < kFrames && std::chrono::steady_clock::now() < deadline) {
+        unsigned got = 0;
+        for (unsigned q = 0; q < 2; ++q) {
+            rte_mbuf* burst[64];
+            const unsigned n = rte_ring_dequeue_burst(ports_[1].tx[q], reinterpret_cast<void**>(burst), 64, nullptr);
+            for (unsigned k = 0; k < n; ++k) {
+                const auto* data = rte_pktmbuf_mtod(burst[k], const std::uint8_t*);
+                const unsigned seq = (data[burst[k]->pkt_len - 2] << 8) | data[burst[k]->pkt_len - 1];
+                if (seq < kFrames) ++seen[seq];
+            }
+            rte_pktmbuf_free_bulk(burst, n);
+            per_tx_queue[q] += n;
+            got += n;
+        }
+        received += got;
+        forwarder_->controlTick(got == 0 ? 1 : 0);
+    }
+    forwarder_->stop();
+    ASSERT_EQ(kFrames, received) << "frames missing after " << kTimeout.count() << " s";
+    for (unsigned i = 0; i < kFrames; ++i) EXPECT_EQ(1, seen[i]) << "frame " << i;
+    EXPECT_EQ(kFrames / 2, per_tx_queue[0]);
+    EXPECT_EQ(kFrames / 2, per_tx_queue[1]);
+
+    const Snapshot snap = forwarder_->snapshot();
+    ASSERT_EQ(2u, snap.ports[0].rx_queues.size());
+    EXPECT_EQ(kFrames / 2, snap.ports[0].rx_queues[0].packets);
+    EXPECT_EQ(kFrames / 2, snap.ports[0].rx_queues[1].packets);
+    EXPECT_NE(snap.ports[0].rx_queues[0].lcore, snap.ports[0].rx_queues[1].lcore)
+        << "both RX queues of port 0 are polled by lcore " << snap.ports[0].rx_queues[0].lcore;
+    ASSERT_EQ(2u, snap.ports[1].tx_queues.size());
+    EXPECT_EQ(kFrames, snap.ports[1].tx);
+    EXPECT_EQ(0u, snap.ports[1].drops());
+    EXPECT_NE(std::string::npos, logText().find(fmt::format("port 0 ({}) has no RSS: 2 RX queues", ports_[0].name)))
+        << logText();
+}
+
+// A port on a NUMA node no worker is on: the forwarder warns, naming the nodes and the fix. EAL runs
+// with --no-huge, which gives memory on node 0 only, so the mbuf pool on the port's node cannot be
+// made either: that error must name the node and how to give it memory.
+TEST_F(RingForward, PortOnAnotherNodeThanItsWorkerIsWarnedAboutAndItsPoolNeedsMemoryThere) {
+    unsigned node = 0;
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH_WORKER(lcore) { node = std::max(node, rte_lcore_to_socket_id(lcore) + 1); }
+    ports_.push_back(makeRingPort(fmt::format("na{}", counter_), 64, 1, node));
+    std::uint16_t port_id = 0;
+    ASSERT_EQ(0, rte_eth_dev_get_port_by_name(ports_[0].name.c_str(), &port_id));
+    ASSERT_EQ(static_cast<int>(node), rte_eth_dev_socket_id(port_id));
+    Config config = baseConfig(Mode::kIo);
+    auto loggers = makeLoggers(config);
+    ASSERT_TRUE(loggers.has_value());
+    auto forwarder = Forwarder::create(config, *loggers);
+    ASSERT_FALSE(forwarder.has_value());
+    EXPECT_NE(std::string::npos, forwarder.error().message.find(fmt::format("cannot create the mbuf pool on NUMA socket {}", node)))
+        << forwarder.error().message;
+    EXPECT_NE(std::string::npos,
+              forwarder.error().message.find(fmt::format("/sys/devices/system/node/node{}/hugepages", node)))
+        << forwarder.error().message;
+    const std::string log = logText();
+    EXPECT_NE(std::string::npos, log.find(fmt::format("polls port 0 ({}) on node {}: every frame crosses the "
+                                                      "interconnect; pin the worker to a CPU of node {}",
+                                                      ports_[0].name, node, node)))
+        << log;
+    rte_eth_dev_close(port_id);  // no forwarder took the port
+}
+
 TEST_F(RingForward, UnknownPortSelectorFailsWithTheAvailablePorts) {
     ports_.push_back(makeRingPort(fmt::format("ra{}", counter_), 64));
     Config config = baseConfig(Mode::kIo);
@@ -267,7 +358,8 @@ TEST_F(RingForward, UnknownPortSelectorFailsWithTheAvailablePorts) {
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     const std::string prefix = "--file-prefix=vnf-fwd-ring-" + std::to_string(::getpid());
-    std::vector<std::string> args{"fwd_ring_tests", "-l", "0-1", "--no-huge", "-m", "256", "--no-pci",
+    // Main lcore and two workers (lcore 1 on CPU 1, lcore 2 on CPU 0: the machine may have two CPUs).
+    std::vector<std::string> args{"fwd_ring_tests", "--lcores=0@0,1@1,2@0", "--no-huge", "-m", "256", "--no-pci",
                                   prefix, "--log-level=lib.eal:warning"};
     std::vector<char*> eal_argv;
     for (auto& a : args) eal_argv.push_back(a.data());

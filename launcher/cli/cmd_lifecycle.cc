@@ -128,14 +128,15 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   struct Todo {
     VnfSpec spec;
     std::optional<ManagedDomain> existing;
-    std::string old_xml;  // the definition --replace removed, to put back on failure
+    std::string old_xml;       // the definition --replace removed, to put back on failure
+    bool old_running = false;  // and whether it ran, to start it again
   };
   std::vector<Todo> todo;
   std::vector<ManagedDomain> others;
   for (const auto& s : *specs) {
     auto found = findVnfDomain(*conn, s.name);
     if (!found) return report(found.error());
-    todo.push_back({s, *found, ""});
+    todo.push_back({s, *found, "", false});
   }
   // A domain whose spec changed is planned as if replaced (so the diff can be shown, or the
   // replacement made): it frees its CPUs and VFs, and a running one gives its hugepages back.
@@ -173,13 +174,28 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
       (void)destroyDomain(*conn, *it);
       (void)undefineDomain(*conn, *it);
     }
+    std::vector<std::string> restored;
     for (const auto& t : todo) {
-      if (!t.old_xml.empty()) (void)defineDomain(*conn, t.old_xml);
+      if (t.old_xml.empty()) continue;
+      if (auto ok = defineDomain(*conn, t.old_xml); !ok) {
+        restored.push_back(fmt::format("could not put back the previous definition of {}: {}", t.spec.name,
+                                       ok.error().message));
+        continue;
+      }
+      if (!t.old_running) {
+        restored.push_back(fmt::format("the previous definition of {} is back", t.spec.name));
+      } else if (auto ok = startDomain(*conn, t.spec.name); !ok) {
+        restored.push_back(fmt::format("the previous definition of {} is back but did not start again: {}", t.spec.name,
+                                       ok.error().message));
+      } else {
+        restored.push_back(fmt::format("the previous definition of {} is back and running again", t.spec.name));
+      }
     }
     printError(cause);
     if (!tail.empty()) std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", log.c_str(), tail.c_str());
     std::fprintf(stderr, "  rolled back: %s\n",
                  created.empty() ? "nothing had been defined" : "the domains this run defined were destroyed and undefined");
+    for (const auto& line : restored) std::fprintf(stderr, "  %s\n", line.c_str());
     return cause.code == Errc::kConflict || cause.code == Errc::kLibvirt ? kExitFailed : exitCodeFor(cause);
   };
 
@@ -211,6 +227,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
       auto old = domainXml(*conn, t.spec.name, true);
       if (!old) return rollback(old.error(), "");
       t.old_xml = *old;
+      t.old_running = t.existing->state == DomainState::kRunning;
       std::printf("%s: replacing the defined domain:%s\n", t.spec.name.c_str(), diff.c_str());
       if (auto ok = destroyDomain(*conn, t.spec.name); !ok) return rollback(ok.error(), "");
       if (auto ok = undefineDomain(*conn, t.spec.name); !ok) return rollback(ok.error(), "");

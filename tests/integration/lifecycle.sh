@@ -24,6 +24,15 @@ check "relaunch of the same spec changes nothing" sh -c "test $rc = 0 && echo '$
 changed=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --memory 128M 2>&1); rc=$?
 echo "$changed"
 check "a changed spec needs --replace and shows the change" sh -c "test $rc = 1 && echo '$changed' | grep -q 'memory KiB: 262144 -> 131072'"
+# A replacement that fails (it cannot be READY within 1 s) puts the old definition back and starts it.
+repl=$("$vnfctl" launch "$f" --image-dir "$image" --log-dir "$logs" --memory 128M --replace --timeout 1 2>&1); rc=$?
+echo "$repl"
+check "a failed --replace exits non-zero" test $rc != 0
+check "a failed --replace says the old definition is back and running" \
+  grep -q "the previous definition of $name is back and running again" <<<"$repl"
+check "the old definition (256 MiB) is defined again" sh -c "virsh -q -c qemu:///system dumpxml '$name' | grep -q '<memory unit=.KiB.>262144</memory>'"
+check "and running" sh -c "'$vnfctl' list | grep -q '^$name .*running'"
+check "relaunch of the old spec is a no-op again" sh -c "'$vnfctl' launch '$f' --image-dir '$image' --log-dir '$logs' | grep -q 'nothing to do'"
 check "destroy" "$vnfctl" destroy "$name"
 check "undefine" "$vnfctl" undefine "$name"
 check "no domain left" test -z "$(domains)"

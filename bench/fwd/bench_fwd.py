@@ -41,6 +41,7 @@ Usage: sudo bench/fwd/bench_fwd.py --vnf-fwd build/guest/vnf-fwd [--runs 5] [--w
        bench/fwd/bench_fwd.py --from-json raw.json   (the table again, from recorded runs)
 """
 import argparse
+import itertools
 import json
 import os
 import re
@@ -263,7 +264,6 @@ def mpps(value):
 def mann_whitney_p(a, b):
     """Exact two-sided p-value of the Mann-Whitney U test (mid-ranks for ties): the chance that runs
     this far apart come from one distribution. Enumerates every split of the pooled runs."""
-    import itertools
     pooled = sorted(a + b)
     rank = {}
     for value in set(pooled):

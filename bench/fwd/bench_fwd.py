@@ -57,10 +57,6 @@ TARGETS = {"io": 1.0, "mac": 1.1}
 HUGEPAGES_2M = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 
 
-def eal_memory(no_huge):
-    return ["--no-huge", "-m", "512"] if no_huge else ["--in-memory", "-m", "512"]
-
-
 def vdevs(kind, size, workdir):
     if kind == "null":
         return [f"net_null0,size={size - 4}", f"net_null1,size={size - 4}"]
@@ -74,7 +70,7 @@ def ports_of(kind):
 
 
 def eal_common(no_huge):
-    return eal_memory(no_huge) + ["--no-pci", "--log-level=lib.eal:warning"]
+    return ["--no-huge" if no_huge else "--in-memory", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"]
 
 
 def vnf_fwd_cmd(binary, kind, mode, size, workdir, no_huge):

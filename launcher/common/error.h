@@ -16,9 +16,25 @@ enum class Errc {
   kConflict,         // the request collides with existing state
   kLibvirt,          // libvirt reported an error
   kIo,               // writing failed
+  // Kinds a caller acts on differently (each has its own exit code, docs/cli.md):
+  kDoesNotFit,       // the host has no room for the request (CPUs, memory, VFs)
+  kNoSuchVnf,        // the named VNF does not exist (or is not one vnfctl manages)
+  kTimeout,          // a guest did not report READY in time
+  kGuestFailed,      // a guest reported VNF-FAILED or stopped before READY
+  kBusy,             // another vnfctl holds the lock
+  kNeedsReplace,     // the VNF exists with a different spec; --replace redefines it
+  kHostNotReady,     // the host lacks something the request needs (hugepages at start, vfio, ...)
+  kUnreachable,      // libvirt (or the host) cannot be reached
+  kInterrupted,      // SIGINT/SIGTERM/SIGHUP: the run was cancelled and rolled back
 };
 
 const char* errcName(Errc code);
+
+// The one table of exit codes (docs/cli.md). 0 success; 1 the command ran and found or caused a
+// failure; 2 bad input, nothing changed; 3 the host or libvirt could not be read or reached;
+// 4 does not fit; 5 no such VNF; 6 timeout; 7 guest failed; 8 busy; 9 needs --replace;
+// 10 host not ready; 130 interrupted.
+int exitCodeOf(Errc code);
 
 struct Error {
   Errc code;

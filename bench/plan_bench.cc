@@ -57,7 +57,7 @@ void BM_PlanRenderOne(benchmark::State& state) {
       break;
     }
     vnf::RenderInput in{&one[0], &plan->front(), vnf::DomainType::kKvm, "4bd13213-a0eb-5d48-9a80-29ea63ee5df6",
-                        {"hash", "0.1.0", ""}, "/var/log/vnfctl/fw1.serial.log", "console=ttyS0"};
+                        {"hash", "0.1.0", "", 1, {}}, "/var/log/vnfctl/fw1.serial.log", "console=ttyS0"};
     auto xml = vnf::renderDomainXml(*tmpl, in);
     if (!xml) state.SkipWithError(xml.error().message.c_str());
     benchmark::DoNotOptimize(xml);

@@ -1,26 +1,25 @@
 // The libvirt lifecycle of VNF domains: define, launch, list, start, stop, destroy, undefine,
-// console, stats. Every path that changes libvirt undoes its own work when it fails or is
-// interrupted; a SIGKILL leaves at most a defined domain, which a rerun starts or replaces.
+// console, stats, verify. define/launch and the single-domain operations are thin callers of the
+// lifecycle engine (lifecycle/engine.h): parse -> engine request -> engine result -> print.
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/domains.h"
 #include "cli/load.h"
 #include "cli/spec_args.h"
 #include "common/host_lock.h"
 #include "common/sha256.h"
+#include "lifecycle/engine.h"
 #include "spec/load.h"
 #include "virt/verify.h"
 #include "virt/vnf_domains.h"
@@ -28,22 +27,32 @@
 namespace vnf::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-void onSignal(int) { g_interrupted = true; }
+using lifecycle::CancelToken;
+
+// The one piece of process-wide state: a signal handler can reach nothing else. SIGINT, SIGTERM and
+// SIGHUP (a dropped ssh session) cancel the run, which then rolls back.
+CancelToken g_cancel;
+void onSignal(int sig) { g_cancel.cancel(sig); }
+
+void catchSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sa.sa_flags = SA_RESTART;  // a libvirt call in flight completes; the engine checks the token after it
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+}
 
 struct LaunchArgs {
   SpecArgs spec;
   std::string templates, image_dir, log_dir = "/var/log/vnfctl", domain_type;
   int timeout_s = 240;
   bool replace = false;
-  bool no_start = false;
+  bool json = false;
+  bool dry_run = false;
 };
-
-Result<Connection> connect(const GlobalOptions& g) { return Connection::open(g.uri, false); }
 
 int report(const Error& e) {
   printError(e);
-  return e.code == Errc::kConflict ? kExitFailed : exitCodeFor(e);
+  return exitCodeOf(e.code);
 }
 
 // The guest image a spec boots must exist and match the hash its build recorded.
@@ -80,181 +89,185 @@ Result<void> checkImage(const VnfSpec& spec) {
   return {};
 }
 
-// What changed between a defined VNF and a new rendering of its spec, field by field.
-std::string metadataDiff(const VnfMetadata& a, const VnfMetadata& b) {
-  std::string out;
-  auto line = [&](const char* what, const std::string& x, const std::string& y) {
-    if (x != y) out += fmt::format("\n    {}: {} -> {}", what, x.empty() ? "-" : x, y.empty() ? "-" : y);
+// Test seams (docs/cli.md): VNFCTL_TEST_HOLD=PASS[:VNF] stops after that pass until a signal
+// arrives (so a test can signal the real binary at a known point); VNFCTL_TEST_FAIL=PASS[:VNF]
+// injects a failure there.
+std::function<Result<void>(lifecycle::Pass, const std::string&)> testSeam() {
+  auto matches = [](const char* env, lifecycle::Pass pass, const std::string& vnf) {
+    const char* v = std::getenv(env);
+    if (!v || !*v) return false;
+    std::string want = v;
+    auto colon = want.find(':');
+    if (want.substr(0, colon) != lifecycle::passName(pass)) return false;
+    return colon == std::string::npos || want.substr(colon + 1) == vnf;
   };
-  auto pins = [](const std::vector<int>& v) { return formatCpuList(std::vector<int>(v.begin(), v.end())); };
-  line("spec hash", a.spec_hash, b.spec_hash);
-  line("NUMA node", std::to_string(a.node), std::to_string(b.node));
-  line("vCPUs", std::to_string(a.vcpu_pins.size()), std::to_string(b.vcpu_pins.size()));
-  line("vCPU pins", pins(a.vcpu_pins), pins(b.vcpu_pins));
-  line("memory KiB", std::to_string(a.memory_kib), std::to_string(b.memory_kib));
-  line("page size KiB", std::to_string(a.page_size_kib), std::to_string(b.page_size_kib));
-  line("VFs", std::to_string(a.vfs.size()), std::to_string(b.vfs.size()));
-  line("image", a.image_hash, b.image_hash);
+  if (!std::getenv("VNFCTL_TEST_HOLD") && !std::getenv("VNFCTL_TEST_FAIL")) return {};
+  return [matches](lifecycle::Pass pass, const std::string& vnf) -> Result<void> {
+    if (matches("VNFCTL_TEST_FAIL", pass, vnf)) {
+      return fail(Errc::kIo, fmt::format("injected failure after {}{}", lifecycle::passName(pass), vnf.empty() ? "" : " of " + vnf));
+    }
+    if (matches("VNFCTL_TEST_HOLD", pass, vnf)) {
+      std::fprintf(stderr, "vnfctl: test hold after %s%s (pid %d)\n", lifecycle::passName(pass),
+                   vnf.empty() ? "" : (" of " + vnf).c_str(), static_cast<int>(::getpid()));
+      for (int i = 0; i < 1200 && !g_cancel.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return {};
+  };
+}
+
+nlohmann::ordered_json placementJson(const Placement& p) {
+  nlohmann::ordered_json vfs = nlohmann::ordered_json::array();
+  for (const auto& v : p.vfs) vfs.push_back({{"nic", v.nic_index}, {"pf", v.pf.str()}, {"vf", v.vf.str()}, {"index", v.vf_index}});
+  return {{"node", p.node},          {"vcpu_pins", p.vcpu_pins},       {"shared_cpus", p.shared_cpus},
+          {"emulator_cpus", p.emulator_cpus}, {"memory_kib", p.memory_kib}, {"page_size_kib", p.page_size_kib},
+          {"hugepages", p.hugepages}, {"vfs", vfs}};
+}
+
+nlohmann::ordered_json outcomeJson(const lifecycle::VnfOutcome& o) {
+  nlohmann::ordered_json diff = nlohmann::ordered_json::array();
+  for (const auto& d : o.diff) diff.push_back({{"field", d.field}, {"before", d.before}, {"after", d.after}});
+  nlohmann::ordered_json j{{"name", o.name},
+                           {"verdict", lifecycle::verdictName(o.verdict)},
+                           {"changed", o.changed()},
+                           {"state_before", o.state_before},
+                           {"diff", diff},
+                           {"domain_type", lifecycle::domainTypeName(o.type)},
+                           {"defined", o.defined},
+                           {"started", o.started},
+                           {"rebooted", o.rebooted}};
+  j["placement"] = o.placement ? placementJson(*o.placement) : nlohmann::ordered_json();
+  if (o.ready) j["ready"] = {{"seconds", o.ready->seconds}, {"line", o.ready->line}};
+  return j;
+}
+
+std::string diffText(const std::vector<FieldChange>& diff) {
+  std::string out;
+  for (const auto& d : diff) out += fmt::format("\n    {}: {} -> {}", d.field, d.before, d.after);
   return out;
 }
 
-void progressLine(const std::string& name, double seconds) {
-  if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%s: waiting for the guest to report READY... %.0f s", name.c_str(), seconds);
+const char* typeText(DomainType t) { return t == DomainType::kKvm ? "kvm" : "qemu (TCG emulation: this CPU has no vmx/svm)"; }
+
+// An error before the engine ran, as the launch document when --json is given.
+int reportLaunch(const Error& e, bool json) {
+  if (json) {
+    nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
+                             {"changed", false},
+                             {"error",
+                              {{"kind", errcName(e.code)}, {"exit_code", exitCodeOf(e.code)}, {"message", e.message},
+                               {"fix", e.fix}, {"pass", "input"}, {"vnf", ""}}},
+                             {"rolled_back", nlohmann::ordered_json::array()},
+                             {"vnfs", nlohmann::ordered_json::array()}};
+    std::printf("%s\n", j.dump(2).c_str());
+  }
+  return report(e);
 }
 
 int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
+  catchSignals();
   auto specs = gatherSpecs(a.spec);
-  if (!specs) return report(specs.error());
-  RenderOptions options;
-  options.templates_dir = a.templates.empty() ? defaultTemplatesDir() : std::filesystem::path(a.templates);
-  options.image_dir = a.image_dir.empty() ? defaultImageDir() : std::filesystem::path(a.image_dir);
-  options.log_dir = std::filesystem::absolute(a.log_dir).lexically_normal().string();
-  if (!a.domain_type.empty()) options.domain_type = a.domain_type == "kvm" ? DomainType::kKvm : DomainType::kQemu;
-  for (auto& s : *specs) {
-    resolveBootFiles(s, options);
-    if (auto ok = checkImage(s); !ok) return report(ok.error());
+  if (!specs) return reportLaunch(specs.error(), a.json);
+  lifecycle::LaunchRequest req;
+  req.start = start;
+  req.replace = a.replace;
+  req.dry_run = a.dry_run;
+  req.ready_timeout = std::chrono::seconds(a.timeout_s);
+  req.render.templates_dir = a.templates.empty() ? lifecycle::defaultTemplatesDir() : std::filesystem::path(a.templates);
+  req.render.image_dir = a.image_dir.empty() ? lifecycle::defaultImageDir() : std::filesystem::path(a.image_dir);
+  req.render.log_dir = std::filesystem::absolute(a.log_dir).lexically_normal().string();
+  if (!a.domain_type.empty()) req.render.domain_type = a.domain_type == "kvm" ? DomainType::kKvm : DomainType::kQemu;
+  for (auto s : *specs) {
+    lifecycle::resolveBootFiles(s, req.render);
+    if (auto ok = checkImage(s); !ok) return reportLaunch(ok.error(), a.json);
   }
-  auto conn = connect(g);
-  if (!conn) return report(conn.error());
-  auto host = loadHostFor(g);
-  if (!host) return report(host.error());
+  req.specs = std::move(*specs);
+  auto conn = Connection::open(g.uri, a.dry_run);
+  if (!conn) return reportLaunch(conn.error(), a.json);
 
-  // Plan and define under the host-wide lock: two launches never take the same CPU or VF.
-  auto lock = HostLock::acquire("/run/vnfctl/launch.lock", std::chrono::seconds(60), "launch");
-  if (!lock) return report(lock.error());
-  auto managed = listVnfDomains(*conn);
-  if (!managed) return report(managed.error());
-
-  struct Todo {
-    VnfSpec spec;
-    std::optional<ManagedDomain> existing;
-    std::string old_xml;       // the definition --replace removed, to put back on failure
-    bool old_running = false;  // and whether it ran, to start it again
-  };
-  std::vector<Todo> todo;
-  std::vector<ManagedDomain> others;
-  for (const auto& s : *specs) {
-    auto found = findVnfDomain(*conn, s.name);
-    if (!found) return report(found.error());
-    todo.push_back({s, *found, "", false});
-  }
-  // A domain whose spec changed is planned as if replaced (so the diff can be shown, or the
-  // replacement made): it frees its CPUs and VFs, and a running one gives its hugepages back.
-  // Everything else stays allocated.
-  std::map<std::pair<int, std::uint64_t>, std::uint64_t> returning;
-  for (const auto& m : *managed) {
-    bool listed = std::any_of(todo.begin(), todo.end(), [&](const Todo& t) { return t.spec.name == m.name; });
-    if (!listed) others.push_back(m);
-  }
-  for (const auto& t : todo) {
-    if (t.existing && t.existing->meta.spec_hash != specHash(t.spec) && t.existing->state == DomainState::kRunning &&
-        t.existing->meta.hugepages > 0) {
-      returning[{t.existing->meta.node, t.existing->meta.page_size_kib}] += t.existing->meta.hugepages;
+  lifecycle::SerialLogReadiness readiness;
+  lifecycle::Environment env;
+  env.conn = &*conn;
+  env.discover = [&g] { return loadHostFor(g); };
+  env.readiness = &readiness;
+  env.cancel = &g_cancel;
+  env.command = selfCommandLine();
+  env.after_pass = testSeam();
+  const bool tty = ::isatty(STDERR_FILENO);
+  FILE* out = a.json ? stderr : stdout;  // with --json, stdout holds only the document
+  env.progress = [&](const lifecycle::Event& e) {
+    using lifecycle::Pass;
+    switch (e.pass) {
+      case Pass::kGather:
+        if (e.message.find("is held by") != std::string::npos) std::fprintf(stderr, "vnfctl: %s\n", e.message.c_str());
+        break;
+      case Pass::kReconcile:
+        break;
+      case Pass::kDefine:
+      case Pass::kStart:
+        std::fprintf(out, "%s: %s\n", e.vnf.c_str(), e.message.c_str());
+        std::fflush(out);
+        break;
+      case Pass::kReady:
+        if (e.message.starts_with("ready in")) {
+          if (tty) std::fprintf(stderr, "\n");
+          std::fprintf(out, "%s: %s\n", e.vnf.c_str(), e.message.c_str());
+          std::fflush(out);
+        } else if (tty) {
+          std::fprintf(stderr, "\r%s: %s", e.vnf.c_str(), e.message.c_str());
+        }
+        break;
+      default:
+        break;
     }
-  }
-  std::vector<VnfSpec> to_render;
-  for (auto& t : todo) {
-    if (t.existing && t.existing->meta.spec_hash == specHash(t.spec)) continue;  // unchanged
-    to_render.push_back(t.spec);
-  }
-  // Unchanged existing domains still hold their resources for this plan.
-  for (const auto& t : todo) {
-    if (t.existing && t.existing->meta.spec_hash == specHash(t.spec)) others.push_back(*t.existing);
-  }
-  auto allocations = allocationsOf(others);
-  allocations.hugepages_returning = returning;
-  auto rendered = renderAll(*host, allocations, to_render, options);
-  if (!rendered) return report(rendered.error());
-
-  std::vector<std::string> created;  // domains this run defined, removed again on failure
-  auto rollback = [&](const Error& cause, const std::string& log) {
-    // Read the guest's last words before undefine removes its log.
-    const std::string tail = log.empty() ? "" : tailOf(log, 15);
-    for (auto it = created.rbegin(); it != created.rend(); ++it) {
-      (void)destroyDomain(*conn, *it);
-      (void)undefineDomain(*conn, *it);
-    }
-    std::vector<std::string> restored;
-    for (const auto& t : todo) {
-      if (t.old_xml.empty()) continue;
-      if (auto ok = defineDomain(*conn, t.old_xml); !ok) {
-        restored.push_back(fmt::format("could not put back the previous definition of {}: {}", t.spec.name,
-                                       ok.error().message));
-        continue;
-      }
-      if (!t.old_running) {
-        restored.push_back(fmt::format("the previous definition of {} is back", t.spec.name));
-      } else if (auto ok = startDomain(*conn, t.spec.name); !ok) {
-        restored.push_back(fmt::format("the previous definition of {} is back but did not start again: {}", t.spec.name,
-                                       ok.error().message));
-      } else {
-        restored.push_back(fmt::format("the previous definition of {} is back and running again", t.spec.name));
-      }
-    }
-    printError(cause);
-    if (!tail.empty()) std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", log.c_str(), tail.c_str());
-    std::fprintf(stderr, "  rolled back: %s\n",
-                 created.empty() ? "nothing had been defined" : "the domains this run defined were destroyed and undefined");
-    for (const auto& line : restored) std::fprintf(stderr, "  %s\n", line.c_str());
-    return cause.code == Errc::kConflict || cause.code == Errc::kLibvirt ? kExitFailed : exitCodeFor(cause);
   };
 
-  std::size_t r = 0;
-  std::vector<std::pair<std::string, std::string>> to_start;  // name, serial log
-  for (auto& t : todo) {
-    const bool unchanged = t.existing && t.existing->meta.spec_hash == specHash(t.spec);
-    if (unchanged) {
-      if (t.existing->state == DomainState::kRunning) {
-        std::printf("%s: already running with this spec; nothing to do\n", t.spec.name.c_str());
-      } else if (start) {
-        to_start.emplace_back(t.spec.name, t.existing->serial_log);
-      } else {
-        std::printf("%s: already defined with this spec; nothing to do\n", t.spec.name.c_str());
-      }
-      continue;
+  auto result = lifecycle::launch(env, req);
+  if (!result) {
+    const auto& f = result.error();
+    if (a.json) {
+      nlohmann::ordered_json vnfs = nlohmann::ordered_json::array();
+      for (const auto& o : f.vnfs) vnfs.push_back(outcomeJson(o));
+      nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
+                               {"changed", false},
+                               {"error",
+                                {{"kind", errcName(f.error.code)},
+                                 {"exit_code", exitCodeOf(f.error.code)},
+                                 {"message", f.error.message},
+                                 {"fix", f.error.fix},
+                                 {"pass", lifecycle::passName(f.pass)},
+                                 {"vnf", f.vnf}}},
+                               {"rolled_back", f.rolled_back},
+                               {"serial_tail", f.serial_tail},
+                               {"vnfs", vnfs}};
+      std::printf("%s\n", j.dump(2).c_str());
     }
-    const auto& d = (*rendered)[r++];
-    if (t.existing) {
-      auto fresh = readVnfMetadata(d.xml);
-      std::string diff = fresh && *fresh ? metadataDiff(t.existing->meta, **fresh) : "";
-      if (!a.replace) {
-        return rollback(Error{Errc::kConflict,
-                              fmt::format("{} is already defined from a different spec:{}", t.spec.name, diff),
-                              fmt::format("add --replace to redefine it ({}the running guest is stopped)",
-                                          t.existing->state == DomainState::kRunning ? "" : "if it runs, ")},
-                        "");
-      }
-      auto old = domainXml(*conn, t.spec.name, true);
-      if (!old) return rollback(old.error(), "");
-      t.old_xml = *old;
-      t.old_running = t.existing->state == DomainState::kRunning;
-      std::printf("%s: replacing the defined domain:%s\n", t.spec.name.c_str(), diff.c_str());
-      if (auto ok = destroyDomain(*conn, t.spec.name); !ok) return rollback(ok.error(), "");
-      if (auto ok = undefineDomain(*conn, t.spec.name); !ok) return rollback(ok.error(), "");
+    printError(f.error);
+    if (!f.serial_tail.empty()) {
+      std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", f.serial_log.c_str(), f.serial_tail.c_str());
     }
-    std::error_code ec;
-    std::filesystem::create_directories(options.log_dir, ec);
-    auto log = (std::filesystem::path(options.log_dir) / (d.name + ".serial.log")).string();
-    std::filesystem::remove(log, ec);  // a stale log would hold an old READY line
-    if (auto ok = defineDomain(*conn, d.xml); !ok) return rollback(ok.error(), "");
-    created.push_back(d.name);
-    std::printf("%s: defined on NUMA node %d, domain type %s\n", d.name.c_str(), d.placement.node,
-                d.type == DomainType::kKvm ? "kvm" : "qemu (TCG emulation: this CPU has no vmx/svm)");
-    if (start) to_start.emplace_back(d.name, log);
+    for (const auto& line : f.rolled_back) std::fprintf(stderr, "  rolled back: %s\n", line.c_str());
+    return exitCodeOf(f.error.code);
   }
-  lock->release();
-
-  struct sigaction sa {};
-  sa.sa_handler = onSignal;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  for (const auto& [name, log] : to_start) {
-    if (auto ok = startDomain(*conn, name); !ok) return rollback(ok.error(), log);
-    auto ready = waitForReady(*conn, name, log, std::chrono::seconds(a.timeout_s), [] { return g_interrupted.load(); },
-                              [&](double s) { progressLine(name, s); });
-    if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
-    if (!ready) return rollback(ready.error(), log);
-    std::printf("%s: ready in %.1f s: %s\n", name.c_str(), ready->seconds, ready->line.c_str());
+  for (const auto& note : result->notes) std::fprintf(stderr, "vnfctl: note: %s\n", note.c_str());
+  if (a.json) {
+    nlohmann::ordered_json vnfs = nlohmann::ordered_json::array();
+    for (const auto& o : result->vnfs) vnfs.push_back(outcomeJson(o));
+    nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"}, {"changed", result->changed()}, {"dry_run", a.dry_run},
+                             {"vnfs", vnfs}, {"notes", result->notes}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& o : result->vnfs) {
+    if (o.verdict == lifecycle::Verdict::kChanged && (o.defined || a.dry_run)) {
+      std::printf("%s: %s the defined domain (%s):%s\n", o.name.c_str(), a.dry_run ? "would replace" : "replaced",
+                  o.state_before.c_str(), diffText(o.diff).c_str());
+      if (o.rebooted) std::printf("%s: it was running: the guest was restarted with the new definition\n", o.name.c_str());
+    } else if (o.verdict == lifecycle::Verdict::kUnchanged && !o.started) {
+      std::printf("%s: already %s with this spec; nothing to do\n", o.name.c_str(),
+                  o.state_before == "running" ? "running" : "defined");
+    } else if (a.dry_run && o.placement) {
+      std::printf("%s: would define on NUMA node %d, domain type %s\n", o.name.c_str(), o.placement->node, typeText(o.type));
+    }
   }
   return kExitOk;
 }
@@ -266,7 +279,9 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
   cmd->add_option("--log-dir", a.log_dir, "Folder for the guests' serial logs");
   cmd->add_option("--domain-type", a.domain_type, "kvm or qemu (default: kvm where the CPU has vmx/svm)")
       ->check(CLI::IsMember({"kvm", "qemu"}));
-  cmd->add_flag("--replace", a.replace, "Redefine a VNF whose spec changed (stops it if it runs)");
+  cmd->add_flag("--replace", a.replace, "Redefine a VNF whose spec changed (a running one is restarted)");
+  cmd->add_flag("--dry-run", a.dry_run, "Decide and plan only: change nothing");
+  cmd->add_flag("--json", a.json, "Print the result as JSON (schema vnfctl.launch/v1)");
   if (waits) cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
 }
 
@@ -317,21 +332,44 @@ Result<OpenVnf> openVnf(const GlobalOptions& g, const std::string& name, bool re
   auto conn = Connection::open(g.uri, read_only);
   if (!conn) return std::unexpected(conn.error());
   auto found = findVnfDomain(*conn, name);
-  if (!found) return std::unexpected(found.error());
+  if (!found) {
+    Error e = found.error();
+    if (e.code == Errc::kConflict) e.code = Errc::kInvalidArgument;  // a foreign domain's name
+    return std::unexpected(std::move(e));
+  }
   if (!*found) {
-    return fail(Errc::kInvalidArgument, fmt::format("no VNF named '{}' on {}", name, conn->uri()),
+    return fail(Errc::kNoSuchVnf, fmt::format("no VNF named '{}' on {}", name, conn->uri()),
                 "see the VNFs vnfctl manages with: vnfctl list");
   }
   return OpenVnf{std::move(*conn), std::move(**found)};
 }
 
-// Runs `op` on a VNF domain vnfctl manages; foreign or unknown names are refused with a clear error.
-int onDomain(const GlobalOptions& g, const std::string& name, const std::function<Result<void>(const Connection&, const ManagedDomain&)>& op,
-             const std::string& done) {
-  auto vnf = openVnf(g, name, false);
-  if (!vnf) return report(vnf.error());
-  if (auto ok = op(vnf->conn, vnf->domain); !ok) return report(ok.error());
-  std::printf("%s: %s\n", name.c_str(), done.c_str());
+// A single-domain operation through the engine; idempotent (an already stopped VNF stays so).
+int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, bool json) {
+  auto conn = Connection::open(g.uri, false);
+  if (!conn) return report(conn.error());
+  lifecycle::Environment env;
+  env.conn = &*conn;
+  auto r = lifecycle::apply(env, op, name);
+  if (json) {
+    nlohmann::ordered_json j{{"schema", "vnfctl.op/v1"}, {"name", name}, {"op", lifecycle::opName(op)}};
+    if (r) {
+      j["changed"] = r->changed;
+      j["state_before"] = r->state_before;
+      j["state_after"] = r->state_after;
+    } else {
+      j["changed"] = false;
+      j["error"] = {{"kind", errcName(r.error().code)}, {"exit_code", exitCodeOf(r.error().code)},
+                    {"message", r.error().message}, {"fix", r.error().fix}};
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  }
+  if (!r) return report(r.error());
+  if (!json) {
+    static const char* done[] = {"started", "stopped", "destroyed", "undefined"};
+    std::printf("%s: %s\n", name.c_str(),
+                r->changed ? done[static_cast<int>(op)] : fmt::format("already {}; nothing to do", r->state_before).c_str());
+  }
   return kExitOk;
 }
 
@@ -378,25 +416,22 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
   struct Simple {
     const char* name;
     const char* help;
-    const char* done;
-    std::function<Result<void>(const Connection&, const ManagedDomain&)> op;
+    lifecycle::Op op;
   };
   static const Simple simple[] = {
-      {"start", "Start a defined VNF (does not wait for READY)", "started",
-       [](const Connection& c, const ManagedDomain& d) { return startDomain(c, d.name); }},
-      {"stop", "Shut a VNF down gracefully (ACPI), waiting up to 30 s", "stopped",
-       [](const Connection& c, const ManagedDomain& d) { return shutdownDomain(c, d.name, std::chrono::seconds(30)); }},
-      {"destroy", "Stop a VNF at once (power off)", "destroyed",
-       [](const Connection& c, const ManagedDomain& d) { return destroyDomain(c, d.name); }},
-      {"undefine", "Remove a stopped VNF's definition and its serial log", "undefined",
-       [](const Connection& c, const ManagedDomain& d) { return undefineDomain(c, d.name); }},
+      {"start", "Start a defined VNF (does not wait for READY)", lifecycle::Op::kStart},
+      {"stop", "Shut a VNF down gracefully (ACPI), waiting up to 30 s", lifecycle::Op::kStop},
+      {"destroy", "Stop a VNF at once (power off)", lifecycle::Op::kDestroy},
+      {"undefine", "Remove a stopped VNF's definition and its serial log", lifecycle::Op::kUndefine},
   };
   for (const auto& s : simple) {
     auto* cmd = app.add_subcommand(s.name, s.help);
     auto name = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
     cmd->add_option("NAME", *name, "VNF name")->required();
-    const Simple* sp = &s;
-    cmd->callback([&global, &run, name, sp] { run = [&global, name, sp] { return onDomain(global, *name, sp->op, sp->done); }; });
+    cmd->add_flag("--json", *json, "Print the result as JSON (schema vnfctl.op/v1)");
+    const lifecycle::Op op = s.op;
+    cmd->callback([&global, &run, name, json, op] { run = [&global, name, json, op] { return onDomain(global, *name, op, *json); }; });
   }
   {
     auto* cmd = app.add_subcommand("console", "Show a VNF's serial console log (and follow it with -f)");
@@ -413,9 +448,7 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
           return report(Error{Errc::kInvalidArgument, fmt::format("{} has no serial log file", *name),
                               "its domain was not rendered by this vnfctl (no <serial type='file'>)"});
         }
-        struct sigaction sa {};
-        sa.sa_handler = onSignal;
-        ::sigaction(SIGINT, &sa, nullptr);
+        catchSignals();
         std::size_t offset = 0;
         do {
           std::ifstream f(log, std::ios::binary);
@@ -425,7 +458,7 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
           std::fwrite(chunk.data(), 1, chunk.size(), stdout);
           std::fflush(stdout);
           if (*follow) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        } while (*follow && !g_interrupted);
+        } while (*follow && !g_cancel.cancelled());
         return kExitOk;
       };
     });

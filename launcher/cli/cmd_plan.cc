@@ -130,7 +130,7 @@ void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       auto plan = planAll(*host, existingAllocations(global), *specs);
       if (!plan) {
         printError(plan.error());
-        return plan.error().code == Errc::kConflict ? kExitFailed : exitCodeFor(plan.error());
+        return exitCodeFor(plan.error());
       }
       if (*json) {
         Json j{{"schema", "vnfctl.plan/v1"}, {"placements", Json::array()}};

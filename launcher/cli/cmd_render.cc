@@ -82,7 +82,7 @@ void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       auto domains = renderAll(*host, existingAllocations(global), *specs, options);
       if (!domains) {
         printError(domains.error());
-        return domains.error().code == Errc::kConflict ? kExitFailed : exitCodeFor(domains.error());
+        return exitCodeFor(domains.error());
       }
       if (a->out.empty()) {
         if (domains->size() > 1) {

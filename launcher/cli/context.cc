@@ -7,14 +7,6 @@ void printError(const Error& error) {
   if (!error.fix.empty()) std::fprintf(stderr, "  fix: %s\n", error.fix.c_str());
 }
 
-int exitCodeFor(const Error& error) {
-  switch (error.code) {
-    case Errc::kInvalidArgument:
-    case Errc::kConflict:
-      return kExitUsage;
-    default:
-      return kExitEnv;
-  }
-}
+int exitCodeFor(const Error& error) { return exitCodeOf(error.code); }
 
 }  // namespace vnf::cli

@@ -8,6 +8,7 @@
 
 namespace vnf::cli {
 
+// The whole table, with the codes of each error kind, is common/error.h exitCodeOf.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;   // the command ran and found or caused a failure
 inline constexpr int kExitUsage = 2;    // bad arguments or bad input: nothing was changed
@@ -20,7 +21,7 @@ struct GlobalOptions {
 
 // Prints "vnfctl: error: <message>\n  fix: <fix>" to stderr.
 void printError(const Error& error);
-// Exit code for an error: usage-like errors give kExitUsage, the rest kExitEnv.
+// Exit code for an error (common/error.h exitCodeOf: one table for every command).
 int exitCodeFor(const Error& error);
 
 }  // namespace vnf::cli

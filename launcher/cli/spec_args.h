@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,15 +15,14 @@ namespace vnf::cli {
 
 struct SpecArgs {
   std::vector<std::string> files;
-  // Flags (used when no file is given; a file plus flags overrides the file's values).
-  std::string name;
-  int vcpus = -1;  // -1: not given
-  std::string memory;
-  std::string hugepages;
-  std::string cpu_policy, smt_policy, emulator_threads, numa_affinity, profile;
+  // Flags, kept as typed: they are checked by the spec parser itself (an empty or out-of-range value
+  // is an error, never "not given"). With a file, a given flag overrides the file's value.
+  std::string name, vcpus, memory, hugepages, cpu_policy, smt_policy, emulator_threads, numa_affinity, profile, count;
   std::vector<std::string> nics;  // "PF[,vf=N][,mac=M][,vlan=V][,mtu=U][,trust=on][,spoofchk=off][,mode=hostdev]"
   std::vector<std::string> taps;  // "TAP[,mac=M][,mtu=U]"
-  int count = -1;
+  std::map<std::string, CLI::Option*> options;  // by spec key: whether it was given
+
+  bool given(const std::string& key) const;
 };
 
 // Adds the spec options to `cmd`; `args` must outlive parsing.

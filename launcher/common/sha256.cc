@@ -1,104 +1,56 @@
 #include "common/sha256.h"
 
+#include <openssl/evp.h>
+
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <new>
 
 #include <fmt/format.h>
 
 namespace vnf {
-namespace {
 
-constexpr unsigned int kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+void Sha256::Free::operator()(evp_md_ctx_st* c) const { EVP_MD_CTX_free(c); }
 
-inline unsigned int rotr(unsigned int x, int n) { return (x >> n) | (x << (32 - n)); }
-
-}  // namespace
-
-Sha256::Sha256()
-    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}, buf_{} {}
-
-void Sha256::block(const unsigned char* p) {
-  unsigned int w[64];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (unsigned(p[4 * i]) << 24) | (unsigned(p[4 * i + 1]) << 16) | (unsigned(p[4 * i + 2]) << 8) | p[4 * i + 3];
-  }
-  for (int i = 16; i < 64; ++i) {
-    unsigned int s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    unsigned int s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  unsigned int a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int i = 0; i < 64; ++i) {
-    unsigned int t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
-    unsigned int t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  // Allocation failure is the only way these fail for SHA-256.
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
 }
 
 void Sha256::update(std::string_view data) {
-  length_ += data.size();
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  std::size_t n = data.size();
-  if (buffered_) {
-    std::size_t take = std::min(n, 64 - buffered_);
-    std::memcpy(buf_ + buffered_, p, take);
-    buffered_ += take;
-    p += take;
-    n -= take;
-    if (buffered_ < 64) return;
-    block(buf_);
-    buffered_ = 0;
-  }
-  while (n >= 64) {
-    block(p);
-    p += 64;
-    n -= 64;
-  }
-  std::memcpy(buf_, p, n);
-  buffered_ = n;
+  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) throw std::bad_alloc();
 }
 
 std::string Sha256::hexDigest() {
-  unsigned long long bits = length_ * 8;
-  unsigned char pad = 0x80;
-  update(std::string_view(reinterpret_cast<const char*>(&pad), 1));
-  unsigned char zero = 0;
-  while (buffered_ != 56) update(std::string_view(reinterpret_cast<const char*>(&zero), 1));
-  unsigned char len[8];
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-  update(std::string_view(reinterpret_cast<const char*>(len), 8));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), md, &n) != 1) throw std::bad_alloc();
   std::string out;
-  for (unsigned int v : h_) out += fmt::format("{:08x}", v);
+  out.reserve(2 * n);
+  for (unsigned int i = 0; i < n; ++i) out += fmt::format("{:02x}", md[i]);
   return out;
 }
 
+std::string sha256Hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hexDigest();
+}
+
 Result<std::string> sha256OfFiles(const std::vector<std::string>& paths) {
-  Sha256 sha;
-  std::string chunk(1 << 16, '\0');
-  for (const auto& path : paths) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return fail(Errc::kNotFound, fmt::format("cannot read {}", path));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  for (const auto& p : paths) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) return fail(Errc::kUnreadable, fmt::format("cannot read {}: {}", p, std::strerror(errno)));
     while (f) {
-      f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      sha.update(std::string_view(chunk.data(), static_cast<std::size_t>(f.gcount())));
+      f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      h.update(std::string_view(buf.data(), static_cast<std::size_t>(f.gcount())));
     }
+    if (f.bad()) return fail(Errc::kUnreadable, fmt::format("cannot read {}: I/O error", p));
   }
-  return sha.hexDigest();
+  return h.hexDigest();
 }
 
 }  // namespace vnf

@@ -1,11 +1,14 @@
-// SHA-256 (FIPS 180-4), for checking the guest image against the hash its build recorded.
+// SHA-256 through OpenSSL's libcrypto: the recipe hash of a VNF spec and the guest image check.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.h"
+
+struct evp_md_ctx_st;
 
 namespace vnf {
 
@@ -16,12 +19,14 @@ class Sha256 {
   std::string hexDigest();  // finishes; the object is spent afterwards
 
  private:
-  void block(const unsigned char* p);
-  unsigned int h_[8];
-  unsigned char buf_[64];
-  std::size_t buffered_ = 0;
-  unsigned long long length_ = 0;
+  struct Free {
+    void operator()(evp_md_ctx_st* c) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
+
+// The hex SHA-256 of `data`.
+std::string sha256Hex(std::string_view data);
 
 // SHA-256 over the concatenated contents of `paths`, read in chunks.
 Result<std::string> sha256OfFiles(const std::vector<std::string>& paths);

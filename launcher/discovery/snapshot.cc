@@ -75,7 +75,7 @@ Result<SnapshotStats> writeAll(const AccessLog& log, const fs::path& tmp, const 
 Result<SnapshotStats> writeSnapshot(const AccessLog& log, const fs::path& out, const std::string& source) {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(out, ec))) {
-    return fail(Errc::kConflict, fmt::format("snapshot target {} already exists", out.string()),
+    return fail(Errc::kInvalidArgument, fmt::format("snapshot target {} already exists", out.string()),
                 "choose a new folder name, or remove the old snapshot first");
   }
   auto parent = fs::absolute(out, ec).parent_path();

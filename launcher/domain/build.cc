@@ -188,6 +188,8 @@ Result<Domain> buildDomain(const RenderInput& in) {
 
   auto& m = d.metadata;
   m.spec_hash = in.meta.spec_hash;
+  m.recipe = in.meta.recipe;
+  m.spec_fields = in.meta.spec_fields;
   m.tool_version = in.meta.tool_version;
   m.image_hash = in.meta.image_hash;
   m.node = pl.node;

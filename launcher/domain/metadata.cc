@@ -18,7 +18,14 @@ void writeVnfMetadata(xmlNode* parent, const VnfMetadata& m) {
   xmlNs* ns = xmlNewNs(vnf, xml::x(kVnfMetadataNs), xml::x(kVnfMetadataPrefix));
   xmlSetNs(vnf, ns);
   auto add = [&](xmlNode* p, const char* tag) { return xmlNewTextChild(p, ns, xml::x(tag), nullptr); };
-  xml::set(add(vnf, "spec"), "hash", m.spec_hash);
+  xmlNode* spec = add(vnf, "spec");
+  xml::set(spec, "hash", m.spec_hash);
+  if (m.recipe > 1) xml::set(spec, "recipe", std::to_string(m.recipe));
+  for (const auto& [key, value] : m.spec_fields) {
+    xmlNode* field = add(spec, "field");
+    xml::set(field, "name", key);
+    xml::set(field, "value", value);
+  }
   xml::set(add(vnf, "tool"), "version", m.tool_version);
   xml::set(add(vnf, "image"), "hash", m.image_hash);
   xmlNode* pl = add(vnf, "placement");
@@ -118,7 +125,13 @@ class Fields {
 VnfMetadata readElement(xmlNode* vnf, Fields& f) {
   VnfMetadata m;
   for (xmlNode* c : xml::children(vnf)) {
-    if (inVnfNs(c, "spec")) m.spec_hash = f.text(c, "hash");
+    if (inVnfNs(c, "spec")) {
+      m.spec_hash = f.text(c, "hash");
+      m.recipe = f.number<int>(c, "recipe", false).value_or(1);
+      for (xmlNode* field : xml::children(c)) {
+        if (inVnfNs(field, "field")) m.spec_fields.emplace_back(f.text(field, "name"), f.text(field, "value", false));
+      }
+    }
     if (inVnfNs(c, "tool")) m.tool_version = f.text(c, "version");
     if (inVnfNs(c, "image")) m.image_hash = f.text(c, "hash");
     if (inVnfNs(c, "placement")) {

@@ -4,7 +4,9 @@
 //
 // Layout (namespace kVnfMetadataNs, prefix "vnfctl"; see docs/domain-xml.md):
 //   <vnfctl:vnf>
-//     <vnfctl:spec hash='sha256:..'/>
+//     <vnfctl:spec hash='sha256:HEX' recipe='2'>          (recipe 1: a 16-hex FNV-1a hash, no fields)
+//       <vnfctl:field name='vcpus' value='4'/> ...          (the canonical fields the hash covers)
+//     </vnfctl:spec>
 //     <vnfctl:tool version='0.1.0'/>
 //     <vnfctl:image hash='sha256:..'/>
 //     <vnfctl:placement node='0' page-size-kib='1048576' hugepages='4' memory-kib='4194304'>
@@ -24,6 +26,7 @@
 
 #include "common/error.h"
 #include "host/parse.h"
+#include "spec/canonical.h"
 
 namespace vnf {
 
@@ -48,7 +51,9 @@ struct VfMetadata {
 };
 
 struct VnfMetadata {
-  std::string spec_hash;
+  std::string spec_hash;            // "sha256:HEX" (recipe >= 2) or 16 hex digits (recipe 1)
+  int recipe = 1;                   // how spec_hash was made (lifecycle/recipe.h); 1 when absent
+  std::vector<SpecField> spec_fields;  // recipe >= 2: the fields it covers, for a field-by-field diff
   std::string tool_version;
   std::string image_hash;
   int node = -1;                   // host NUMA node of vCPUs and memory

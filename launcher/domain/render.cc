@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sha256.h"
 #include "domain/build.h"
 #include "domain/write.h"
 #include "domain/xml.h"
@@ -58,6 +59,30 @@ Result<std::string> renderDomainXml(const Template& tmpl, const RenderInput& inp
   if (!doc) throw std::bad_alloc();
   domain::writeDomain(doc.get(), *model);
   return xml::dump(doc.get());
+}
+
+Result<RenderedDomainXml> renderDomain(const Template& tmpl, const RenderInput& input,
+                                       const std::function<std::string(const std::vector<MacAddress>&)>& cmdline) {
+  auto model = domain::buildDomain(input);
+  if (!model) return std::unexpected(model.error());
+  RenderedDomainXml out;
+  for (const auto& i : model->devices.hostdev_interfaces) out.port_macs.push_back(i.mac);
+  for (const auto& e : model->devices.ethernet_interfaces) out.port_macs.push_back(e.mac);
+  if (cmdline && !input.spec->guest.kernel.empty()) {
+    const std::string manifest = cmdline(out.port_macs);
+    const std::string& extra = input.spec->guest.cmdline;
+    model->os.cmdline = manifest.empty() ? extra : extra.empty() ? manifest : manifest + " " + extra;
+  }
+  xml::DocHandle doc(xmlCopyDoc(const_cast<xmlDoc*>(tmpl.doc()), 1));
+  if (!doc) throw std::bad_alloc();
+  domain::writeDomain(doc.get(), *model);
+  out.xml = xml::dump(doc.get());
+  out.model = std::move(*model);
+  return out;
+}
+
+std::string templateDigest(const Template& tmpl) {
+  return sha256Hex(xml::dump(const_cast<xmlDoc*>(tmpl.doc())));
 }
 
 Result<void> validateDomainXml(const std::string& text, const std::filesystem::path& rng) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "domain/metadata.h"
 #include "domain/model.h"
 #include "planning/placement.h"
+#include "spec/canonical.h"
 #include "spec/spec.h"
 
 struct _xmlDoc;
@@ -51,6 +53,8 @@ struct DomainMetadata {
   std::string spec_hash;
   std::string tool_version;
   std::string image_hash;
+  int recipe = 1;
+  std::vector<SpecField> spec_fields;
 };
 
 struct RenderInput {
@@ -67,6 +71,21 @@ struct RenderInput {
 // spec and placement found (vCPU pins vs vcpus, topology vs vcpus, VF nic indexes, memory vs page
 // size, missing boot source, uuid form) in one message, one problem per line.
 Result<std::string> renderDomainXml(const Template& tmpl, const RenderInput& input);
+
+// The same, from a model built once: buildDomain, then `cmdline(port MACs)` (the guest manifest,
+// which names the data ports by the MACs the model gave them) is put before spec.guest.cmdline,
+// then the XML is written. The model and its XML always agree.
+struct RenderedDomainXml {
+  domain::Domain model;
+  std::vector<MacAddress> port_macs;  // data ports in guest order: VF NICs in spec order, then taps
+  std::string xml;
+};
+Result<RenderedDomainXml> renderDomain(const Template& tmpl, const RenderInput& input,
+                                       const std::function<std::string(const std::vector<MacAddress>&)>& cmdline);
+
+// SHA-256 (hex) of the template as parsed (comments and formatting included as libxml2 keeps
+// them): a changed template changes the recipe hash of every VNF rendered from it.
+std::string templateDigest(const Template& tmpl);
 
 // Validates against libvirt's RelaxNG schema. Errors: kBadContent with libxml2's messages
 // ("line 12: Element vcpupin failed to validate attributes"), one per line; kNotFound when the

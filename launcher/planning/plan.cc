@@ -399,7 +399,7 @@ Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocatio
       for (const auto& w : why) verdicts += fmt::format("\n  node {}: {}", order[i]->id, w);
     }
     if (!placed) {
-      return fail(Errc::kConflict,
+      return fail(Errc::kDoesNotFit,
                   fmt::format("cannot place {} ({} vCPUs, {} MiB{}): no NUMA node fits{}", spec.name, spec.vcpus,
                               spec.memory_mib,
                               spec.page_size_kib ? fmt::format(" as {} hugepages", pageName(spec.page_size_kib)) : "",

@@ -425,16 +425,21 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
 }
 
 Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file) {
-  Parser p(file);
-  VnfSpec spec;
-  spec.source = file;
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
+    Parser p(file);
     p.problem(e.mark, "not valid YAML: " + e.msg);
     return std::unexpected(problemsError(p.problems(), file));
   }
+  return parseSpecNode(root, file);
+}
+
+Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& file) {
+  Parser p(file);
+  VnfSpec spec;
+  spec.source = file;
   if (!root.IsMap()) {
     p.problem(root, "expected a map of VNF settings such as 'name: fw1'");
     return std::unexpected(problemsError(p.problems(), file));
@@ -449,7 +454,7 @@ Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file) 
     auto key = problem.message.substr(0, problem.message.find(':'));
     auto dot = key.find_first_of(".[");
     auto top = key.substr(0, dot);
-    if (root[top]) {
+    if (root[top] && root[top].Mark().line >= 0) {
       auto mark = root[top].Mark();
       problem.line = mark.line + 1;
       problem.column = mark.column + 1;

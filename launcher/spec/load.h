@@ -23,6 +23,16 @@ struct SpecProblem {
 // All problems as one Error (message: one per line), or the spec.
 Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file);
 Result<VnfSpec> loadSpecFile(const std::string& path);
+}  // namespace vnf
+
+namespace YAML {
+class Node;
+}
+
+namespace vnf {
+// The same checks on a YAML node built in memory (command-line flags are put into a node, never
+// into YAML text, so no value can inject another field). `source` names it in messages.
+Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& source);
 
 // Checks a spec built from flags (or after parsing); host-independent rules only.
 std::vector<SpecProblem> validateSpec(const VnfSpec& spec);

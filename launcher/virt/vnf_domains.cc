@@ -161,7 +161,7 @@ Result<void> shutdownDomain(const Connection& conn, const std::string& name, std
     if (virDomainIsActive(d->get()) != 1) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return fail(Errc::kConflict, fmt::format("{} did not shut down within {} s (the guest ignored the ACPI request)", name,
+  return fail(Errc::kTimeout, fmt::format("{} did not shut down within {} s (the guest ignored the ACPI request)", name,
                                            grace.count()),
               fmt::format("force it off with: vnfctl destroy {}", name));
 }
@@ -252,23 +252,23 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (auto at = line.find("VNF-READY"); at != std::string::npos) return ReadyLine{line.substr(at), waited};
         if (auto at = line.find("VNF-FAILED"); at != std::string::npos) {
-          return fail(Errc::kConflict, fmt::format("the guest of {} reported a failure: {}", name, line.substr(at + 11)),
+          return fail(Errc::kGuestFailed, fmt::format("the guest of {} reported a failure: {}", name, line.substr(at + 11)),
                       "see the serial log below; fix the spec or the image and launch again");
         }
       }
     }
     if (interrupted && interrupted()) {
-      return fail(Errc::kConflict, fmt::format("interrupted while waiting for {} to be ready", name));
+      return fail(Errc::kInterrupted, fmt::format("interrupted while waiting for {} to be ready", name));
     }
     if (waited > static_cast<double>(timeout.count())) {
-      return fail(Errc::kConflict,
+      return fail(Errc::kTimeout,
                   fmt::format("{} did not report VNF-READY within {} s", name, timeout.count()),
                   "raise --timeout (guests under TCG emulation boot slowly), or read the serial log below");
     }
     auto state = waited - last_state_check >= 0.5 ? domainState(conn, name) : Result<DomainState>(DomainState::kRunning);
     if (waited - last_state_check >= 0.5) last_state_check = waited;
     if (state && *state != DomainState::kRunning && *state != DomainState::kPaused) {
-      return fail(Errc::kConflict, fmt::format("{} stopped ({}) before it was ready", name, domainStateName(*state)),
+      return fail(Errc::kGuestFailed, fmt::format("{} stopped ({}) before it was ready", name, domainStateName(*state)),
                   "see the serial log below");
     }
     if (progress && waited - last_progress >= 1.0) {

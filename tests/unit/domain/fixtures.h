@@ -80,7 +80,7 @@ inline RenderInput inputFor(const VnfSpec& s, const Placement& p, DomainType typ
   in.placement = &p;
   in.type = type;
   in.uuid = kUuid;
-  in.meta = {"sha256:5d41402abc4b2a76b9719d911017c592", "0.1.0", "sha256:7d793037a0760186574b0282f2f435e7"};
+  in.meta = {"sha256:5d41402abc4b2a76b9719d911017c592", "0.1.0", "sha256:7d793037a0760186574b0282f2f435e7", 1, {}};
   in.serial_log_path = "/var/log/vnfctl/" + p.name + ".serial.log";
   in.kernel_cmdline = "console=ttyS0";
   return in;

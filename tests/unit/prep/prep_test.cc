@@ -298,13 +298,44 @@ TEST_F(PrepTest, SecondLockHolderWaitsThenFailsNamingTheHolder) {
   ASSERT_TRUE(first) << first.error().str();
   pid_t child = ::fork();
   if (child == 0) {
-    auto second = HostLock::acquire(path, std::chrono::milliseconds(200), "prepare/unprepare");
-    bool ok = !second && second.error().message.find(fmt::format("(pid {}) holds the host lock", ::getppid())) != std::string::npos;
+    std::string told;
+    auto second = HostLock::acquire(path, std::chrono::milliseconds(200), "prepare/unprepare",
+                                    [&](const std::string& holder) { told = holder; });
+    const std::string holder = fmt::format("pid {} ({})", ::getppid(), selfCommandLine());
+    bool ok = !second && second.error().code == Errc::kBusy && told == holder &&
+              second.error().message == fmt::format("another vnfctl prepare/unprepare holds the host lock {}: {}; waited 0 s",
+                                                    path, holder);
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;
   ::waitpid(child, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// flock is dropped by the kernel when its holder dies, even by SIGKILL: no stale lock to clean.
+TEST_F(PrepTest, AHolderKilledWithSigkillReleasesTheLock) {
+  const auto path = (root_ / "run/launch.lock").string();
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto held = HostLock::acquire(path, std::chrono::milliseconds(0), "launch");
+    (void)!::write(ready[1], held ? "y" : "n", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char got = 0;
+  ASSERT_EQ(::read(ready[0], &got, 1), 1);
+  ASSERT_EQ(got, 'y');
+  auto busy = HostLock::acquire(path, std::chrono::milliseconds(0), "launch");
+  ASSERT_FALSE(busy) << "the child holds it";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  auto after = HostLock::acquire(path, std::chrono::milliseconds(0), "launch");
+  EXPECT_TRUE(after) << (after ? "" : after.error().message);
+  ::close(ready[0]);
+  ::close(ready[1]);
 }
 
 }  // namespace

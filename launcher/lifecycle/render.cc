@@ -1,0 +1,166 @@
+#include "lifecycle/render.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
+#include "domain/manifest.h"
+
+#ifndef VNFCTL_VERSION
+#define VNFCTL_VERSION "0.0.0"
+#endif
+#ifndef VNFCTL_SOURCE_TEMPLATES
+#define VNFCTL_SOURCE_TEMPLATES ""
+#endif
+
+namespace vnf::lifecycle {
+
+std::filesystem::path defaultTemplatesDir() {
+  if (const char* env = std::getenv("VNFCTL_TEMPLATES"); env && *env) return env;
+  std::error_code ec;
+  if (std::filesystem::is_directory("/usr/share/vnfctl/domain-templates", ec)) return "/usr/share/vnfctl/domain-templates";
+  return VNFCTL_SOURCE_TEMPLATES;
+}
+
+std::filesystem::path defaultImageDir() {
+  if (const char* env = std::getenv("VNFCTL_IMAGE_DIR"); env && *env) return env;
+  return "/var/lib/vnfctl/image";
+}
+
+DomainType domainTypeFor(const HostTopology& host) {
+  return host.cpu_flags.vmx || host.cpu_flags.svm ? DomainType::kKvm : DomainType::kQemu;
+}
+
+const char* domainTypeName(DomainType t) { return t == DomainType::kKvm ? "kvm" : "qemu"; }
+
+std::string nameUuid(const std::string& name) {
+  // Two FNV-1a-64 passes with different offsets give 128 bits; version and variant bits set.
+  auto fnv = [&](std::uint64_t h) {
+    for (unsigned char c : "vnfctl:" + name) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    return h;
+  };
+  std::uint64_t hi = fnv(1469598103934665603ull), lo = fnv(0x9e3779b97f4a7c15ull);
+  hi = (hi & ~0xf000ull) | 0x5000ull;                         // version 5 layout
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                     lo & 0xffffffffffffull);
+}
+
+void resolveBootFiles(VnfSpec& spec, const RenderOptions& options) {
+  if (spec.guest.kernel.empty() && spec.guest.disk.empty()) {
+    spec.guest.kernel = (options.image_dir / "vmlinuz").string();
+    spec.guest.initrd = (options.image_dir / "initrd.img").string();
+  }
+  // libvirt wants absolute paths: relative ones are taken from the current folder.
+  for (auto* path : {&spec.guest.kernel, &spec.guest.initrd, &spec.guest.disk}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
+  }
+}
+
+namespace {
+
+// The content hash of the guest image next to the kernel (image.json from guest/image/build-image).
+std::string recordedImageHash(const VnfSpec& spec) {
+  if (spec.guest.kernel.empty()) return "";
+  auto json = std::filesystem::path(spec.guest.kernel).parent_path() / "image.json";
+  std::ifstream f(json);
+  if (!f) return "";
+  try {
+    auto j = nlohmann::json::parse(f);
+    return j.value("sha256", "");
+  } catch (const nlohmann::json::exception&) {
+    return "";
+  }
+}
+
+std::string serialLogPath(const RenderOptions& o, const std::string& name) {
+  return (std::filesystem::absolute(o.log_dir) / (name + ".serial.log")).lexically_normal().string();
+}
+
+}  // namespace
+
+Result<std::vector<Prepared>> prepareAll(const HostTopology& host, const std::vector<VnfSpec>& specs,
+                                         const RenderOptions& options) {
+  std::map<std::string, Template> templates;
+  std::map<std::string, std::string> digests;
+  std::vector<Prepared> out;
+  out.reserve(specs.size());
+  for (const auto& s : specs) {
+    VnfSpec spec = s;
+    resolveBootFiles(spec, options);
+    auto it = templates.find(spec.profile);
+    if (it == templates.end()) {
+      auto tmpl = loadTemplate(spec.profile, options.templates_dir);
+      if (!tmpl) return std::unexpected(tmpl.error());
+      it = templates.emplace(spec.profile, std::move(*tmpl)).first;
+      digests[spec.profile] = templateDigest(it->second);
+    }
+    const DomainType type = options.domain_type.value_or(domainTypeFor(host));
+    const std::string log = serialLogPath(options, spec.name);
+    std::string image = recordedImageHash(spec);
+    // A user's own kernel without a recorded hash: its content is its identity.
+    std::string identity = image;
+    if (identity.empty() && !spec.guest.kernel.empty()) {
+      std::vector<std::string> files{spec.guest.kernel};
+      if (!spec.guest.initrd.empty()) files.push_back(spec.guest.initrd);
+      auto h = sha256OfFiles(files);
+      identity = h ? *h : "unreadable";
+    }
+    Recipe recipe = recipeOf(spec, {domainTypeName(type), log, digests[spec.profile], identity});
+    out.push_back(Prepared{std::move(spec), it->second, type, log, std::move(image), std::move(recipe)});
+  }
+  return out;
+}
+
+Result<RenderedVnf> renderOne(const HostTopology& host, const Prepared& p, const Placement& placement,
+                              const std::string& uuid, bool validate) {
+  RenderedVnf d;
+  d.name = p.spec.name;
+  d.uuid = uuid.empty() ? nameUuid(p.spec.name) : uuid;
+  d.placement = placement;
+  d.type = p.type;
+  d.serial_log = p.serial_log;
+  DomainMetadata meta{p.recipe.hash, VNFCTL_VERSION, p.image_hash, p.recipe.version, p.recipe.fields};
+  RenderInput input{&p.spec, &d.placement, d.type, d.uuid, std::move(meta), p.serial_log, ""};
+  auto rendered = renderDomain(p.tmpl, input, [&](const std::vector<MacAddress>& ports) {
+    return manifestCmdline(p.spec, d.placement, host, ports);
+  });
+  if (!rendered) return std::unexpected(rendered.error());
+  if (validate) {
+    if (auto ok = validateDomainXml(rendered->xml); !ok) {
+      return fail(Errc::kBadContent,
+                  fmt::format("the XML rendered for {} from template {} does not validate against libvirt's "
+                              "schema:\n  {}",
+                              p.spec.name, p.tmpl.source(), ok.error().message),
+                  "the template is the likely cause: check it with virt-xml-validate FILE domain");
+    }
+  }
+  d.model = std::move(rendered->model);
+  d.xml = std::move(rendered->xml);
+  return d;
+}
+
+Result<std::vector<RenderedVnf>> renderAll(const HostTopology& host, const Allocations& existing,
+                                           const std::vector<VnfSpec>& specs, const RenderOptions& options) {
+  auto prepared = prepareAll(host, specs, options);
+  if (!prepared) return std::unexpected(prepared.error());
+  std::vector<VnfSpec> resolved;
+  for (const auto& p : *prepared) resolved.push_back(p.spec);
+  auto plan = planAll(host, existing, resolved);
+  if (!plan) return std::unexpected(plan.error());
+  std::vector<RenderedVnf> out;
+  for (std::size_t i = 0; i < prepared->size(); ++i) {
+    auto d = renderOne(host, (*prepared)[i], (*plan)[i], "", options.validate);
+    if (!d) return std::unexpected(d.error());
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+}  // namespace vnf::lifecycle

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 
@@ -28,6 +29,7 @@ class FakeReadiness final : public ReadinessSource {
  public:
   enum class Mode { kReady, kGuestFails, kWaitForCancel } mode = Mode::kReady;
   int calls = 0;
+  std::atomic<bool> waiting{false};
   Result<ReadyLine> waitReady(const Connection&, const std::string& name, const std::string&, std::chrono::seconds,
                               const CancelToken& cancel, const std::function<void(double)>&) override {
     ++calls;
@@ -36,6 +38,7 @@ class FakeReadiness final : public ReadinessSource {
       case Mode::kGuestFails:
         return fail(Errc::kGuestFailed, fmt::format("the guest of {} reported a failure: no ports", name));
       case Mode::kWaitForCancel:
+        waiting = true;
         while (!cancel.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         return fail(Errc::kInterrupted, "interrupted");
     }
@@ -215,7 +218,7 @@ TEST_F(Engine, ASecondVnfThatFailsTakesTheFirstBackToo) {
 TEST_F(Engine, CancellationWhileWaitingRollsBackAndSaysWhichSignal) {
   ready_.mode = FakeReadiness::Mode::kWaitForCancel;
   std::thread stopper([this] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!ready_.waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     cancel_.cancel(SIGTERM);
   });
   auto r = launch(env_, request(kFw));

@@ -62,6 +62,18 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       ->check(CLI::Range(68, 9216));
   cmd->callback([&global, &run, opt] {
     run = [&global, opt]() -> int {
+      if (global.host_root == "/" && isRemoteUri(global.uri)) {
+        // The checks read /sys, /proc and the kernel command line, which libvirt does not expose:
+        // this machine's files would be judged under the other host's name.
+        printError(Error{Errc::kInvalidArgument,
+                         fmt::format("doctor cannot check the host of {} from here: its checks read that host's /sys, "
+                                     "/proc and kernel command line, which libvirt does not expose",
+                                     global.uri),
+                         fmt::format("run vnfctl doctor on that host, or take a snapshot there (vnfctl snapshot DIR), "
+                                     "copy it here and run: vnfctl --host-root DIR -c {} doctor",
+                                     global.uri)});
+        return kExitUsage;
+      }
       auto host = loadHost(global.host_root);
       if (!host) {
         printError(host.error());
@@ -69,7 +81,7 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       }
       DoctorInputs inputs;
       // A snapshot describes another host: probing this machine's libvirt would mix two hosts.
-      if (!opt->no_libvirt && global.host_root == "/") inputs.libvirt = probeLibvirt(global.uri);
+      if (!opt->no_libvirt && (global.host_root == "/" || !global.uri.empty())) inputs.libvirt = probeLibvirt(global.uri);
       if (opt->mtu > 0) inputs.required_mtu = opt->mtu;
       auto checks = runDoctor(*host, inputs);
       int code = doctorExitCode(checks);

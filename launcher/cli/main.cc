@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   CLI::App app{"vnfctl: place, render and launch VNF virtual machines on NUMA/SR-IOV hosts", "vnfctl"};
   app.set_version_flag("--version", std::string("vnfctl ") + VNFCTL_VERSION);
   app.require_subcommand(1);
+  // Global options are taken after the subcommand too (vnfctl host --host-root DIR), as kubectl does.
+  app.fallthrough();
   GlobalOptions global;
   app.add_option("--host-root", global.host_root,
                  "Read the host from this directory instead of / (a folder made by 'vnfctl snapshot')")

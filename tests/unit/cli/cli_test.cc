@@ -128,5 +128,67 @@ TEST(Cli, SnapshotThenHostRootRoundTrips) {
   fs::remove_all(dir);
 }
 
+
+TEST(Cli, GlobalOptionsAreTakenAfterTheSubcommandToo) {
+  auto before = vnfctl({"--host-root", tree("amd-epyc-2socket-nps2"), "host", "--json"});
+  auto after = vnfctl({"host", "--json", "--host-root", tree("amd-epyc-2socket-nps2")});
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_EQ(after.out, before.out);
+}
+
+// Flags go into the spec as values, never as YAML text: a newline in a --nic key or value cannot
+// add another field (such as a profile path).
+TEST(Cli, ANewlineInAFlagCannotInjectASpecField) {
+  auto r = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1", "--vcpus", "2", "--memory", "2G",
+                   "--nic", "ens2f0,vlan=100\nprofile: /nonexistent/evil.xml"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "vnfctl: error: command-line flags has 1 problem:\n"
+            "  command-line flags: nics[0].vlan: expected an integer 1..4094, found '100\nprofile: /nonexistent/evil.xml'; "
+            "VLAN 0 means untagged: leave vlan out\n"
+            "  fix: correct the spec and run again; nothing was changed\n");
+  auto key = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1", "--nic",
+                     "ens2f0,mac\nprofile: /nonexistent/evil.xml=1"});
+  EXPECT_EQ(key.code, 2);
+  EXPECT_NE(key.err.find("unknown key 'mac\nprofile: /nonexistent/evil.xml'"), std::string::npos) << key.err;
+}
+
+TEST(Cli, MinusOneAndEmptyAreErrorsNotUnset) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--vcpus", "-1"}, "vcpus: expected an integer 1..1024, found '-1'"},
+      {{"--vcpus", ""}, "vcpus: expected an integer 1..1024, found ''"},
+      {{"--count", "-1"}, "count: expected an integer 1..1000, found '-1'"},
+      {{"--memory", ""}, "memory: expected a size such as 4G or 4096M (MiB when no unit), found ''"},
+      {{"--hugepages", ""}, "hugepages: '' is not one of 1G, 2M, none"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> args{"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto r = vnfctl(args);
+    EXPECT_EQ(r.code, 2) << flags[0];
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+  auto name = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", ""});
+  EXPECT_EQ(name.code, 2);
+  EXPECT_NE(name.err.find("name: empty; every VNF needs a name such as 'fw1'"), std::string::npos) << name.err;
+}
+
+TEST(Cli, DoctorForARemoteUriSaysItCannotCheckThatHostFromHere) {
+  auto r = vnfctl({"-c", "qemu+ssh://nfv1/system", "doctor"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "vnfctl: error: doctor cannot check the host of qemu+ssh://nfv1/system from here: its checks read that "
+            "host's /sys, /proc and kernel command line, which libvirt does not expose\n"
+            "  fix: run vnfctl doctor on that host, or take a snapshot there (vnfctl snapshot DIR), copy it here and "
+            "run: vnfctl --host-root DIR -c qemu+ssh://nfv1/system doctor\n");
+}
+
+TEST(Cli, APlanThatDoesNotFitHasItsOwnExitCode) {
+  auto r = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "big", "--vcpus", "20", "--memory",
+                   "2G"});
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("cannot place big"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace vnf

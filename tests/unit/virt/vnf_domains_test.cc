@@ -1,6 +1,10 @@
 // The lifecycle layer against libvirt's in-process test driver (test:///default: no daemon).
 #include "virt/vnf_domains.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "tests/unit/test_util.h"
@@ -76,11 +80,34 @@ TEST_F(TestDriver, InvalidXmlIsRejectedByDefine) {
   EXPECT_NE(r.error().message.find("cannot define the domain"), std::string::npos);
 }
 
-TEST(Connect, UnreachableDaemonSaysHowToStartIt) {
+TEST(Connect, ASocketPathThatDoesNotExistIsTheUrisFaultNotTheDaemons) {
   auto c = Connection::open("qemu:///system?socket=/nonexistent/libvirt-sock", true);
   ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, Errc::kUnreachable);
+  EXPECT_EQ(exitCodeOf(c.error().code), 3);
   EXPECT_NE(c.error().message.find("cannot connect to qemu:///system?socket=/nonexistent/libvirt-sock"), std::string::npos);
-  EXPECT_NE(c.error().fix.find("libvirtd is not running"), std::string::npos) << c.error().fix;
+  EXPECT_EQ(c.error().fix,
+            "the socket /nonexistent/libvirt-sock named in the URI does not exist: check the URI (qemu:///system uses "
+            "/var/run/libvirt/libvirt-sock)");
+}
+
+TEST(Connect, AStaleSocketSaysTheDaemonDoesNotAnswer) {
+  const auto dir = test::makeTempDir("sock");
+  const auto path = (dir / "libvirt-sock").string();
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);  // the file stays, nobody listens: as after a daemon died
+  auto c = Connection::open("qemu:///system?socket=" + path, true);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, Errc::kUnreachable);
+  EXPECT_EQ(c.error().fix, "libvirtd does not answer on " + path +
+                               " (it may have died and left its socket): restart it ('systemctl restart libvirtd' or "
+                               "scripts/libvirt stop && scripts/libvirt start)");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

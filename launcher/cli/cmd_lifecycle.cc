@@ -45,6 +45,7 @@ struct LaunchArgs {
   SpecArgs spec;
   std::string templates, image_dir, log_dir = "/var/log/vnfctl", domain_type;
   int timeout_s = 240;
+  int lock_wait_s = 60;
   bool replace = false;
   bool json = false;
   bool dry_run = false;
@@ -191,6 +192,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   env.readiness = &readiness;
   env.cancel = &g_cancel;
   env.command = selfCommandLine();
+  env.lock_wait = std::chrono::seconds(a.lock_wait_s);
   env.after_pass = testSeam();
   const bool tty = ::isatty(STDERR_FILENO);
   FILE* out = a.json ? stderr : stdout;  // with --json, stdout holds only the document
@@ -281,6 +283,9 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
       ->check(CLI::IsMember({"kvm", "qemu"}));
   cmd->add_flag("--replace", a.replace, "Redefine a VNF whose spec changed (a running one is restarted)");
   cmd->add_flag("--dry-run", a.dry_run, "Decide and plan only: change nothing");
+  cmd->add_option("--lock-wait", a.lock_wait_s, "Seconds to wait for another vnfctl run on the same libvirt URI")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   cmd->add_flag("--json", a.json, "Print the result as JSON (schema vnfctl.launch/v1)");
   if (waits) cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
 }

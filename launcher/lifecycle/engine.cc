@@ -346,6 +346,17 @@ Result<void> Run::render() {
 }
 
 Result<void> Run::define(std::string& failed_vnf) {
+  for (const auto& d : rendered_) {
+    // libvirt opens the serial log at start; its folder must exist.
+    std::error_code ec;
+    const auto dir = std::filesystem::path(d.serial_log).parent_path();
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      failed_vnf = d.name;
+      return fail(Errc::kIo, fmt::format("cannot create the serial log folder {}: {}", dir.string(), ec.message()),
+                  "give --log-dir a folder root can write, on a filesystem with space; nothing was changed");
+    }
+  }
   for (std::size_t k = 0; k < to_render_.size(); ++k) {
     const std::size_t i = to_render_[k];
     auto& o = outcomes_[i];
@@ -395,7 +406,11 @@ Result<void> Run::start(std::string& failed_vnf, Pass& failed_pass) {
       std::filesystem::remove(o.serial_log, ec);  // the READY line must be this boot's
     }
     if (auto ok = startDomain(*env_.conn, o.name); !ok) {
+      // The definition validated, so what is missing is on the host: hugepages, a device, a file
+      // QEMU may not read. libvirt's reason names it.
       Error e = ok.error();
+      e.code = Errc::kHostNotReady;
+      if (e.fix.empty()) e.fix = "the host lacks what the domain needs (see libvirt's reason above): fix it and launch again";
       return std::unexpected(std::move(e));
     }
     undo_.push_back({Undo::Kind::kDestroyStarted, o.name, "", false});

@@ -26,8 +26,14 @@ class Reader {
   std::vector<int> optionalCpuList(const std::string& path);
   // An integer >= min that must parse.
   Result<std::int64_t> requiredInt(const std::string& path, std::int64_t min) const;
-  // An integer >= min; missing or garbage gives `fallback` (garbage adds a note).
-  std::int64_t optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback, bool note_missing);
+  // An integer in [min, max]; missing or garbage gives `fallback` (garbage adds a note). `max`
+  // defaults to INT32_MAX so a value cast to int never wraps (sriov_numvfs 4294967295 is garbage).
+  std::int64_t optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback, bool note_missing,
+                           std::int64_t max = kMaxInt);
+  // Text, and the error when it cannot be read (missing included), with a note naming the file.
+  Result<std::string> textOrNote(const std::string& path, std::string_view assumed);
+
+  static constexpr std::int64_t kMaxInt = 2147483647;
   // Trimmed text; missing gives "" without a note.
   std::string optionalText(const std::string& path);
 

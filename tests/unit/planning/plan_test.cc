@@ -234,6 +234,20 @@ TEST(PlanMemory, MemoryOthersHoldIsNotOffered) {
   ASSERT_TRUE(paged) << paged.error().message;
 }
 
+// 2socket-x710-firmware-quirks: sriov_numvfs reads 4294967295 and virtfn3 points at the PF itself;
+// `plan` sees the 3 real VFs that `vnfctl host` and doctor show, and never the PF as a VF.
+TEST(Plan, OddSysfsValuesReadTheSameAsHostShowsThem) {
+  auto h = host("2socket-x710-firmware-quirks");
+  auto three = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 1G\ncount: 3\nnics:\n  - pf: ens2f0\n"));
+  ASSERT_TRUE(three) << three.error().message;
+  EXPECT_EQ((*three)[2].vfs[0].vf.str(), "0000:81:02.2");
+  auto four = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 1G\ncount: 4\nnics:\n  - pf: ens2f0\n"));
+  ASSERT_FALSE(four);
+  EXPECT_EQ(four.error().message,
+            "cannot place fw-4:\n  nics[0].pf: 0000:81:00.0 (ens2f0) has no free VF (3 VFs, all in use); create "
+            "more (up to 64) with: echo 64 > /sys/bus/pci/devices/0000:81:00.0/sriov_numvfs");
+}
+
 struct HostProblem {
   const char* yaml;
   const char* message;

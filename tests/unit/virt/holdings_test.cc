@@ -123,6 +123,16 @@ TEST_F(Holdings, ForeignDomainsPinnedCpusAndVfsAreHeld) {
   EXPECT_TRUE(managed->empty());
 }
 
+TEST_F(Holdings, FloatingVcpusHoldNoCpu) {
+  // vCPUs without a <vcpupin> float over <vcpu cpuset> (vnfctl's shared policy, unpinned guests).
+  Xml x{.name = "floating"};
+  std::string text = x.str();
+  text.replace(text.find("<vcpu placement='static'>"), 25, "<vcpu placement='static' cpuset='4-7'>");
+  ASSERT_TRUE(defineDomain(*conn_, text)) << text;
+  auto h = holding("floating");
+  EXPECT_TRUE(h.cpus.empty());
+}
+
 TEST_F(Holdings, HostdevInterfaceVfIsHeld) {
   define({.name = "net",
           .devices = "<interface type='hostdev' managed='no'><mac address='52:54:00:00:00:01'/><source><address "

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "discovery/discover.h"
+
 // g++ 12 warns about members left out of a designated initializer; here leaving them out is the
 // point (each test names only the parts it is about).
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -185,6 +187,52 @@ TEST_F(Holdings, RunningDomainsHugepagesAreTakenDefinedOnesArePromised) {
       << "only the defined domain's pages are promised; the running one's are out of the free counts";
   EXPECT_TRUE(a.memory_kib.empty()) << "hugepage-backed memory is not normal memory";
   ASSERT_TRUE(destroyDomain(*conn_, "on"));
+}
+
+// The whole path the CLI will take: holdings -> Allocations -> planAll, on 2socket-ht-x710-node1.
+// A foreign guest pins core [9,25] of node 1, has VF 0000:81:02.0 and 44 GiB of node 1's memory;
+// the test driver's own running domain 'test' (8 GiB, no node binding) counts on every node.
+TEST_F(Holdings, PlannerAvoidsWhatForeignDomainsHold) {
+  auto hfs = HostFs::open(std::filesystem::path(VNF_TEST_DATA) / "hosts" / "2socket-ht-x710-node1");
+  ASSERT_TRUE(hfs) << hfs.error().message;
+  auto host = discoverHost(*hfs);
+  ASSERT_TRUE(host) << host.error().message;
+  VnfSpec fw;
+  fw.name = "fw";
+  fw.vcpus = 2;
+  fw.memory_mib = 2048;
+  fw.page_size_kib = 0;
+  fw.nics = {NicSpec{.pf = "ens2f0"}};
+  auto before = planAll(*host, {}, {fw});
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->front().vcpu_pins, (std::vector<int>{9, 25}));
+  EXPECT_EQ(before->front().vfs[0].vf, pci("0000:81:02.0"));
+
+  define({.name = "theirs",
+          .memory_kib = 44ull * 1048576,
+          .cputune = pins(9, 25, 8),
+          .numatune = "<numatune><memory mode='strict' nodeset='1'/></numatune>",
+          .devices = "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x81' "
+                     "slot='0x02' function='0x0'/></source></hostdev>"});
+  auto all = readHoldings(*conn_);
+  ASSERT_TRUE(all) << all.error().message;
+  const Allocations held = allocationsOf(*all);
+  auto after = planAll(*host, held, {fw});
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->front().vcpu_pins, (std::vector<int>{10, 26}));
+  EXPECT_EQ(after->front().vfs[0].vf, pci("0000:81:02.1"));
+  // Node 1: 65536 MiB - 9216 of hugepages (8 x 1G, 512 x 2M) - 1024 reserve - 45056 - 8192 = 2048.
+  fw.memory_mib = 3072;
+  auto full = planAll(*host, held, {fw});
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().message,
+            "cannot place fw (2 vCPUs, 3072 MiB): no NUMA node fits\n"
+            "  node 1: 2048 MiB of normal memory free for VNFs (65536 MiB total - 9216 MiB reserved as hugepages - "
+            "1024 MiB host reserve - 53248 MiB held by other VMs, 8192 MiB of it by VMs bound to no node), the VNF "
+            "asks 3072 MiB: remove a VM here, lower memory, use hugepages, or return reserved hugepages (lower "
+            "nr_hugepages under /sys/devices/system/node/node1/hugepages/)\n"
+            "  node 0: NIC 0000:81:00.0 (ens2f0) is on node 1 and numa_affinity is required (numa_affinity: "
+            "preferred accepts a remote NIC, at the cost of cross-node traffic)");
 }
 
 TEST(HoldingFromXml, UnitsAndLooseNodeBindings) {

@@ -43,6 +43,9 @@ Result<std::int64_t> Reader::requiredInt(const std::string& path, std::int64_t m
   auto text = fs_.readText(path);
   if (!text) return std::unexpected(text.error());
   auto value = parseInt(*text);
+  if (value && *value > kMaxInt) {
+    return std::unexpected(badContent(path, fmt::format("an integer from {} to {}", min, kMaxInt), *text));
+  }
   if (!value || *value < min) {
     return std::unexpected(badContent(path, fmt::format("an integer >= {}", min), *text));
   }

@@ -24,7 +24,7 @@ class Reader {
   Result<std::vector<int>> requiredCpuList(const std::string& path) const;
   // A CPU list that may be missing (-> empty, no note) or garbage (-> empty, with a note).
   std::vector<int> optionalCpuList(const std::string& path);
-  // An integer >= min that must parse.
+  // An integer in [min, kMaxInt] that must parse (ids are cast to int: no value may wrap).
   Result<std::int64_t> requiredInt(const std::string& path, std::int64_t min) const;
   // An integer in [min, max]; missing or garbage gives `fallback` (garbage adds a note). `max`
   // defaults to INT32_MAX so a value cast to int never wraps (sriov_numvfs 4294967295 is garbage).

@@ -196,6 +196,15 @@ TEST_F(Damaged, GarbageCoreIdIsAnError) {
   EXPECT_EQ(h.error().message, "/sys/devices/system/cpu/cpu3/topology/core_id: expected an integer >= 0, found 'x'");
 }
 
+TEST_F(Damaged, WrappedCoreIdIsAnErrorNotMinusOne) {
+  put("sys/devices/system/cpu/cpu3/topology/core_id", "4294967295\n");
+  auto h = discover();
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().message,
+            "/sys/devices/system/cpu/cpu3/topology/core_id: expected an integer from 0 to 2147483647, found "
+            "'4294967295'");
+}
+
 TEST_F(Damaged, SiblingListWithoutTheCpuItselfIsAnError) {
   put("sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "4,20\n");
   auto h = discover();

@@ -77,7 +77,11 @@ void printHuman(const HostTopology& host) {
               host.platform.iommu_units.empty() ? "no units" : fmt::format("{} unit(s)", host.platform.iommu_units.size()).c_str(),
               host.platform.iommu_groups,
               host.platform.vfio_pci_loaded ? "loaded" : host.platform.vfio_pci_available ? "available" : "missing");
-  std::printf("cmdline: %s\n", k.cmdline.c_str());
+  if (k.cmdline_error.empty()) {
+    std::printf("cmdline: %s\n", k.cmdline.c_str());
+  } else {
+    std::printf("cmdline: unknown (%s)\n", k.cmdline_error.c_str());
+  }
   std::set<PciAddress> shown;
   for (const auto& node : host.nodes) {
     std::printf("\nnode %d: %zu CPUs, memory %s (%s free)", node.id, node.cpus.size(), gib(node.mem_total_kib).c_str(),

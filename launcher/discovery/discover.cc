@@ -14,7 +14,12 @@ void discoverKernel(Reader& r, HostTopology& host) {
   k.release = r.optionalText("/proc/sys/kernel/osrelease");
   if (k.release.empty()) r.note("/proc/sys/kernel/osrelease", "kernel release unreadable; treated as unknown");
   k.version = r.optionalText("/proc/sys/kernel/version");
-  k.cmdline = r.optionalText("/proc/cmdline");
+  // An unreadable command line is not an empty one: doctor must not report "intel_iommu not set".
+  if (auto cmdline = r.textOrNote("/proc/cmdline", "kernel parameters treated as unknown")) {
+    k.cmdline = std::string(trim(*cmdline));
+  } else {
+    k.cmdline_error = cmdline.error().message;
+  }
   k.params = parseCmdline(k.cmdline);
   // PREEMPT_RT kernels say so in their version string, and (since 5.x) in /sys/kernel/realtime.
   k.preempt_rt = k.version.find("PREEMPT_RT") != std::string::npos ||

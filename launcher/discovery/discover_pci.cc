@@ -1,5 +1,6 @@
 // PCI network functions: identity, driver, NUMA locality, IOMMU group, SR-IOV, netdevs.
 #include <algorithm>
+#include <limits>
 
 #include "discovery/reader.h"
 
@@ -60,6 +61,45 @@ std::vector<NetDev> readNetdevs(Reader& r, const std::string& dev, std::uint16_t
   return out;
 }
 
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
+
+// The highest TotalVFs the SR-IOV capability can state (a 16-bit register).
+constexpr int kMaxTotalVfs = 65535;
+
+// The function virtfnN points at, when it is a VF of `pf`: not the PF itself, and its physfn
+// link points back. Anything else is noted (link and target named) and not offered as a VF.
+std::optional<PciAddress> checkedVf(Reader& r, const std::string& link, const PciAddress& pf) {
+  auto vf = linkedAddress(r, link);
+  if (!vf) return std::nullopt;
+  if (*vf == pf) {
+    r.note(link, fmt::format("points at {}, the PF itself, not one of its VFs; ignored", vf->str()));
+    return std::nullopt;
+  }
+  auto back = r.fs().readLinkTarget(fmt::format("{}/{}/physfn", kPciDevices, vf->str()));
+  auto back_address = back ? parsePciAddress(baseName(*back)) : std::nullopt;
+  if (!back_address || *back_address != pf) {
+    r.note(link, fmt::format("points at {}, whose physfn {}; not a VF of {}, ignored", vf->str(),
+                             back ? fmt::format("points at '{}'", *back) : std::string("link is missing"), pf.str()));
+    return std::nullopt;
+  }
+  return vf;
+}
+
+// numa_node, limited to the host's node ids: firmware writes -1 for "unknown", and values such as
+// 999999 or 4294967295 (a wrapped -1) are noted and read as unknown, the same for every command.
+int numaNodeOf(Reader& r, const HostTopology& host, const std::string& dev) {
+  const std::string path = dev + "/numa_node";
+  auto node = r.optionalInt(path, -1, -1, false, kNoLimit);
+  if (node >= 0 && !host.node(static_cast<int>(node))) {
+    std::string ids;
+    for (const auto& n : host.nodes) ids += (ids.empty() ? "" : ",") + std::to_string(n.id);
+    r.note(path, fmt::format("NUMA node {} is not a node of this host (nodes {}); treated as unknown (-1)", node,
+                             ids.empty() ? "none" : ids));
+    return -1;
+  }
+  return static_cast<int>(node);
+}
+
 }  // namespace
 
 void discoverPci(Reader& r, HostTopology& host) {
@@ -105,11 +145,11 @@ void discoverPci(Reader& r, HostTopology& host) {
     nic.vendor = id("vendor");
     nic.device = id("device");
     if (auto drv = r.fs().readLinkTarget(dev + "/driver")) nic.driver = baseName(*drv);
-    nic.numa_node = static_cast<int>(r.optionalInt(dev + "/numa_node", -1, -1, false));
+    nic.numa_node = numaNodeOf(r, host, dev);
     nic.local_cpus = r.optionalCpuList(dev + "/local_cpulist");
     if (auto group = r.fs().readLinkTarget(dev + "/iommu_group")) {
       auto number = parseInt(baseName(*group));
-      if (number && *number >= 0) {
+      if (number && *number >= 0 && *number <= Reader::kMaxInt) {
         nic.iommu_group = static_cast<int>(*number);
         if (auto members = r.fs().listDir(fmt::format("/sys/kernel/iommu_groups/{}/devices", *number))) {
           for (const auto& m : *members) {
@@ -121,17 +161,27 @@ void discoverPci(Reader& r, HostTopology& host) {
         r.note(dev + "/iommu_group", fmt::format("expected a link to an IOMMU group number, found '{}'", *group));
       }
     }
-    auto total = r.optionalInt(dev + "/sriov_totalvfs", 0, -1, false);
+    auto total = r.optionalInt(dev + "/sriov_totalvfs", 0, -1, false, kMaxTotalVfs);
     if (total > 0) {
       SriovInfo sriov;
       sriov.total_vfs = static_cast<int>(total);
-      sriov.num_vfs = static_cast<int>(r.optionalInt(dev + "/sriov_numvfs", 0, 0, true));
+      const auto num_vfs = r.optionalInt(dev + "/sriov_numvfs", 0, 0, true, kNoLimit);
+      // More VFs than the PF can have (4294967295 is a wrapped -1): the links decide, up to totalvfs.
+      const bool over = num_vfs > sriov.total_vfs;
+      sriov.num_vfs = static_cast<int>(std::min<std::int64_t>(num_vfs, sriov.total_vfs));
       // The kernel makes virtfn0..virtfn(numvfs-1); read them by name rather than listing the device.
       for (int i = 0; i < std::min(sriov.num_vfs, sriov.total_vfs); ++i) {
-        if (auto vf = linkedAddress(r, fmt::format("{}/virtfn{}", dev, i))) sriov.vfs.push_back({i, *vf});
+        const auto link = fmt::format("{}/virtfn{}", dev, i);
+        if (over && !r.fs().exists(link)) break;
+        if (auto vf = checkedVf(r, link, nic.address)) sriov.vfs.push_back({i, *vf});
       }
-      if (static_cast<int>(sriov.vfs.size()) != sriov.num_vfs) {
-        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs (of {}) but {} virtfn links exist; the links are used",
+      if (over) {
+        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs, more than sriov_totalvfs {}; treated as {} (the "
+                                                  "virtfn links found)",
+                                                  num_vfs, sriov.total_vfs, sriov.vfs.size()));
+        sriov.num_vfs = static_cast<int>(sriov.vfs.size());
+      } else if (static_cast<int>(sriov.vfs.size()) != sriov.num_vfs) {
+        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs (of {}) but {} virtfn links lead to its VFs; those are used",
                                                   sriov.num_vfs, sriov.total_vfs, sriov.vfs.size()));
       }
       nic.sriov = std::move(sriov);

@@ -43,6 +43,9 @@ Result<std::int64_t> Reader::requiredInt(const std::string& path, std::int64_t m
   auto text = fs_.readText(path);
   if (!text) return std::unexpected(text.error());
   auto value = parseInt(*text);
+  if (value && *value > kMaxInt) {
+    return std::unexpected(badContent(path, fmt::format("an integer from {} to {}", min, kMaxInt), *text));
+  }
   if (!value || *value < min) {
     return std::unexpected(badContent(path, fmt::format("an integer >= {}", min), *text));
   }
@@ -50,7 +53,7 @@ Result<std::int64_t> Reader::requiredInt(const std::string& path, std::int64_t m
 }
 
 std::int64_t Reader::optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback,
-                                 bool note_missing) {
+                                 bool note_missing, std::int64_t max) {
   auto text = fs_.readText(path);
   if (!text) {
     if (note_missing || text.error().code != Errc::kNotFound) {
@@ -59,11 +62,20 @@ std::int64_t Reader::optionalInt(const std::string& path, std::int64_t min, std:
     return fallback;
   }
   auto value = parseInt(*text);
-  if (!value || *value < min) {
-    note(path, fmt::format("expected an integer >= {}, found '{}'; treated as {}", min, shown(*text), fallback));
+  if (!value || *value < min || *value > max) {
+    const bool range = value && *value > max;
+    note(path, fmt::format("expected an integer {}, found '{}'; treated as {}",
+                           range ? fmt::format("from {} to {}", min, max) : fmt::format(">= {}", min),
+                           shown(*text), fallback));
     return fallback;
   }
   return *value;
+}
+
+Result<std::string> Reader::textOrNote(const std::string& path, std::string_view assumed) {
+  auto text = fs_.readText(path);
+  if (!text) note(path, fmt::format("{}; {}", text.error().message, assumed));
+  return text;
 }
 
 std::string Reader::optionalText(const std::string& path) {

@@ -24,10 +24,16 @@ class Reader {
   Result<std::vector<int>> requiredCpuList(const std::string& path) const;
   // A CPU list that may be missing (-> empty, no note) or garbage (-> empty, with a note).
   std::vector<int> optionalCpuList(const std::string& path);
-  // An integer >= min that must parse.
+  // An integer in [min, kMaxInt] that must parse (ids are cast to int: no value may wrap).
   Result<std::int64_t> requiredInt(const std::string& path, std::int64_t min) const;
-  // An integer >= min; missing or garbage gives `fallback` (garbage adds a note).
-  std::int64_t optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback, bool note_missing);
+  // An integer in [min, max]; missing or garbage gives `fallback` (garbage adds a note). `max`
+  // defaults to INT32_MAX so a value cast to int never wraps (sriov_numvfs 4294967295 is garbage).
+  std::int64_t optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback, bool note_missing,
+                           std::int64_t max = kMaxInt);
+  // Text, and the error when it cannot be read (missing included), with a note naming the file.
+  Result<std::string> textOrNote(const std::string& path, std::string_view assumed);
+
+  static constexpr std::int64_t kMaxInt = 2147483647;
   // Trimmed text; missing gives "" without a note.
   std::string optionalText(const std::string& path);
 

@@ -16,6 +16,7 @@ struct KernelInfo {
   std::string release;  // "6.1.0-18-amd64"
   std::string version;  // "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"
   std::string cmdline;  // verbatim
+  std::string cmdline_error;  // why /proc/cmdline could not be read; "" when it was read
   std::vector<std::pair<std::string, std::string>> params;  // parsed cmdline, in order
   bool preempt_rt = false;
 

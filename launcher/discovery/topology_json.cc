@@ -57,6 +57,8 @@ nlohmann::ordered_json toJson(const HostTopology& host) {
                      {"cmdline", host.kernel.cmdline},
                      {"params", params},
                      {"preempt_rt", host.kernel.preempt_rt}};
+  // Only when set, so readers of vnfctl.host/v1 see no new key on hosts where it was read.
+  if (!host.kernel.cmdline_error.empty()) j["kernel"]["cmdline_error"] = host.kernel.cmdline_error;
   j["cpu"] = Json{{"vendor", host.cpu_flags.vendor},
                   {"model_name", host.cpu_flags.model_name},
                   {"vmx", host.cpu_flags.vmx},

@@ -63,22 +63,8 @@ Check kvmDevice(const HostTopology& h) {
   return make("kvm.device", "/dev/kvm", Verdict::kPass, "/dev/kvm present, guests run under KVM");
 }
 
-std::vector<Check> iommuChecks(const HostTopology& h) {
-  std::vector<Check> out;
-  const auto& p = h.platform;
-  const std::string param = isAmd(h) ? "amd_iommu=on" : "intel_iommu=on";
-  // Firmware: the kernel registers IOMMU units (dmar*, ivhd*) only when firmware describes them.
-  if (!p.iommu_units.empty()) {
-    std::string units;
-    for (const auto& u : p.iommu_units) units += (units.empty() ? "" : ",") + u;
-    out.push_back(make("iommu.firmware", "IOMMU enabled in firmware (VT-d/AMD-Vi)", Verdict::kPass,
-                       fmt::format("IOMMU units: {}", units)));
-  } else {
-    out.push_back(make("iommu.firmware", "IOMMU enabled in firmware (VT-d/AMD-Vi)", Verdict::kFail,
-                       "no IOMMU units in /sys/class/iommu",
-                       fmt::format("enable {} in the firmware setup, and {}", isAmd(h) ? "AMD-Vi (IOMMU)" : "VT-d",
-                                   fmt::format(kGrubFix, param + " iommu=pt"))));
-  }
+// intel_iommu / amd_iommu and iommu=pt on a command line that was read.
+Check iommuCmdline(const HostTopology& h, const std::string& param) {
   auto intel = h.kernel.param("intel_iommu");
   auto amd = h.kernel.param("amd_iommu");
   auto pt = h.kernel.param("iommu");
@@ -97,8 +83,35 @@ std::vector<Check> iommuChecks(const HostTopology& h) {
   std::string detail = seen + (passthrough ? ", iommu=pt" : ", iommu=pt not set");
   if (on && !passthrough) detail += " (host DMA goes through IOMMU translation: slower host networking)";
   std::string add = !on ? param + " iommu=pt" : "iommu=pt";
-  out.push_back(make("iommu.cmdline", "IOMMU on the kernel command line", v, detail,
-                     fmt::format(kGrubFix, add)));
+  return make("iommu.cmdline", "IOMMU on the kernel command line", v, detail, fmt::format(kGrubFix, add));
+}
+
+std::vector<Check> iommuChecks(const HostTopology& h) {
+  std::vector<Check> out;
+  const auto& p = h.platform;
+  const std::string param = isAmd(h) ? "amd_iommu=on" : "intel_iommu=on";
+  // Firmware: the kernel registers IOMMU units (dmar*, ivhd*) only when firmware describes them.
+  if (!p.iommu_units.empty()) {
+    std::string units;
+    for (const auto& u : p.iommu_units) units += (units.empty() ? "" : ",") + u;
+    out.push_back(make("iommu.firmware", "IOMMU enabled in firmware (VT-d/AMD-Vi)", Verdict::kPass,
+                       fmt::format("IOMMU units: {}", units)));
+  } else {
+    out.push_back(make("iommu.firmware", "IOMMU enabled in firmware (VT-d/AMD-Vi)", Verdict::kFail,
+                       "no IOMMU units in /sys/class/iommu",
+                       fmt::format("enable {} in the firmware setup, and {}", isAmd(h) ? "AMD-Vi (IOMMU)" : "VT-d",
+                                   fmt::format(kGrubFix, param + " iommu=pt"))));
+  }
+  if (!h.kernel.cmdline_error.empty()) {
+    out.push_back(make("iommu.cmdline", "IOMMU on the kernel command line", Verdict::kWarn,
+                       fmt::format("could not read the kernel command line ({}), so intel_iommu/amd_iommu and "
+                                   "iommu=pt are unknown",
+                                   h.kernel.cmdline_error),
+                       "make /proc/cmdline readable (mount proc, or run doctor as root) and run it again; for "
+                       "a --host-root tree, capture the host again with 'vnfctl snapshot'"));
+  } else {
+    out.push_back(iommuCmdline(h, param));
+  }
   if (p.iommu_groups > 0) {
     out.push_back(make("iommu.groups", "IOMMU groups", Verdict::kPass,
                        fmt::format("{} groups in /sys/kernel/iommu_groups", p.iommu_groups)));

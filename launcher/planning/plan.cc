@@ -180,6 +180,26 @@ NicChoice chooseVfs(State& s, const VnfSpec& spec) {
   return out;
 }
 
+struct NormalMemory {
+  std::uint64_t hugepages_kib = 0;  // reserved as hugepages on the node, every size
+  std::uint64_t held_kib = 0;       // held by other VMs: on the node, and bound to no node
+  std::uint64_t unbound_kib = 0;    // the part of held_kib bound to no node
+  std::uint64_t free_kib = 0;       // what is left for a VNF on normal pages
+};
+
+// MemTotal - hugepages (total x size) - host reserve - held. MemFree is not used: it already lacks
+// running VMs' memory, which `held` counts again.
+NormalMemory normalMemory(const State& s, const NumaNode& node) {
+  NormalMemory m;
+  for (const auto& pool : node.hugepages) m.hugepages_kib += pool.total * pool.page_size_kib;
+  if (auto it = s.used.memory_kib.find(node.id); it != s.used.memory_kib.end()) m.held_kib += it->second;
+  if (auto it = s.used.memory_kib.find(-1); it != s.used.memory_kib.end()) m.unbound_kib = it->second;
+  m.held_kib += m.unbound_kib;
+  const std::uint64_t taken = m.hugepages_kib + s.used.host_reserve_kib + m.held_kib;
+  m.free_kib = node.mem_total_kib > taken ? node.mem_total_kib - taken : 0;
+  return m;
+}
+
 // Tries one node; returns the placement, or why it does not fit (one line per reason).
 std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice& nics, const NumaNode& node,
                                  std::vector<std::string>& why) {
@@ -288,8 +308,11 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
   if (spec.page_size_kib > 0) {
     p.hugepages = p.memory_kib / spec.page_size_kib;
     const HugePagePool* pool = node.pool(spec.page_size_kib);
+    // Pages promised by domains bound to no single node may come from any node: counted on each.
     std::uint64_t held = 0;
-    if (auto it = s.used.hugepages.find({node.id, spec.page_size_kib}); it != s.used.hugepages.end()) held = it->second;
+    for (int n : {node.id, -1}) {
+      if (auto it = s.used.hugepages.find({n, spec.page_size_kib}); it != s.used.hugepages.end()) held += it->second;
+    }
     std::uint64_t back = 0;
     if (auto it = s.used.hugepages_returning.find({node.id, spec.page_size_kib}); it != s.used.hugepages_returning.end()) {
       back = it->second;
@@ -307,10 +330,24 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
                                       pageName(spec.page_size_kib), node.id, free, free - p.hugepages));
     }
   } else {
-    if (node.mem_total_kib > 0 && node.mem_total_kib < p.memory_kib) {
-      why.push_back(fmt::format("{} MiB of memory, the VNF needs {} MiB", node.mem_total_kib / 1024, spec.memory_mib));
+    const auto m = normalMemory(s, node);
+    if (node.mem_total_kib == 0) {
+      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; the node's "
+                                      "MemTotal is unknown, so it was not checked)",
+                                      spec.memory_mib, node.id));
+    } else if (m.free_kib < p.memory_kib) {
+      why.push_back(fmt::format(
+          "{} MiB of normal memory free for VNFs ({} MiB total - {} MiB reserved as hugepages - {} MiB host reserve - "
+          "{} MiB held by other VMs{}), the VNF asks {} MiB: remove a VM here, lower memory, use hugepages, or return "
+          "reserved hugepages (lower nr_hugepages under /sys/devices/system/node/node{}/hugepages/)",
+          m.free_kib / 1024, node.mem_total_kib / 1024, m.hugepages_kib / 1024, s.used.host_reserve_kib / 1024,
+          m.held_kib / 1024,
+          m.unbound_kib ? fmt::format(", {} MiB of it by VMs bound to no node", m.unbound_kib / 1024) : "",
+          spec.memory_mib, node.id));
     } else {
-      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked)", spec.memory_mib, node.id));
+      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; {} MiB free for "
+                                      "VNFs before, {} after)",
+                                      spec.memory_mib, node.id, m.free_kib / 1024, (m.free_kib - p.memory_kib) / 1024));
     }
   }
   if (!why.empty()) return std::nullopt;
@@ -324,6 +361,7 @@ void Allocations::add(const Placement& p, bool pages_already_taken) {
   cpus.insert(p.vcpu_pins.begin(), p.vcpu_pins.end());
   for (const auto& vf : p.vfs) vfs.insert(vf.vf);
   if (!pages_already_taken && p.hugepages > 0) hugepages[{p.node, p.page_size_kib}] += p.hugepages;
+  if (p.page_size_kib == 0 && p.memory_kib > 0) memory_kib[p.node] += p.memory_kib;
 }
 
 std::vector<int> housekeepingCpus(const HostTopology& host, int node_id) {

@@ -66,6 +66,7 @@ Result<HostTopology> topologyFromCapabilities(const std::string& xml) {
   HostTopology host;
   host.notes.push_back({"libvirt", "discovered through libvirt's host APIs: isolated CPUs, the kernel command line, "
                                    "hugetlbfs mounts and /dev are not visible this way"});
+  host.kernel.cmdline_error = "libvirt's host APIs do not expose it; give --host-root a snapshot of that host";
   for (auto* f : select(doc.get(), "/capabilities/host/cpu/feature|/capabilities/host/cpu/features/*")) {
     std::string name = f->name && std::string(reinterpret_cast<const char*>(f->name)) == "feature"
                            ? attr(f, "name")

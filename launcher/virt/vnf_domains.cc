@@ -13,16 +13,6 @@
 namespace vnf {
 namespace {
 
-DomainState stateOf(int s) {
-  switch (s) {
-    case VIR_DOMAIN_RUNNING: return DomainState::kRunning;
-    case VIR_DOMAIN_PAUSED: return DomainState::kPaused;
-    case VIR_DOMAIN_SHUTOFF: return DomainState::kShutOff;
-    case VIR_DOMAIN_CRASHED: return DomainState::kCrashed;
-    default: return DomainState::kOther;
-  }
-}
-
 Result<DomainHandle> lookup(const Connection& conn, const std::string& name) {
   virDomainPtr d = virDomainLookupByName(conn.get(), name.c_str());
   if (!d) {
@@ -55,7 +45,7 @@ Result<ManagedDomain> describe(virDomainPtr d, const VnfMetadata& meta, const st
   char uuid[VIR_UUID_STRING_BUFLEN] = {};
   if (virDomainGetUUIDString(d, uuid) == 0) m.uuid = uuid;
   int state = 0, reason = 0;
-  if (virDomainGetState(d, &state, &reason, 0) == 0) m.state = stateOf(state);
+  if (virDomainGetState(d, &state, &reason, 0) == 0) m.state = domainStateFromLibvirt(state);
   m.persistent = virDomainIsPersistent(d) == 1;
   m.meta = meta;
   m.serial_log = serialLogOf(xml);
@@ -63,6 +53,26 @@ Result<ManagedDomain> describe(virDomainPtr d, const VnfMetadata& meta, const st
 }
 
 }  // namespace
+
+DomainState domainStateFromLibvirt(int s) {
+  switch (s) {
+    case VIR_DOMAIN_RUNNING: return DomainState::kRunning;
+    case VIR_DOMAIN_PAUSED: return DomainState::kPaused;
+    case VIR_DOMAIN_SHUTOFF: return DomainState::kShutOff;
+    case VIR_DOMAIN_CRASHED: return DomainState::kCrashed;
+    default: return DomainState::kOther;
+  }
+}
+
+Result<std::optional<VnfMetadata>> readDomainMetadata(const std::string& xml, const std::string& name,
+                                                      const std::string& uri) {
+  auto meta = readVnfMetadata(xml);
+  if (meta) return meta;
+  return fail(Errc::kBadContent, fmt::format("domain '{}' on {}: {}", name, uri, meta.error().message),
+              fmt::format("repair the element with: virsh -c {1} edit {0}, or remove the domain with: virsh -c {1} "
+                          "undefine {0}; until then vnfctl cannot tell what {0} holds and will not plan on this host",
+                          name, uri));
+}
 
 const char* domainStateName(DomainState s) {
   switch (s) {
@@ -88,8 +98,9 @@ Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn) {
     if (!text) continue;  // vanished meanwhile
     std::string xml = text;
     free(text);
-    auto meta = readVnfMetadata(xml);
-    if (!meta || !*meta) continue;  // not ours (or a damaged element: not ours to touch)
+    auto meta = readDomainMetadata(xml, virDomainGetName(d.get()), conn.uri());
+    if (!meta) return std::unexpected(meta.error());
+    if (!*meta) continue;  // not ours
     auto m = describe(d.get(), **meta, xml);
     if (m) out.push_back(std::move(*m));
   }
@@ -107,7 +118,7 @@ Result<std::optional<ManagedDomain>> findVnfDomain(const Connection& conn, const
   if (!text) return std::unexpected(lastLibvirtError("read the XML of " + name));
   std::string xml = text;
   free(text);
-  auto meta = readVnfMetadata(xml);
+  auto meta = readDomainMetadata(xml, name, conn.uri());
   if (!meta) return std::unexpected(meta.error());
   if (!*meta) {
     return fail(Errc::kConflict, fmt::format("domain '{}' exists on {} but vnfctl does not manage it", name, conn.uri()),
@@ -125,6 +136,7 @@ Allocations allocationsOf(const std::vector<ManagedDomain>& domains) {
     for (const auto& vf : d.meta.vfs) a.vfs.insert(vf.vf);
     bool holds_pages = d.state == DomainState::kRunning || d.state == DomainState::kPaused;
     if (!holds_pages && d.meta.hugepages > 0) a.hugepages[{d.meta.node, d.meta.page_size_kib}] += d.meta.hugepages;
+    if (d.meta.page_size_kib == 0 && d.meta.memory_kib > 0) a.memory_kib[d.meta.node] += d.meta.memory_kib;
   }
   return a;
 }
@@ -148,7 +160,7 @@ Result<DomainState> domainState(const Connection& conn, const std::string& name)
   if (!d) return std::unexpected(d.error());
   int state = 0, reason = 0;
   if (virDomainGetState(d->get(), &state, &reason, 0) != 0) return std::unexpected(lastLibvirtError("read the state of " + name));
-  return stateOf(state);
+  return domainStateFromLibvirt(state);
 }
 
 Result<void> shutdownDomain(const Connection& conn, const std::string& name, std::chrono::seconds grace) {

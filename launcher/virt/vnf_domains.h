@@ -22,6 +22,8 @@ using DomainHandle = std::unique_ptr<virDomain, DomainDeleter>;
 
 enum class DomainState { kRunning, kPaused, kShutOff, kCrashed, kOther };
 const char* domainStateName(DomainState s);
+// virDomainState (VIR_DOMAIN_RUNNING, ...) as a DomainState.
+DomainState domainStateFromLibvirt(int state);
 
 struct ManagedDomain {
   std::string name;
@@ -32,14 +34,23 @@ struct ManagedDomain {
   std::string serial_log;  // <serial type='file'> path, "" if none
 };
 
-// Every domain with vnfctl's metadata element, sorted by name.
+// vnfctl's metadata of domain `name` (on `uri`) from its XML; nullopt when it has none (foreign).
+// A damaged element is an error (kBadContent) naming the domain and how to repair or remove it:
+// read as "not ours", its CPUs and VFs would be handed out again.
+Result<std::optional<VnfMetadata>> readDomainMetadata(const std::string& xml, const std::string& name,
+                                                      const std::string& uri);
+
+// Every domain with vnfctl's metadata element, sorted by name. Foreign domains are left out; a
+// domain whose vnfctl element is damaged fails the listing (readDomainMetadata).
 Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn);
 // One managed domain by name; nullopt when there is no domain of that name. A domain of that name
 // that vnfctl does not manage is an error (kConflict), so vnfctl never touches foreign domains.
 Result<std::optional<ManagedDomain>> findVnfDomain(const Connection& conn, const std::string& name);
 
-// What the managed domains hold: pinned CPUs and VFs always; hugepages only for domains that are
-// defined but not running (running ones are already missing from the host's free counts).
+// What the managed domains hold, as their metadata records it: pinned CPUs and VFs always; normal
+// memory always; hugepages only for domains that are defined but not running (running ones are
+// already missing from the host's free counts). readHoldings (virt/holdings.h) reads the same from
+// the XML libvirt runs, foreign domains included, and is what planning should use.
 Allocations allocationsOf(const std::vector<ManagedDomain>& domains);
 
 // Defines (persistently) with VIR_DOMAIN_DEFINE_VALIDATE.

@@ -63,6 +63,12 @@ class Host:
         self.ncpus = self.nodes * cores_per_node * threads
         self.nics = []
         self.iommu_group = 0
+        self.quirks = []
+
+    def quirk(self, path, text=None, link_to=None):
+        """After the tree is written: replace a file's text, make `path` a link, or (neither) remove it.
+        For firmware and kernel oddities seen on real hosts."""
+        self.quirks.append((path, text, link_to))
 
     def cpu_of(self, node, core, thread):
         per_thread = self.nodes * self.cores_per_node
@@ -156,6 +162,13 @@ class Host:
         self.pci(root, "0000:00:17.0", 0x010601, 0x8086, 0xa182, "ahci", 0, None)
         for nic in self.nics:
             self.write_nic(root, nic)
+        for path, text, link_to in self.quirks:
+            if link_to is not None:
+                link(root, path, link_to)
+            elif text is not None:
+                w(root, path, text)
+            else:
+                os.remove(os.path.join(root, path.lstrip("/")))
         # git keeps no empty folders, and discovery looks at some (an IOMMU unit, a driver): give
         # each one the "uevent" file every sysfs folder has.
         for d, subdirs, files in os.walk(root):
@@ -264,6 +277,24 @@ def hosts():
     out["1socket-isolcpus-rt"] = (iso, "Single-socket Intel server tuned for NFV: 8 cores with SMT (16 CPUs), "
                                        "isolcpus/nohz_full/rcu_nocbs on CPUs 2-7,10-15, PREEMPT_RT kernel, IOMMU "
                                        "on with iommu=pt, 16 1G hugepages; an E810 (ice) with 2 VFs on vfio-pci.")
+
+    q = Host("firmware quirks", sockets=2, cores_per_node=4, threads=2,
+             cmdline="BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro intel_iommu=on iommu=pt",
+             hugepages={1048576: {0: (4, 4), 1: (4, 4)}}, hugetlbfs=[("/dev/hugepages", None)])
+    q.add_pf("0000:81:00.0", 0x8086, 0x1572, 0x154c, "i40e", 1, "ens2f0", "3c:fd:fe:a0:00:00", 64,
+             [("vfio-pci", None)] * 4, mtu=9000)
+    q.add_pf("0000:81:00.1", 0x8086, 0x1572, 0x154c, "i40e", 1, "ens2f1", "3c:fd:fe:a0:00:01", 64, [], mtu=9000,
+             vf_first="0a.0")
+    q.add_pf("0000:18:00.0", 0x8086, 0x1521, 0, "igb", 0, "eno1", "3c:ec:ef:00:00:01", 0, [], speed=1000)
+    q.quirk("/sys/devices/pci0000:81/0000:81:00.0/sriov_numvfs", "4294967295\n")  # a -1 printed unsigned
+    q.quirk("/sys/devices/pci0000:81/0000:81:00.0/virtfn3", link_to="../0000:81:00.0")  # the PF itself
+    q.quirk("/sys/devices/pci0000:18/0000:18:00.0/numa_node", "999999\n")
+    q.quirk("/sys/devices/pci0000:81/0000:81:00.1/numa_node", "4294967295\n")
+    q.quirk("/proc/cmdline")  # unreadable: as in a container without /proc/cmdline
+    out["2socket-x710-firmware-quirks"] = (
+        q, "Two-socket Intel server (2x4 cores with SMT, 16 CPUs) whose files are odd: ens2f0's sriov_numvfs "
+           "reads 4294967295 (of 64) and its virtfn3 link points at the PF itself (3 real VFs on vfio-pci); "
+           "numa_node reads 999999 on eno1 and 4294967295 on ens2f1; /proc/cmdline is missing.")
     return out
 
 

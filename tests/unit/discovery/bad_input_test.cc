@@ -44,6 +44,117 @@ TEST_F(Damaged, GarbageNumaNodeFallsBackToUnknownWithANote) {
             "/sys/bus/pci/devices/0000:81:00.0/numa_node: expected an integer >= -1, found 'abc'; treated as -1\n");
 }
 
+// Wrapped and out-of-range values read the same for every command: one limit, in discovery.
+struct OddValue {
+  const char* file;
+  const char* text;
+  const char* note;
+};
+
+class OddValues : public Damaged, public testing::WithParamInterface<OddValue> {};
+
+TEST_P(OddValues, AreNotedAndReadAsUnknown) {
+  put(GetParam().file, GetParam().text);
+  auto h = discover();
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(notesOf(*h), GetParam().note);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, OddValues,
+    testing::Values(
+        OddValue{"sys/devices/pci0000:81/0000:81:00.0/numa_node", "999999\n",
+                 "/sys/bus/pci/devices/0000:81:00.0/numa_node: NUMA node 999999 is not a node of this host (nodes "
+                 "0,1); treated as unknown (-1)\n"},
+        OddValue{"sys/devices/pci0000:81/0000:81:00.0/numa_node", "4294967295\n",
+                 "/sys/bus/pci/devices/0000:81:00.0/numa_node: NUMA node 4294967295 is not a node of this host "
+                 "(nodes 0,1); treated as unknown (-1)\n"},
+        OddValue{"sys/devices/pci0000:81/0000:81:00.0/sriov_numvfs", "4294967295\n",
+                 "/sys/bus/pci/devices/0000:81:00.0/sriov_numvfs: says 4294967295 VFs, more than sriov_totalvfs 64; "
+                 "treated as 8 (the virtfn links found)\n"},
+        OddValue{"sys/devices/pci0000:81/0000:81:00.0/sriov_totalvfs", "4294967295\n",
+                 "/sys/bus/pci/devices/0000:81:00.0/sriov_totalvfs: expected an integer from 0 to 65535, found "
+                 "'4294967295'; treated as -1\n"},
+        OddValue{"sys/devices/pci0000:81/0000:81:00.0/net/ens2f0/mtu", "4294967295\n",
+                 "/sys/bus/pci/devices/0000:81:00.0/net/ens2f0/mtu: expected an integer from 0 to 2147483647, found "
+                 "'4294967295'; treated as -1\n"}));
+
+TEST_F(Damaged, WrappedNumaNodeAndNumVfsReadAsUnknownAndTheLinks) {
+  put("sys/devices/pci0000:81/0000:81:00.0/numa_node", "4294967295\n");
+  put("sys/devices/pci0000:81/0000:81:00.0/sriov_numvfs", "4294967295\n");
+  auto h = discover();
+  ASSERT_TRUE(h) << h.error().message;
+  const auto* pf = h->findNic("ens2f0");
+  ASSERT_NE(pf, nullptr);
+  EXPECT_EQ(pf->numa_node, -1);
+  ASSERT_TRUE(pf->sriov);
+  EXPECT_EQ(pf->sriov->num_vfs, 8);
+  EXPECT_EQ(pf->sriov->vfs.size(), 8u);
+}
+
+// virtfnN must lead to a VF of this PF: not the PF itself, and the target's physfn points back.
+struct BadVirtfn {
+  const char* target;
+  const char* note;
+};
+
+class BadVirtfns : public Damaged, public testing::WithParamInterface<BadVirtfn> {};
+
+TEST_P(BadVirtfns, AreRejectedAndNotOffered) {
+  auto link = root_ / "sys/devices/pci0000:81/0000:81:00.0/virtfn1";
+  fs::remove(link);
+  fs::create_symlink(GetParam().target, link);
+  auto h = discover();
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(notesOf(*h), GetParam().note);
+  const auto* pf = h->findNic("ens2f0");
+  ASSERT_NE(pf, nullptr);
+  ASSERT_TRUE(pf->sriov);
+  std::vector<int> indexes;
+  for (const auto& vf : pf->sriov->vfs) indexes.push_back(vf.index);
+  EXPECT_EQ(indexes, (std::vector<int>{0, 2, 3, 4, 5, 6, 7})) << "the bogus VF 1 is not offered to the planner";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadVirtfns,
+    testing::Values(
+        BadVirtfn{"../0000:81:00.0",
+                  "/sys/bus/pci/devices/0000:81:00.0/virtfn1: points at 0000:81:00.0, the PF itself, not one of its "
+                  "VFs; ignored\n"
+                  "/sys/bus/pci/devices/0000:81:00.0/sriov_numvfs: says 8 VFs (of 64) but 7 virtfn links lead to its "
+                  "VFs; those are used\n"},
+        BadVirtfn{"../0000:81:00.1",
+                  "/sys/bus/pci/devices/0000:81:00.0/virtfn1: points at 0000:81:00.1, whose physfn link is missing; "
+                  "not a VF of 0000:81:00.0, ignored\n"
+                  "/sys/bus/pci/devices/0000:81:00.0/sriov_numvfs: says 8 VFs (of 64) but 7 virtfn links lead to its "
+                  "VFs; those are used\n"},
+        BadVirtfn{"../../pci0000:18/0000:18:00.0",
+                  "/sys/bus/pci/devices/0000:81:00.0/virtfn1: points at 0000:18:00.0, whose physfn link is missing; "
+                  "not a VF of 0000:81:00.0, ignored\n"
+                  "/sys/bus/pci/devices/0000:81:00.0/sriov_numvfs: says 8 VFs (of 64) but 7 virtfn links lead to its "
+                  "VFs; those are used\n"}));
+
+TEST_F(Damaged, VfWhosePhysfnPointsElsewhereIsRejected) {
+  auto physfn = root_ / "sys/devices/pci0000:81/0000:81:02.1/physfn";
+  fs::remove(physfn);
+  fs::create_symlink("../0000:81:00.1", physfn);
+  auto h = discover();
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(notesOf(*h),
+            "/sys/bus/pci/devices/0000:81:00.0/virtfn1: points at 0000:81:02.1, whose physfn points at "
+            "'/sys/devices/pci0000:81/0000:81:00.1'; not a VF of 0000:81:00.0, ignored\n"
+            "/sys/bus/pci/devices/0000:81:00.0/sriov_numvfs: says 8 VFs (of 64) but 7 virtfn links lead to its VFs; "
+            "those are used\n");
+}
+
+TEST_F(Damaged, UnreadableCmdlineIsUnknownNotEmpty) {
+  fs::remove(root_ / "proc/cmdline");
+  auto h = discover();
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_EQ(h->kernel.cmdline_error, "/proc/cmdline does not exist");
+  EXPECT_EQ(notesOf(*h), "/proc/cmdline: /proc/cmdline does not exist; kernel parameters treated as unknown\n");
+}
+
 TEST_F(Damaged, TruncatedCpuListIsAnError) {
   put("sys/devices/system/node/node1/cpulist", "0-\n");
   auto h = discover();
@@ -83,6 +194,15 @@ TEST_F(Damaged, GarbageCoreIdIsAnError) {
   auto h = discover();
   ASSERT_FALSE(h);
   EXPECT_EQ(h.error().message, "/sys/devices/system/cpu/cpu3/topology/core_id: expected an integer >= 0, found 'x'");
+}
+
+TEST_F(Damaged, WrappedCoreIdIsAnErrorNotMinusOne) {
+  put("sys/devices/system/cpu/cpu3/topology/core_id", "4294967295\n");
+  auto h = discover();
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().message,
+            "/sys/devices/system/cpu/cpu3/topology/core_id: expected an integer from 0 to 2147483647, found "
+            "'4294967295'");
 }
 
 TEST_F(Damaged, SiblingListWithoutTheCpuItselfIsAnError) {

@@ -39,7 +39,19 @@ TEST_P(DoctorGolden, VerdictsMatchGolden) {
 
 INSTANTIATE_TEST_SUITE_P(Trees, DoctorGolden,
                          testing::Values("1node-tcg-vm", "2socket-ht-x710-node1", "amd-epyc-2socket-nps2",
-                                         "1socket-iommu-off", "1socket-isolcpus-rt"));
+                                         "1socket-iommu-off", "1socket-isolcpus-rt", "2socket-x710-firmware-quirks"));
+
+// A kernel command line that could not be read is unknown, not "intel_iommu not set".
+TEST(Doctor, UnreadableCmdlineIsReportedAsSuch) {
+  auto c = byId(runDoctor(load("2socket-x710-firmware-quirks"), DoctorInputs{}));
+  EXPECT_EQ(c["iommu.cmdline"].verdict, Verdict::kWarn);
+  EXPECT_EQ(c["iommu.cmdline"].detail,
+            "could not read the kernel command line (/proc/cmdline does not exist), so intel_iommu/amd_iommu and "
+            "iommu=pt are unknown");
+  EXPECT_EQ(c["iommu.cmdline"].fix,
+            "make /proc/cmdline readable (mount proc, or run doctor as root) and run it again; for a --host-root "
+            "tree, capture the host again with 'vnfctl snapshot'");
+}
 
 // This CI-class machine: one node, no IOMMU, no SR-IOV, nested /dev/kvm. Not all green.
 TEST(Doctor, SingleNodeVmIsJudgedTruthfully) {

@@ -174,6 +174,80 @@ TEST(Plan, ExistingAllocationsAreRespected) {
       << more.error().message;
 }
 
+// 1socket-iommu-off: one node, MemTotal 64 GiB, 1024 x 2M hugepages reserved (2 GiB).
+const char* kBig = "name: big\nvcpus: 2\nmemory: 60G\nhugepages: none\ncount: 10\n";
+
+TEST(PlanMemory, TenSixtyGibVnfsOnOneSixtyFourGibNodeExactlyOneFits) {
+  auto h = host("1socket-iommu-off");
+  auto r = planAll(h, {}, instances(kBig));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kConflict);
+  EXPECT_EQ(r.error().message,
+            "cannot place big-2 (2 vCPUs, 61440 MiB): no NUMA node fits\n"
+            "  node 0: 1024 MiB of normal memory free for VNFs (65536 MiB total - 2048 MiB reserved as hugepages - "
+            "1024 MiB host reserve - 61440 MiB held by other VMs), the VNF asks 61440 MiB: remove a VM here, lower "
+            "memory, use hugepages, or return reserved hugepages (lower nr_hugepages under "
+            "/sys/devices/system/node/node0/hugepages/)");
+  EXPECT_EQ(r.error().fix, "act on one of the node lines above; nothing was changed");
+  auto one = planAll(h, {}, instances("name: big\nvcpus: 2\nmemory: 60G\nhugepages: none\n"));
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->front().reasons.back(),
+            "memory: 61440 MiB of node 0's normal pages (no hugepages asked; 62464 MiB free for VNFs before, 1024 after)");
+}
+
+TEST(PlanMemory, HostReserveIsKeptBack) {
+  auto h = host("1socket-iommu-off");
+  // 64 GiB - 2 GiB of hugepages = 62 GiB: fits only when the host keeps nothing back.
+  const auto spec62 = instances("name: vm\nvcpus: 2\nmemory: 62G\nhugepages: none\n");
+  auto kept = planAll(h, {}, spec62);
+  ASSERT_FALSE(kept);
+  EXPECT_EQ(kept.error().message,
+            "cannot place vm (2 vCPUs, 63488 MiB): no NUMA node fits\n"
+            "  node 0: 62464 MiB of normal memory free for VNFs (65536 MiB total - 2048 MiB reserved as hugepages - "
+            "1024 MiB host reserve - 0 MiB held by other VMs), the VNF asks 63488 MiB: remove a VM here, lower "
+            "memory, use hugepages, or return reserved hugepages (lower nr_hugepages under "
+            "/sys/devices/system/node/node0/hugepages/)");
+  Allocations none;
+  none.host_reserve_kib = 0;
+  auto all = planAll(h, none, spec62);
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->front().memory_kib, 63488u * 1024);
+}
+
+TEST(PlanMemory, MemoryOthersHoldIsNotOffered) {
+  auto h = host("1socket-iommu-off");
+  Allocations used;
+  used.memory_kib[0] = 8 * 1024 * 1024;    // a VM bound to node 0
+  used.memory_kib[-1] = 32 * 1024 * 1024;  // a foreign VM bound to no node: may use node 0 too
+  auto r = planAll(h, used, instances("name: vm\nvcpus: 2\nmemory: 22G\nhugepages: none\n"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "cannot place vm (2 vCPUs, 22528 MiB): no NUMA node fits\n"
+            "  node 0: 21504 MiB of normal memory free for VNFs (65536 MiB total - 2048 MiB reserved as hugepages - "
+            "1024 MiB host reserve - 40960 MiB held by other VMs, 32768 MiB of it by VMs bound to no node), the VNF "
+            "asks 22528 MiB: remove a VM here, lower memory, use hugepages, or return reserved hugepages (lower "
+            "nr_hugepages under /sys/devices/system/node/node0/hugepages/)");
+  auto fits = planAll(h, used, instances("name: vm\nvcpus: 2\nmemory: 21G\nhugepages: none\n"));
+  ASSERT_TRUE(fits) << fits.error().message;
+  // Hugepage VNFs do not draw on normal memory: the same host still places one.
+  auto paged = planAll(h, used, instances("name: vm\nvcpus: 2\nmemory: 2G\nhugepages: 2M\n"));
+  ASSERT_TRUE(paged) << paged.error().message;
+}
+
+// 2socket-x710-firmware-quirks: sriov_numvfs reads 4294967295 and virtfn3 points at the PF itself;
+// `plan` sees the 3 real VFs that `vnfctl host` and doctor show, and never the PF as a VF.
+TEST(Plan, OddSysfsValuesReadTheSameAsHostShowsThem) {
+  auto h = host("2socket-x710-firmware-quirks");
+  auto three = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 1G\ncount: 3\nnics:\n  - pf: ens2f0\n"));
+  ASSERT_TRUE(three) << three.error().message;
+  EXPECT_EQ((*three)[2].vfs[0].vf.str(), "0000:81:02.2");
+  auto four = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 1G\ncount: 4\nnics:\n  - pf: ens2f0\n"));
+  ASSERT_FALSE(four);
+  EXPECT_EQ(four.error().message,
+            "cannot place fw-4:\n  nics[0].pf: 0000:81:00.0 (ens2f0) has no free VF (3 VFs, all in use); create "
+            "more (up to 64) with: echo 64 > /sys/bus/pci/devices/0000:81:00.0/sriov_numvfs");
+}
+
 struct HostProblem {
   const char* yaml;
   const char* message;

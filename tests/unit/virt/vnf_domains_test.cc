@@ -49,6 +49,16 @@ TEST_F(TestDriver, DefinedVnfIsListedWithItsMetadataAndUndefinedAgain) {
   EXPECT_TRUE(after->empty());
 }
 
+TEST_F(TestDriver, NormalMemoryOfAManagedVnfIsHeldOnItsNode) {
+  ASSERT_TRUE(defineDomain(*conn_, golden("shared-nohuge-tap.xml")));  // 1 GiB, no hugepages, node 0
+  auto list = listVnfDomains(*conn_);
+  ASSERT_TRUE(list) << list.error().message;
+  auto a = allocationsOf(*list);
+  EXPECT_EQ(a.memory_kib, (std::map<int, std::uint64_t>{{0, 1048576}}));
+  EXPECT_TRUE(a.hugepages.empty());
+  ASSERT_TRUE(undefineDomain(*conn_, "lab-fw"));
+}
+
 TEST_F(TestDriver, ForeignDomainsAreNeverTouched) {
   auto found = findVnfDomain(*conn_, "test");  // the test driver's built-in domain
   ASSERT_FALSE(found);

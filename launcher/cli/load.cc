@@ -1,6 +1,7 @@
 #include "cli/load.h"
 
 #include "virt/connection.h"
+#include "virt/holdings.h"
 #include "virt/remote_host.h"
 #include "virt/vnf_domains.h"
 
@@ -32,15 +33,16 @@ Result<HostTopology> loadHostFor(const GlobalOptions& global) {
 }
 
 Allocations existingAllocations(const GlobalOptions& global) {
-  if (global.host_root != "/") return {};
+  // A snapshot of another host: that host's libvirt only when named with -c.
+  if (global.host_root != "/" && global.uri.empty()) return {};
   auto conn = Connection::open(global.uri, true);
-  auto domains = conn ? listVnfDomains(*conn) : Result<std::vector<ManagedDomain>>(std::unexpected(conn.error()));
-  if (!domains) {
-    std::fprintf(stderr, "vnfctl: note: planned without existing VNFs' allocations (%s)\n",
-                 domains.error().message.c_str());
+  auto holdings = conn ? readHoldings(*conn) : Result<std::vector<DomainHolding>>(std::unexpected(conn.error()));
+  if (!holdings) {
+    std::fprintf(stderr, "vnfctl: note: planned without what the existing domains hold (%s)\n",
+                 holdings.error().message.c_str());
     return {};
   }
-  return allocationsOf(*domains);
+  return allocationsOf(*holdings);
 }
 
 }  // namespace vnf::cli

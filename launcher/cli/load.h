@@ -17,9 +17,10 @@ Result<HostTopology> loadHost(const std::string& host_root);
 // machine's /sys is not that host's; otherwise this machine's /sys.
 Result<HostTopology> loadHostFor(const GlobalOptions& global);
 
-// What the VNF domains vnfctl manages already hold, from libvirt (read-only), so `plan` and
-// `render` never hand out their CPUs or VFs. Nothing when --host-root is given (another host's
-// snapshot) or libvirt cannot be reached (a note on stderr says so).
+// What every domain on the libvirt URI already holds (virt/holdings.h: from the XML libvirt runs,
+// managed or foreign), so `plan` and `render` never hand out its CPUs, VFs or memory. Nothing when
+// --host-root is given without -c (a snapshot of another host) or libvirt cannot be reached (a note
+// on stderr says so).
 Allocations existingAllocations(const GlobalOptions& global);
 
 // Whether `uri` ("" = default) names a host other than this one.

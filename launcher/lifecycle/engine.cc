@@ -15,6 +15,7 @@
 
 #include "common/host_lock.h"
 #include "common/sha256.h"
+#include "virt/holdings.h"
 
 namespace vnf::lifecycle {
 
@@ -213,6 +214,7 @@ class Run {
   std::optional<HostLock> lock_;
   std::optional<HostTopology> host_;
   std::vector<ManagedDomain> managed_;
+  std::vector<DomainHolding> holdings_;
   std::vector<Prepared> prepared_;
   std::vector<std::optional<ManagedDomain>> existing_;  // per request spec
   std::vector<VnfOutcome> outcomes_;                    // per request spec
@@ -242,6 +244,10 @@ Result<void> Run::gather() {
   auto managed = listVnfDomains(*env_.conn);
   if (!managed) return std::unexpected(managed.error());
   managed_ = std::move(*managed);
+  // What every domain holds, managed or foreign, from the XML libvirt runs (virt/holdings.h).
+  auto holdings = readHoldings(*env_.conn);
+  if (!holdings) return std::unexpected(holdings.error());
+  holdings_ = std::move(*holdings);
   for (const auto& spec : req_.specs) {
     auto found = findVnfDomain(*env_.conn, spec.name);
     if (!found) {
@@ -305,17 +311,14 @@ Result<void> Run::plan() {
   // hugepages come back when it stops. Unchanged VNFs of this request keep theirs.
   std::set<std::string> replaced;
   for (std::size_t i : to_render_) replaced.insert(outcomes_[i].name);
-  std::vector<ManagedDomain> others;
-  std::map<std::pair<int, std::uint64_t>, std::uint64_t> returning;
-  for (const auto& m : managed_) {
-    if (!replaced.contains(m.name)) {
-      others.push_back(m);
-    } else if (m.state == DomainState::kRunning && m.meta.hugepages > 0) {
-      returning[{m.meta.node, m.meta.page_size_kib}] += m.meta.hugepages;
+  Allocations allocations;
+  for (const auto& h : holdings_) {
+    if (!replaced.contains(h.name)) {
+      addHolding(allocations, h);
+    } else if ((h.state == DomainState::kRunning || h.state == DomainState::kPaused) && h.hugepages > 0) {
+      allocations.hugepages_returning[{h.node, h.page_size_kib}] += h.hugepages;
     }
   }
-  auto allocations = allocationsOf(others);
-  allocations.hugepages_returning = returning;
   std::vector<VnfSpec> specs;
   for (std::size_t i : to_render_) specs.push_back(prepared_[i].spec);
   auto plan = planAll(*host_, allocations, specs);

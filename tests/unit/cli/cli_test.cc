@@ -104,12 +104,19 @@ TEST(Cli, UnknownCommandIsAUsageError) {
 
 TEST(Cli, RemoteUriPlansWithLibvirtsHostApis) {
   // test:/// is treated as another host: no /sys of this machine is read.
-  auto r = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages", "none",
+  auto r = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages", "1G",
                    "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["placements"][0]["node"], 0);
   EXPECT_EQ(j["placements"][0]["vcpu_pins"], nlohmann::json::parse("[1,2,3,4]"));
+  // The test driver's own domain 'test' (8 GiB, bound to no node) holds more normal memory than
+  // either node has: a VNF on normal pages does not fit, and the reason names it.
+  auto normal = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages",
+                        "none"});
+  EXPECT_EQ(normal.code, 4) << normal.err;
+  EXPECT_NE(normal.err.find("8192 MiB held by other VMs, 8192 MiB of it by VMs bound to no node"), std::string::npos)
+      << normal.err;
 }
 
 TEST(Cli, SnapshotThenHostRootRoundTrips) {

@@ -181,7 +181,7 @@ TEST(PlanMemory, TenSixtyGibVnfsOnOneSixtyFourGibNodeExactlyOneFits) {
   auto h = host("1socket-iommu-off");
   auto r = planAll(h, {}, instances(kBig));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::kConflict);
+  EXPECT_EQ(r.error().code, Errc::kDoesNotFit);
   EXPECT_EQ(r.error().message,
             "cannot place big-2 (2 vCPUs, 61440 MiB): no NUMA node fits\n"
             "  node 0: 1024 MiB of normal memory free for VNFs (65536 MiB total - 2048 MiB reserved as hugepages - "

@@ -39,8 +39,8 @@ for i in "${!passes[@]}"; do
 done
 
 # 2. --count 2: the second instance is started when the signal comes; both go.
-fc=$work/${tag}-cnt.yaml  # two instances on a 2-CPU machine: shared CPUs, 64 pages each
-printf 'name: %s\nvcpus: 1\nmemory: 128M\nhugepages: 2M\ncpu_policy: shared\ncount: 2\n' "${tag}-cnt" > "$fc"
+fc=$work/${tag}-cnt.yaml  # two instances on a 2-CPU machine: shared CPUs, normal pages
+printf 'name: %s\nvcpus: 1\nmemory: 256M\nhugepages: none\ncpu_policy: shared\ncount: 2\n' "${tag}-cnt" > "$fc"
 out=$(held "start:${tag}-cnt-2" TERM "${launch[@]}" "$fc"); rc=$?
 echo "$out"
 check "count 2, SIGTERM after the second start: exit 130" test $rc = 130

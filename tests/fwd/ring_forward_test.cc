@@ -21,8 +21,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "forwarder.hpp"
-#include "logging.hpp"
+#include "forwarder.h"
+#include "logging.h"
 
 namespace vnf::fwd {
 namespace {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
+#include "error.h"
 
 namespace vnf::fwd {
 

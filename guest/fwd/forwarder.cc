@@ -1,4 +1,4 @@
-#include "forwarder.hpp"
+#include "forwarder.h"
 
 #include <cstdio>
 #include <cstring>

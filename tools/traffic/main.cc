@@ -14,9 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "frame.hpp"
-#include "packet_socket.hpp"
-#include "traffic.hpp"
+#include "frame.h"
+#include "packet_socket.h"
+#include "traffic.h"
 
 namespace vt = vnf::traffic;
 

@@ -1,4 +1,4 @@
-#include "stats_report.hpp"
+#include "stats_report.h"
 
 #include <fmt/core.h>
 

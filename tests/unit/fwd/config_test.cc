@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config.hpp"
+#include "config.h"
 
 namespace vnf::fwd {
 namespace {

@@ -1,4 +1,4 @@
-#include "traffic.hpp"
+#include "traffic.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "frame.hpp"
-#include "packet_socket.hpp"
+#include "frame.h"
+#include "packet_socket.h"
 
 namespace vnf::traffic {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config.hpp"
+#include "config.h"
 
 namespace vnf::fwd {
 

@@ -2,7 +2,7 @@
 // and that foreign frames (other ethertype, no magic, runts) are not taken for ours.
 #include <gtest/gtest.h>
 
-#include "frame.hpp"
+#include "frame.h"
 
 namespace vt = vnf::traffic;
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "packet_logic.hpp"
+#include "packet_logic.h"
 
 namespace vnf::fwd {
 namespace {

@@ -1,7 +1,7 @@
 // Counter reports: JSON schema, rate line and ring-full warnings.
 #include <gtest/gtest.h>
 
-#include "stats_report.hpp"
+#include "stats_report.h"
 
 namespace vnf::fwd {
 namespace {

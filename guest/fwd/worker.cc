@@ -1,4 +1,4 @@
-#include "worker.hpp"
+#include "worker.h"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>

@@ -1,4 +1,4 @@
-#include "ports.hpp"
+#include "ports.h"
 
 #include <chrono>
 #include <cstring>

@@ -10,8 +10,8 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 
-#include "config.hpp"
-#include "packet_logic.hpp"
+#include "config.h"
+#include "packet_logic.h"
 
 namespace vnf::fwd {
 

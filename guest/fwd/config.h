@@ -100,12 +100,16 @@ struct CliOutcome {
 };
 
 // Splits argv at the first "--eal": what follows goes to EAL untouched.
-// Parses the rest with CLI11 (and --config FILE), then validates.
+// Parses the rest with CLI11 (and --config FILE, whose unknown keys and non
+// key = value lines are errors with their line numbers), then validates.
 // Never throws; every problem is reported in output with exit_code 2.
 CliOutcome parseCommandLine(int argc, const char* const* argv);
 
-// Validates every option and reports all problems at once, one per line.
-std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<std::string> eal_args);
+// Validates every option and reports all problems at once, one per line, after the
+// problems found earlier (config file lines). Reads the file system only to check
+// that the --log-file folder exists.
+std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<std::string> eal_args,
+                                             std::vector<std::string> problems = {});
 
 std::optional<MacBytes> parseMac(const std::string& text);
 std::string formatMac(const MacBytes& mac);

@@ -61,6 +61,13 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
                                            pair.b, count, describeAvailablePorts()));
         }
     }
+    for (const auto& [index, mac] : config_.peer_macs) {
+        if (index >= count) {
+            problems.push_back(fmt::format("--peer-mac {}={} names port index {}, but {} port{} selected ({}): add "
+                                           "the port or fix the index", index, formatMac(mac), index, count,
+                                           count == 1 ? " is" : "s are", describeAvailablePorts()));
+        }
+    }
     if (config_.mode == Mode::kMac) {
         for (std::uint16_t i = 0; i < count; ++i) {
             if (!config_.peer_macs.contains(i)) {

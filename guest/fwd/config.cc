@@ -328,6 +328,35 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
                                        "or use --mode mac", raw.mode));
     }
 
+    for (const auto& text : raw.port_mtus) {
+        const auto eq = text.find('=');
+        auto index = eq == std::string::npos ? std::nullopt : parseIndex(text.substr(0, eq));
+        long mtu = -1;
+        if (eq != std::string::npos) {
+            const std::string value = text.substr(eq + 1);
+            const auto* end = value.data() + value.size();
+            auto [ptr, ec] = std::from_chars(value.data(), end, mtu);
+            if (ec != std::errc() || ptr != end || value.empty()) mtu = -1;
+        }
+        if (!index || mtu < 0) {
+            problems.push_back(fmt::format("--port-mtu '{}' is not INDEX=MTU: write e.g. --port-mtu 1=9000 (port 1 "
+                                           "gets MTU 9000, the others --mtu)", text));
+            continue;
+        }
+        if (mtu < static_cast<long>(kMinMtu) || mtu > static_cast<long>(kMaxMtu)) {
+            problems.push_back(fmt::format("--port-mtu '{}': MTU {} is out of range: allowed {}..{}; 1500 for "
+                                           "standard frames, 9000 for jumbo frames", text, mtu, kMinMtu, kMaxMtu));
+            continue;
+        }
+        if (port_count > 0 && *index >= port_count) {
+            problems.push_back(fmt::format("--port-mtu '{}' names port index {}, but only {} --port given (indexes "
+                                           "0..{}): add the port or fix the index", text, *index, port_count,
+                                           port_count - 1));
+            continue;
+        }
+        config.port_mtus[*index] = static_cast<std::uint32_t>(mtu);
+    }
+
     checkRange(problems, "--rxq", raw.rxq, 1, kMaxQueuesPerPort, "use 1 queue per worker lcore (RSS spreads flows)",
                config.rxq);
     checkRange(problems, "--burst", raw.burst, 1, kMaxBurst, "32 is the usual value", config.burst);
@@ -425,8 +454,9 @@ CliOutcome parseCommandLine(int argc, const char* const* argv) {
     app.add_option("--txd", raw.txd, "TX ring size (descriptors) per queue")->capture_default_str();
     app.add_option("--burst", raw.burst, "Packets per RX/TX burst")->capture_default_str();
     app.add_option("--mbufs", raw.mbufs, "Mbufs per NUMA socket pool; 0 = sized from the rings")->capture_default_str();
-    app.add_option("--mtu", raw.mtu, "Port MTU (up to 9000; mbufs are sized to hold a whole frame)")
-        ->capture_default_str();
+    app.add_option("--mtu", raw.mtu, "Port MTU (up to 9216; mbufs are sized to hold a whole frame); frames longer "
+                   "than MTU + 14 (+ 4 per VLAN tag) are dropped and counted as mtu_drops")->capture_default_str();
+    app.add_option("--port-mtu", raw.port_mtus, "INDEX=MTU: MTU of port INDEX, overriding --mtu for it; repeat");
     app.add_option("--drain-us", raw.drain_us, "TX drain period for partial bursts (microseconds)")
         ->capture_default_str();
     app.add_option("--stats-interval-ms", raw.stats_interval_ms, "Rate line and ring-full check period")

@@ -65,7 +65,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValueCase{{"--txd", "40000"}, "--txd 40000 is out of range: allowed 32..32768"},
         BadValueCase{{"--rxd", "64", "--burst", "128"}, "--rxd 64 is smaller than --burst 128: raise --rxd to at least 128"},
         BadValueCase{{"--mtu", "9600"},
-                     "--mtu 9600 is out of range: allowed 68..9000; 1500 for standard frames, 9000 for jumbo frames"},
+                     "--mtu 9600 is out of range: allowed 68..9216; 1500 for standard frames, 9000 for jumbo frames"},
+        BadValueCase{{"--port-mtu", "0=9217"},
+                     "--port-mtu '0=9217': MTU 9217 is out of range: allowed 68..9216; 1500 for standard frames, "
+                     "9000 for jumbo frames"},
+        BadValueCase{{"--port-mtu", "0:9000"}, "--port-mtu '0:9000' is not INDEX=MTU: write e.g. --port-mtu 1=9000"},
+        BadValueCase{{"--port", "a", "--port-mtu", "1=9000"},
+                     "--port-mtu '1=9000' names port index 1, but only 1 --port given (indexes 0..0)"},
         BadValueCase{{"--rxq", "0"}, "--rxq 0 is out of range: allowed 1..64"},
         BadValueCase{{"--mbufs", "100"}, "--mbufs 100 is out of range: allowed 1024..16777216"},
         BadValueCase{{"--port", "00:04"}, "--port '00:04' is neither a PCI address nor a MAC"},
@@ -268,6 +274,15 @@ TEST(Config, MacAndPciParsers) {
     EXPECT_EQ("0001:af:00.1", *parsePciAddress("0001:AF:00.1"));
     EXPECT_FALSE(parsePciAddress("00:04.8").has_value());
     EXPECT_FALSE(parsePciAddress("0:04.0").has_value());
+}
+
+TEST(Config, PortMtuOverridesMtuForThatPortOnly) {
+    const auto outcome = parse({"--mtu", "1500", "--port-mtu", "1=9216", "--port-mtu", "2=68"});
+    ASSERT_TRUE(outcome.config.has_value()) << outcome.output;
+    EXPECT_EQ(1500u, outcome.config->mtuOf(0));
+    EXPECT_EQ(9216u, outcome.config->mtuOf(1));
+    EXPECT_EQ(68u, outcome.config->mtuOf(2));
+    EXPECT_EQ(1500u, outcome.config->mtuOf(3));
 }
 
 }  // namespace

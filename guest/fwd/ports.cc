@@ -16,6 +16,10 @@ namespace {
 constexpr unsigned kPoolCache = 512;
 constexpr std::uint32_t kMinPoolMbufs = 8192;
 constexpr std::uint32_t kVlanOverhead = 8;  // room for a QinQ pair of tags
+// The virtio PMD checks at RX queue setup that one mbuf holds MTU + 14 + 4 + its 12-byte
+// virtio-net header (virtio_rx_check_scatter), else "Rx scatter is disabled and RxQ mbuf pool
+// object size is too small": without this room, MTU 9000 failed on virtio NICs.
+constexpr std::uint32_t kVirtioNetHeader = 12;
 
 std::string deviceName(std::uint16_t port_id) {
     rte_eth_dev_info info{};
@@ -113,7 +117,8 @@ std::expected<void, Error> PortSet::setup(std::vector<PortInfo> ports, const Con
     for (const auto& p : ports_) {
         needed[p.socket] += p.rx_queues * config.rxd + p.tx_queues * (config.txd + 2 * config.burst) +
                             (p.rx_queues + p.tx_queues) * kPoolCache;
-        const std::uint32_t frame_bytes = config.mtuOf(p.index) + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + kVlanOverhead;
+        const std::uint32_t frame_bytes =
+            config.mtuOf(p.index) + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + kVlanOverhead + kVirtioNetHeader;
         data_rooms[p.socket] = std::max({data_rooms[p.socket], static_cast<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE),
                                          static_cast<std::uint32_t>(RTE_PKTMBUF_HEADROOM + frame_bytes)});
     }

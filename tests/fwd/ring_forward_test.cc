@@ -393,6 +393,27 @@ TEST_F(RingForward, FramesOverThePortMtuAreDroppedFreedAndCountedAsMtuDrops) {
     EXPECT_EQ(expected_drops, json["totals"]["mtu_drops"].get<std::uint64_t>());
 }
 
+// validateOptions checks --peer-mac indexes against the --port list; with the ports EAL found
+// (no --port), the forwarder checks them at start.
+TEST_F(RingForward, PeerMacBeyondThePortsFoundFailsAtStartWithIndexAndCount) {
+    ports_.push_back(makeRingPort(fmt::format("pa{}", counter_), 64));
+    ports_.push_back(makeRingPort(fmt::format("pb{}", counter_), 64));
+    Config config = baseConfig(Mode::kMac);
+    config.peer_macs = {{0, {0x02, 0, 0, 0, 0, 0x01}}, {1, {0x02, 0, 0, 0, 0, 0x02}}, {2, {0x02, 0, 0, 0, 0, 0x03}}};
+    auto loggers = makeLoggers(config);
+    ASSERT_TRUE(loggers.has_value());
+    auto forwarder = Forwarder::create(config, *loggers);
+    ASSERT_FALSE(forwarder.has_value());
+    EXPECT_EQ(fmt::format("--peer-mac 2=02:00:00:00:00:03 names port index 2, but 2 ports are selected ({}): add the "
+                          "port or fix the index", describeAvailablePorts()),
+              forwarder.error().message);
+    for (const auto& port : ports_) {  // no forwarder owns the ring ports: release them here
+        std::uint16_t port_id = 0;
+        ASSERT_EQ(0, rte_eth_dev_get_port_by_name(port.name.c_str(), &port_id));
+        rte_eth_dev_close(port_id);
+    }
+}
+
 TEST_F(RingForward, UnknownPortSelectorFailsWithTheAvailablePorts) {
     ports_.push_back(makeRingPort(fmt::format("ra{}", counter_), 64));
     Config config = baseConfig(Mode::kIo);

@@ -17,6 +17,20 @@ Result<std::vector<MacAddress>> dataPortMacs(const RenderInput& input) {
   return out;
 }
 
+std::vector<int> dataPortMtus(const VnfSpec& spec) {
+  std::vector<int> out;
+  for (const auto& nic : spec.nics) {
+    if (!nic.hostdev) out.push_back(nic.mtu.value_or(kDefaultMtu));  // <hostdev> NICs are not data ports
+  }
+  for (const auto& tap : spec.tap_nics) out.push_back(tap.mtu.value_or(kDefaultMtu));
+  return out;
+}
+
+std::string forwarderMode(const GuestSpec& guest) {
+  if (!guest.forwarder_mode.empty()) return guest.forwarder_mode;
+  return guest.peer_macs.empty() ? "io" : "mac";
+}
+
 std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostTopology& host,
                             const std::vector<MacAddress>& ports) {
   auto join = [](const auto& items, auto fmtOne) {
@@ -27,7 +41,8 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
   std::string cmd = fmt::format("console=ttyS0 vnf.name={}", p.name.empty() ? spec.name : p.name);
   if (!ports.empty()) {
     cmd += " vnf.ports=" + join(ports, [](const MacAddress& m) { return formatMac(m); });
-    cmd += " vnf.mode=" + spec.guest.forwarder_mode;
+    cmd += " vnf.mtu=" + join(dataPortMtus(spec), [](int mtu) { return std::to_string(mtu); });
+    cmd += " vnf.mode=" + forwarderMode(spec.guest);
     if (!spec.guest.peer_macs.empty()) {
       cmd += " vnf.peers=" + join(spec.guest.peer_macs, [](const MacAddress& m) { return formatMac(m); });
     }

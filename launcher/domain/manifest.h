@@ -16,8 +16,19 @@ namespace vnf {
 // MACs the rendered XML gives them (derived from the uuid where the spec leaves them out).
 Result<std::vector<MacAddress>> dataPortMacs(const RenderInput& input);
 
-// "console=ttyS0 vnf.name=fw1 vnf.ports=MAC,MAC vnf.mode=mac vnf.peers=... vnf.local_cpus=0-3
-//  vnf.hugepages=N". `host` gives the NUMA node of each pinned CPU (for local_cpus).
+inline constexpr int kDefaultMtu = 1500;
+
+// MTU of each data port in guest port order (as dataPortMacs): the spec's mtu, kDefaultMtu where
+// it gives none.
+std::vector<int> dataPortMtus(const VnfSpec& spec);
+
+// The forwarder mode the guest runs: the spec's, or when it names none, "mac" if peer MACs are
+// given and "io" (frames unchanged) if not, so a spec with NICs and nothing else boots to READY.
+std::string forwarderMode(const GuestSpec& guest);
+
+// "console=ttyS0 vnf.name=fw1 vnf.ports=MAC,MAC vnf.mtu=1500,9000 vnf.mode=mac vnf.peers=...
+//  vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode and vnf.peers only with data
+//  ports). `host` gives the NUMA node of each pinned CPU (for local_cpus).
 std::string manifestCmdline(const VnfSpec& spec, const Placement& placement, const HostTopology& host,
                             const std::vector<MacAddress>& ports);
 

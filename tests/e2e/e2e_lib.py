@@ -89,14 +89,16 @@ def remove_domain(name, patience_s=60):
         time.sleep(1)
 
 
-def make_tap(name, cleanup):
+def make_tap(name, cleanup, mtu=None):
     """A persistent tap in this (the root) namespace: libvirtd opens managed='no' taps in its
     own namespace, so they cannot live in a test namespace. IPv6 off, no address, so the
-    host sends nothing into the guest on its own."""
+    host sends nothing into the guest on its own. mtu: the tap's MTU (jumbo frames)."""
     run(["ip", "tuntap", "add", "dev", name, "mode", "tap"])
     cleanup.add(f"delete tap {name}", lambda: run(["ip", "link", "del", name], check=False, quiet=True))
     with open(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "w") as f:
         f.write("1\n")
+    if mtu:
+        run(["ip", "link", "set", name, "mtu", str(mtu)])
     run(["ip", "link", "set", name, "up"])
 
 
@@ -116,10 +118,12 @@ def reap_stale(prefix_tap, prefix_dom):
             remove_domain(name)
 
 
-def write_spec(path, name, taps, macs, mode, peers=None):
-    lines = [f"name: {name}", "vcpus: 1", "memory: 512M", "hugepages: none", "cpu_policy: shared", "taps:"]
-    for tap, mac in zip(taps, macs):
+def write_spec(path, name, taps, macs, mode, peers=None, mtus=None, memory="512M"):
+    lines = [f"name: {name}", "vcpus: 1", f"memory: {memory}", "hugepages: none", "cpu_policy: shared", "taps:"]
+    for i, (tap, mac) in enumerate(zip(taps, macs)):
         lines += [f"  - tap: {tap}", f"    mac: {mac}"]
+        if mtus:
+            lines.append(f"    mtu: {mtus[i]}")
     lines += ["guest:", "  forwarder:", f"    mode: {mode}"]
     if peers:
         lines.append(f"    peer_macs: [{', '.join(peers)}]")
@@ -198,6 +202,17 @@ def accelerator_of(xml):
     m = re.search(r"<domain[^>]*type=['\"](\w+)['\"]", xml)
     kind = m.group(1) if m else "?"
     return {"kvm": "KVM", "qemu": "TCG (software emulation: no vmx/svm here)"}.get(kind, kind)
+
+
+def vnfctl_stats_json(vnfctl, name):
+    """The guest's stats document as `vnfctl stats NAME --json` prints it."""
+    p = run([vnfctl, "stats", name, "--json"], check=False)
+    if p.returncode != 0:
+        raise Failure(f"vnfctl stats {name} --json exited {p.returncode}:\n{p.stdout}{p.stderr}")
+    try:
+        return json.loads(p.stdout)
+    except json.JSONDecodeError as e:
+        raise Failure(f"vnfctl stats --json printed no JSON ({e}):\n{p.stdout}")
 
 
 def traffic(tool, tx, rx, count, rate, src, dst, expect_src, expect_dst, run_id, extra=()):

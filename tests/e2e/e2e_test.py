@@ -12,6 +12,7 @@ Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE)."""
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,8 +21,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import (Cleanup, Failure, Vm, domain_exists, ensure_libvirt, log, make_tap, reap_stale, run,
-                     tail, traffic, write_spec)
+from e2e_lib import (VIRSH, Cleanup, Failure, Vm, domain_exists, ensure_libvirt, log, make_tap, reap_stale, run,
+                     tail, traffic, vnfctl_stats_json, write_spec)
 
 SKIP = 77
 PORT_MACS = ["52:54:00:e2:e0:01", "52:54:00:e2:e0:02"]
@@ -46,9 +47,9 @@ class Env:
         os.chmod(self.dir, 0o755)
         cleanup.add(f"remove {self.dir}", lambda: shutil.rmtree(self.dir, ignore_errors=True))
 
-    def spec(self, mode, peers=None, cmdline=None):
+    def spec(self, mode, peers=None, cmdline=None, mtus=None, memory="512M"):
         path = os.path.join(self.dir, f"{self.name}.yaml")
-        write_spec(path, self.name, self.taps, PORT_MACS, mode, peers)
+        write_spec(path, self.name, self.taps, PORT_MACS, mode, peers, mtus, memory)
         if cmdline:
             with open(path, "a") as f:
                 f.write(f"  cmdline: \"{cmdline}\"\n")
@@ -117,6 +118,101 @@ def forward(env, mode):
     log(p.stdout.strip())
 
 
+JUMBO_FRAMES = 300
+JUMBO_RATE_PPS = 200   # 9014-byte frames through QEMU's userspace virtio-net under TCG
+JUMBO_BYTES = 9014     # the longest frame MTU 9000 takes: 9000 bytes of payload + 14 of Ethernet header
+SMALL_FRAMES = 50
+
+
+def wait_guest_stats(vm, predicate, what, timeout_s=15):
+    """The last VNF-FWD STATS document once predicate holds (one a second), else Failure."""
+    deadline = time.monotonic() + timeout_s
+    stats = None
+    while time.monotonic() < deadline:
+        stats = vm.last_stats()
+        if stats and predicate(stats):
+            return stats
+        time.sleep(0.5)
+    raise Failure(f"guest stats never showed {what} within {timeout_s} s; last: {stats}")
+
+
+def jumbo(env):
+    """MTU 9000 end to end: taps, libvirt <mtu>, virtio-net, vnf-fwd. 9014-byte frames pass intact;
+    with MTU 1500 in the spec the same frames are dropped by vnf-fwd and counted as mtu_drops."""
+    for tap in env.taps:
+        make_tap(tap, env.cleanup, mtu=9000)
+    started = time.monotonic()
+
+    # 1. spec MTU 9000: every frame out intact (length and padding byte for byte).
+    vm = env.vm(env.spec("macswap", mtus=[9000, 9000], memory="1G"))
+    ready = vm.launch()
+    log(f"guest (MTU 9000) ready after {vm.ready_s:.1f} s on {vm.accelerator}: {ready}")
+    xml = run(VIRSH + ["dumpxml", env.name], quiet=True).stdout
+    check(xml.count("<mtu size='9000'/>") == 2, f"the domain XML lacks <mtu size='9000'/> on both interfaces:\n{xml}")
+    cmdline = re.search(r"<cmdline>(.*)</cmdline>", xml)
+    check(cmdline and " vnf.mtu=9000,9000 " in f" {cmdline.group(1)} ", f"kernel command line without "
+          f"vnf.mtu=9000,9000: {cmdline.group(1) if cmdline else xml}")
+    before = wait_guest_stats(vm, lambda s: True, "a first STATS line")
+    check([p["mtu"] for p in before["ports"]] == [9000, 9000], f"vnf-fwd port MTUs {[p['mtu'] for p in before['ports']]}")
+    rc, s, out = traffic(env.args.traffic, env.taps[0], env.taps[1], JUMBO_FRAMES, JUMBO_RATE_PPS, SENDER_MAC,
+                         PORT_MACS[0], PORT_MACS[0], SENDER_MAC, os.getpid(), extra=["--size", str(JUMBO_BYTES)])
+    log(out.strip())
+    check("offered" in s, f"vnf-traffic printed no summary:\n{out}")
+    check(int(s["offered"]) == JUMBO_FRAMES, f"offered {s['offered']} of {JUMBO_FRAMES} jumbo frames "
+                                             f"(send errors {s['send_errors']})")
+    check(int(s["forwarded"]) == JUMBO_FRAMES, f"forwarded {s['forwarded']} of {JUMBO_FRAMES} jumbo frames: lost "
+                                               f"{s['lost']}; guest: {vm.last_stats()}")
+    check(int(s["wrong_payload"]) == 0, f"{s['wrong_payload']} jumbo frames changed on the way")
+    check(int(s["duplicates"]) == 0 and int(s["wrong_mac"]) == 0, f"duplicates or wrong MACs: {s}")
+    check(rc == 0, f"vnf-traffic exited {rc}")
+    base_rx, base_tx = before["ports"][0]["rx"], before["ports"][1]["tx"]
+    stats = wait_guest_stats(vm, lambda st: st["ports"][1]["tx"] - base_tx >= JUMBO_FRAMES, f"{JUMBO_FRAMES} tx")
+    doc = vnfctl_stats_json(env.args.vnfctl, env.name)
+    check(doc["ports"][0]["rx"] - base_rx == JUMBO_FRAMES and doc["ports"][1]["tx"] - base_tx == JUMBO_FRAMES,
+          f"vnfctl stats: port 0 rx {doc['ports'][0]['rx'] - base_rx}, port 1 tx {doc['ports'][1]['tx'] - base_tx}")
+    check(doc["ports"][0]["mtu_drops"] == 0 and doc["totals"]["drops"] == 0, f"drops at MTU 9000: {doc['totals']}")
+    log(f"MTU 9000: {JUMBO_FRAMES} frames of {JUMBO_BYTES} bytes forwarded intact "
+        f"(forwarded_pps {s['forwarded_pps']}); guest totals {stats['totals']}")
+    vm.remove()
+
+    # 2. spec MTU 1500, same taps (MTU 9000): full-size frames pass, the jumbo ones are mtu_drops.
+    vm = env.vm(env.spec("macswap", mtus=[1500, 1500], memory="1G"))
+    ready = vm.launch()
+    log(f"guest (MTU 1500) ready after {vm.ready_s:.1f} s: {ready}")
+    for tap in env.taps:  # the host side stays jumbo-capable, so the frames reach the guest's NIC
+        with open(f"/sys/class/net/{tap}/mtu") as f:
+            tap_mtu = int(f.read())
+        if tap_mtu != 9000:
+            log(f"tap {tap} has MTU {tap_mtu} after the launch (libvirt applied <mtu>): setting it back to 9000")
+            run(["ip", "link", "set", tap, "mtu", "9000"])
+    before = wait_guest_stats(vm, lambda st: True, "a first STATS line")
+    check([p["mtu"] for p in before["ports"]] == [1500, 1500], f"vnf-fwd port MTUs {[p['mtu'] for p in before['ports']]}")
+    rc, s, out = traffic(env.args.traffic, env.taps[0], env.taps[1], SMALL_FRAMES, JUMBO_RATE_PPS, SENDER_MAC,
+                         PORT_MACS[0], PORT_MACS[0], SENDER_MAC, os.getpid(), extra=["--size", "1514"])
+    log(out.strip())
+    check(rc == 0 and int(s["forwarded"]) == SMALL_FRAMES and int(s["wrong_payload"]) == 0,
+          f"1514-byte frames at MTU 1500: forwarded {s.get('forwarded')} of {SMALL_FRAMES}, exit {rc}")
+    rc, s, out = traffic(env.args.traffic, env.taps[0], env.taps[1], JUMBO_FRAMES, JUMBO_RATE_PPS, SENDER_MAC,
+                         PORT_MACS[0], PORT_MACS[0], SENDER_MAC, os.getpid() + 1,
+                         extra=["--size", str(JUMBO_BYTES), "--allow-loss", "--linger-ms", "3000"])
+    log(out.strip())
+    check(int(s["offered"]) == JUMBO_FRAMES, f"offered {s['offered']} of {JUMBO_FRAMES} jumbo frames")
+    check(int(s["forwarded"]) == 0, f"{s['forwarded']} jumbo frames left a guest whose MTU is 1500")
+    base = before["ports"][0]
+    stats = wait_guest_stats(vm, lambda st: st["ports"][0]["rx"] - base["rx"] >= SMALL_FRAMES + JUMBO_FRAMES,
+                             f"{SMALL_FRAMES + JUMBO_FRAMES} frames received on port 0")
+    doc = vnfctl_stats_json(env.args.vnfctl, env.name)
+    p0, p1 = doc["ports"][0], doc["ports"][1]
+    got = (p0["rx"] - base["rx"], p0["mtu_drops"] - base["mtu_drops"], p1["tx"] - before["ports"][1]["tx"])
+    check(got == (SMALL_FRAMES + JUMBO_FRAMES, JUMBO_FRAMES, SMALL_FRAMES),
+          f"vnfctl stats --json: port 0 rx {got[0]}, mtu_drops {got[1]}, port 1 tx {got[2]}; expected "
+          f"{SMALL_FRAMES + JUMBO_FRAMES}, {JUMBO_FRAMES}, {SMALL_FRAMES}: {doc}")
+    check(doc["totals"]["mtu_drops"] - before["totals"]["mtu_drops"] == JUMBO_FRAMES, f"totals: {doc['totals']}")
+    log(f"MTU 1500: {JUMBO_FRAMES} jumbo frames counted as mtu_drops, {SMALL_FRAMES} of 1514 bytes forwarded; "
+        f"guest totals {stats['totals']}; scenario took {time.monotonic() - started:.1f} s")
+    return 0
+
+
 def image_missing(env):
     for tap in env.taps:
         make_tap(tap, env.cleanup)
@@ -176,6 +272,7 @@ SCENARIOS = {
     "forward_mac": lambda env: forward(env, "mac"),
     "forward_macswap": lambda env: forward(env, "macswap"),
     "image_missing": image_missing,
+    "jumbo": jumbo,
     "never_ready": never_ready,
 }
 

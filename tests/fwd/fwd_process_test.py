@@ -55,7 +55,7 @@ def read_pcap(path):
     return frames
 
 
-def make_frames(count, sizes=(64, 128, 512, 1518), vlan_every=3):
+def make_frames(count, sizes=(64, 128, 512, 1514), vlan_every=3):
     """Frame i: length from sizes, every vlan_every-th one VLAN-tagged (VID 100), sequence in bytes 18..21."""
     frames = []
     for i in range(count):
@@ -186,7 +186,7 @@ def check_counters_add_up(stats):
     for p in stats["ports"]:
         check(sum(q["rx"] for q in p["rx_queues"]) == p["rx"], f"port {p['index']} rx queues != rx: {p}")
         check(sum(q["tx"] for q in p["tx_queues"]) == p["tx"], f"port {p['index']} tx queues != tx: {p}")
-        check(p["drops"] == p["imissed"] + p["rx_nombuf"] + p["ierrors"] + p["tx_full_drops"],
+        check(p["drops"] == p["imissed"] + p["rx_nombuf"] + p["ierrors"] + p["tx_full_drops"] + p["mtu_drops"],
               f"port {p['index']} drops do not add up: {p}")
 
 
@@ -252,6 +252,44 @@ def scenario_pcap(binary, workdir, mode, frames, extra_args=()):
             expected = sent[6:12] + sent[0:6] + sent[12:]
         check(received == expected, f"frame {i} differs:\n sent     {sent[:22].hex()}\n expected "
                                     f"{expected[:22].hex()}\n received {received[:22].hex()} (len {len(received)})")
+
+
+def scenario_pcap_mtu_drops(binary, workdir):
+    """--mtu 9000 --port-mtu 0=1500: port 0 drops what MTU 1500 does not take and counts it as mtu_drops."""
+    sizes = (1514, 1515, 1518, 1519, 9014, 64)
+    frames = make_frames(300, sizes=sizes, vlan_every=2)  # frame i is VLAN-tagged when i is even
+
+    def fits(i):
+        return len(frames[i]) <= 1500 + 14 + (4 if i % 2 == 0 else 0)
+
+    kept = [f for i, f in enumerate(frames) if fits(i)]
+    dropped = len(frames) - len(kept)
+    check(dropped == 150, f"frame plan changed: {dropped} over MTU")  # 1515 and 1519 (untagged), 9014 (tagged)
+    src_pcap = os.path.join(workdir, "in.pcap")
+    dst_pcap = os.path.join(workdir, "out.pcap")
+    write_pcap(src_pcap, frames)
+    fwd = Fwd(binary, workdir, ["--mode", "io", "--mtu", "9000", "--port-mtu", "0=1500", "--stats-line-ms", "100"],
+              [f"net_pcap0,rx_pcap={src_pcap},phy_mac=0", f"net_pcap1,tx_pcap={dst_pcap}"])
+    try:
+        parse_ready(fwd.wait_ready())
+        stats = fwd.wait_stats(lambda s: s["ports"][0]["rx"] == len(frames) and
+                               s["ports"][1]["tx"] == len(kept), f"{len(kept)} frames sent on port 1")
+        check_counters_add_up(stats)
+        p0, p1 = stats["ports"]
+        check((p0["mtu"], p1["mtu"]) == (1500, 9000), f"port MTUs {p0['mtu']}, {p1['mtu']}")
+        check(p0["mtu_drops"] == dropped and p0["drops"] == dropped, f"port 0: {p0}")
+        check(p1["mtu_drops"] == 0, f"port 1: {p1}")
+        check(stats["totals"]["mtu_drops"] == dropped, f"totals: {stats['totals']}")
+        time.sleep(0.5)  # past a few --stats-line-ms periods
+        out = fwd.terminate()
+        lines = [json.loads(line.split(" ", 2)[2]) for line in out.splitlines() if line.startswith("VNF-FWD STATS ")]
+        check(lines and lines[-1]["ports"][0]["mtu_drops"] == dropped, f"no STATS line with mtu_drops:\n{out}")
+        check(summary_totals(out) == (len(frames), len(kept), dropped), f"summary: {summary_totals(out)}")
+        check(f"mtu_drops {dropped}" in out, f"summary lacks mtu_drops {dropped}:\n{out}")
+    finally:
+        fwd.close()
+    got = read_pcap(dst_pcap)
+    check(got == kept, f"{len(got)} frames in the output pcap, expected the {len(kept)} that fit, in order")
 
 
 def scenario_memif(binary, workdir):
@@ -332,6 +370,8 @@ def main():
         elif s == "pcap_jumbo_vlan":
             frames = make_frames(200, sizes=(9014, 64, 9018, 1522), vlan_every=2)
             scenario_pcap(binary, workdir, "macswap", frames, ["--mtu", "9000"])
+        elif s == "pcap_mtu_drops":
+            scenario_pcap_mtu_drops(binary, workdir)
         elif s == "memif_two_process":
             scenario_memif(binary, workdir)
         elif s == "port_not_found":
@@ -344,7 +384,7 @@ def main():
         elif s == "bad_config":
             expect_failure(binary, workdir, ["--mode", "maс", "--rxd", "1", "--mtu", "10000"], ["net_null0"], 2,
                            ["vnf-fwd: 3 problems in the configuration:", "--rxd 1 is out of range",
-                            "--mtu 10000 is out of range: allowed 68..9000"])
+                            "--mtu 10000 is out of range: allowed 68..9216"])
         else:
             parser.error(f"unknown scenario {s}")
     print(f"PASS {args.scenario}")

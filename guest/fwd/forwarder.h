@@ -1,6 +1,6 @@
 // The running forwarder after EAL init: plans which worker polls which queue,
 // sets up ports, launches workers, and runs the control side (stats socket,
-// rate line, ring-full warnings, summary). main.cpp and the in-process tests
+// rate line, ring-full warnings, summary). main.cc and the in-process tests
 // drive it the same way: create, start, controlTick until told to stop, stop.
 #pragma once
 
@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "error.hpp"
-#include "logging.hpp"
-#include "ports.hpp"
-#include "stats_report.hpp"
-#include "stats_server.hpp"
-#include "worker.hpp"
+#include "config.h"
+#include "error.h"
+#include "logging.h"
+#include "ports.h"
+#include "stats_report.h"
+#include "stats_server.h"
+#include "worker.h"
 
 namespace vnf::fwd {
 

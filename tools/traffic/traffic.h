@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "frame.hpp"
-#include "packet_socket.hpp"
+#include "frame.h"
+#include "packet_socket.h"
 
 namespace vnf::traffic {
 
@@ -40,6 +40,7 @@ struct Expectation {
     std::optional<Mac> dst;              // MACs the forwarder must have written
     std::optional<Mac> src;
     std::optional<std::uint16_t> vlan;   // VLAN id the frames must still carry
+    std::optional<std::size_t> size_bytes;  // length the frames must have, padding intact (byte for byte)
 };
 
 struct ReceiveCounters {
@@ -47,6 +48,7 @@ struct ReceiveCounters {
     std::uint64_t duplicates = 0;    // seen again
     std::uint64_t wrong_mac = 0;     // ours, but dst/src not the expected rewrite
     std::uint64_t wrong_vlan = 0;
+    std::uint64_t wrong_payload = 0; // ours, but not the length sent or the padding altered
     std::uint64_t stale = 0;         // ours, other run id or sequence number out of range
     std::uint64_t ignored = 0;       // not ours (host noise) or sent by this host
     std::optional<Mac> first_bad_dst;  // example for the error message
@@ -71,7 +73,7 @@ struct Summary {
 
 Summary summarize(const SendResult& sent, const ReceiveCounters& received);
 
-// "offered=N forwarded=N lost=N duplicates=N wrong_mac=N wrong_vlan=N stale=N ignored=N send_errors=N
+// "offered=N forwarded=N lost=N duplicates=N wrong_mac=N wrong_vlan=N wrong_payload=N stale=N ignored=N send_errors=N
 //  send_retries=N offered_pps=X forwarded_pps=X": one line that scripts parse.
 std::string summaryLine(const SendResult& sent, const ReceiveCounters& received);
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config.hpp"
+#include "config.h"
 
 namespace vnf::fwd {
 
@@ -27,8 +27,10 @@ struct PortCounters {
     std::string mac;
     int socket = 0;
     bool link_up = false;
+    std::uint32_t mtu = 1500;   // --mtu or --port-mtu
     // Counted by the workers.
-    std::uint64_t rx = 0;
+    std::uint64_t rx = 0;         // every frame received, mtu_drops included
+    std::uint64_t mtu_drops = 0;  // received frames longer than MTU + 14 (+ 4 per VLAN tag), freed
     std::uint64_t tx = 0;
     std::uint64_t tx_full_drops = 0;
     // From rte_eth_stats_get.
@@ -41,7 +43,7 @@ struct PortCounters {
     std::vector<QueueCounters> rx_queues;
     std::vector<QueueCounters> tx_queues;
 
-    std::uint64_t drops() const { return imissed + rx_nombuf + ierrors + tx_full_drops; }
+    std::uint64_t drops() const { return imissed + rx_nombuf + ierrors + tx_full_drops + mtu_drops; }
 };
 
 struct Snapshot {

@@ -1,4 +1,4 @@
-#include "frame.hpp"
+#include "frame.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -33,6 +33,9 @@ std::vector<std::uint8_t> buildFrame(const FrameSpec& spec, std::uint64_t seq) {
     putBe(frame, offset + 2, kMagic, 4);
     putBe(frame, offset + 6, spec.run_id, 4);
     putBe(frame, offset + 10, seq, 8);
+    for (std::size_t i = offset + 2 + kPayloadBytes; i < frame.size(); ++i) {
+        frame[i] = paddingByte(i - offset - 2 - kPayloadBytes);
+    }
     return frame;
 }
 
@@ -53,6 +56,11 @@ std::optional<TestFrame> parseFrame(std::span<const std::uint8_t> bytes, std::ui
     if (frame.ethertype != ethertype || getBe(bytes, offset + 2, 4) != kMagic) return std::nullopt;
     frame.run_id = static_cast<std::uint32_t>(getBe(bytes, offset + 6, 4));
     frame.seq = getBe(bytes, offset + 10, 8);
+    frame.size_bytes = bytes.size() + (vlan_from_aux ? 4 : 0);
+    frame.padding_intact = true;
+    for (std::size_t i = offset + 2 + kPayloadBytes; i < bytes.size() && frame.padding_intact; ++i) {
+        frame.padding_intact = bytes[i] == paddingByte(i - offset - 2 - kPayloadBytes);
+    }
     return frame;
 }
 

@@ -9,9 +9,9 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
-#include "config.hpp"
-#include "forwarder.hpp"
-#include "logging.hpp"
+#include "config.h"
+#include "forwarder.h"
+#include "logging.h"
 
 namespace {
 

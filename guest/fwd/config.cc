@@ -1,8 +1,10 @@
-#include "config.hpp"
+#include "config.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -55,6 +57,124 @@ bool checkRange(std::vector<std::string>& problems, const char* flag, long value
     }
     out = static_cast<T>(value);
     return true;
+}
+
+// A config-file line as a person can read it in a message: printable ASCII, at most 40 characters.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text.substr(0, 40)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+    return text.size() > 40 ? out + "..." : out;
+}
+
+std::string trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return "";
+    return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+std::string closestName(const std::string& name, const std::vector<std::string>& known) {
+    std::string best;
+    std::size_t best_distance = 3;  // suggest only within an edit distance of 2
+    for (const auto& candidate : known) {
+        const std::size_t distance = editDistance(name, candidate);
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+// The file named by --config, as CLI11 will read it: "--config FILE" or "--config=FILE" (the last wins).
+std::optional<std::string> configPathArgument(const std::vector<std::string>& args) {
+    std::optional<std::string> path;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+        if (args[i].starts_with("--config=")) path = args[i].substr(9);
+    }
+    return path;
+}
+
+std::string problemList(const std::vector<std::string>& problems) {
+    std::string message = fmt::format("vnf-fwd: {} problem{} in the configuration:", problems.size(),
+                                      problems.size() == 1 ? "" : "s");
+    for (const auto& problem : problems) message += "\n  - " + problem;
+    return message;
+}
+
+constexpr std::size_t kMaxFileProblems = 10;
+
+// CLI11 silently ignores keys it does not know and reads any other line as a flag name, so a
+// misspelt key or a file that is not TOML/INI at all would be dropped without a word. This scan
+// mirrors CLI11's reader (comments #/;, [default] section, multi-line [ ... ] arrays, a bare name
+// is a flag) and reports every line that would be ignored, with its line number.
+std::vector<std::string> checkConfigFile(const std::string& path, const std::vector<std::string>& known) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};  // CLI11 reports a missing or unreadable file
+    std::vector<std::string> problems;
+    std::size_t hidden = 0;
+    auto report = [&](std::string problem) {
+        if (problems.size() < kMaxFileProblems) {
+            problems.push_back(std::move(problem));
+        } else {
+            ++hidden;
+        }
+    };
+    std::string line;
+    std::size_t number = 0;
+    bool in_array = false;
+    bool in_default = true;
+    while (std::getline(in, line)) {
+        ++number;
+        const std::string text = trim(line);
+        if (in_array) {
+            in_array = text.empty() || text.back() != ']';
+            continue;
+        }
+        if (text.empty() || text.front() == '#' || text.front() == ';') continue;
+        if (text.front() == '[' && text.back() == ']') {
+            std::string section = text.substr(1, text.size() - 2);
+            if (section.size() > 1 && section.front() == '[' && section.back() == ']') {
+                section = section.substr(1, section.size() - 2);
+            }
+            in_default = lower(section) == "default";
+            if (!in_default) {
+                report(fmt::format("--config {} line {}: section [{}] is not known: vnf-fwd reads keys at the top "
+                                   "level (or under [default]); remove the section line",
+                                   path, number, printable(section)));
+            }
+            continue;
+        }
+        const auto eq = text.find('=');
+        std::string key = trim(eq == std::string::npos ? text.substr(0, text.find('#')) : text.substr(0, eq));
+        if (key.size() >= 2 && (key.front() == '"' || key.front() == '\'') && key.back() == key.front()) {
+            key = key.substr(1, key.size() - 2);
+        }
+        if (key.starts_with("--")) key = key.substr(2);
+        const bool name_like = !key.empty() && std::ranges::all_of(key, [](unsigned char c) {
+            return std::isalnum(c) != 0 || c == '-' || c == '_';
+        });
+        if (!name_like) {
+            report(fmt::format("--config {} line {}: '{}' is not a 'key = value' line: write options as "
+                               "long-option-name = value, e.g. burst = 32", path, number, printable(text)));
+            continue;
+        }
+        if (eq != std::string::npos) {
+            const std::string value = trim(text.substr(eq + 1).substr(0, text.substr(eq + 1).find('#')));
+            in_array = value.size() > 1 && value.front() == '[' && value.back() != ']';
+        }
+        if (!in_default) continue;  // already reported with its section
+        if (std::ranges::find(known, key) != known.end()) continue;
+        const std::string hint = closestName(key, known);
+        report(fmt::format("--config {} line {}: unknown key '{}'{}; keys are the long option names without "
+                           "the dashes (vnf-fwd --help)", path, number, printable(key),
+                           hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    if (hidden > 0) {
+        problems.push_back(fmt::format("--config {}: {} more problem line{} not shown; is it a vnf-fwd TOML/INI "
+                                       "file?", path, hidden, hidden == 1 ? "" : "s"));
+    }
+    return problems;
 }
 
 }  // namespace
@@ -121,8 +241,8 @@ std::expected<PortSelector, Error> parsePortSelector(const std::string& text) {
     return PortSelector{SelectorKind::kName, text, {}};
 }
 
-std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<std::string> eal_args) {
-    std::vector<std::string> problems;
+std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<std::string> eal_args,
+                                             std::vector<std::string> problems) {
     Config config;
     config.eal_args = std::move(eal_args);
 
@@ -187,6 +307,12 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
                                            "(frames leaving port 1 get that destination MAC)", text));
             continue;
         }
+        if (port_count > 0 && *index >= port_count) {
+            problems.push_back(fmt::format("--peer-mac '{}' names port index {}, but only {} --port given (indexes "
+                                           "0..{}): add the port or fix the index", text, *index, port_count,
+                                           port_count - 1));
+            continue;
+        }
         config.peer_macs[*index] = *mac;
     }
     if (config.mode == Mode::kMac && port_count > 0) {
@@ -200,6 +326,35 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
     if (config.mode != Mode::kMac && !config.peer_macs.empty()) {
         problems.push_back(fmt::format("--peer-mac is used only by --mode mac, but --mode is '{}': drop --peer-mac "
                                        "or use --mode mac", raw.mode));
+    }
+
+    for (const auto& text : raw.port_mtus) {
+        const auto eq = text.find('=');
+        auto index = eq == std::string::npos ? std::nullopt : parseIndex(text.substr(0, eq));
+        long mtu = -1;
+        if (eq != std::string::npos) {
+            const std::string value = text.substr(eq + 1);
+            const auto* end = value.data() + value.size();
+            auto [ptr, ec] = std::from_chars(value.data(), end, mtu);
+            if (ec != std::errc() || ptr != end || value.empty()) mtu = -1;
+        }
+        if (!index || mtu < 0) {
+            problems.push_back(fmt::format("--port-mtu '{}' is not INDEX=MTU: write e.g. --port-mtu 1=9000 (port 1 "
+                                           "gets MTU 9000, the others --mtu)", text));
+            continue;
+        }
+        if (mtu < static_cast<long>(kMinMtu) || mtu > static_cast<long>(kMaxMtu)) {
+            problems.push_back(fmt::format("--port-mtu '{}': MTU {} is out of range: allowed {}..{}; 1500 for "
+                                           "standard frames, 9000 for jumbo frames", text, mtu, kMinMtu, kMaxMtu));
+            continue;
+        }
+        if (port_count > 0 && *index >= port_count) {
+            problems.push_back(fmt::format("--port-mtu '{}' names port index {}, but only {} --port given (indexes "
+                                           "0..{}): add the port or fix the index", text, *index, port_count,
+                                           port_count - 1));
+            continue;
+        }
+        config.port_mtus[*index] = static_cast<std::uint32_t>(mtu);
     }
 
     checkRange(problems, "--rxq", raw.rxq, 1, kMaxQueuesPerPort, "use 1 queue per worker lcore (RSS spreads flows)",
@@ -235,6 +390,19 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
     checkRange(problems, "--log-files", raw.log_files, 1, 100, "3 is the default", config.log_files);
     if (raw.log_file.empty()) {
         problems.push_back("--log-file is empty: give a path, e.g. --log-file /var/log/vnf-app.log");
+    } else {
+        // The log file is created, its folder is not: a typo in the folder must not go unnoticed.
+        const std::filesystem::path folder = std::filesystem::path(raw.log_file).parent_path();
+        std::error_code ec;
+        const auto status = std::filesystem::status(folder.empty() ? "." : folder, ec);
+        if (!std::filesystem::exists(status)) {
+            problems.push_back(fmt::format("--log-file '{}': folder {} does not exist: create it (mkdir -p {}) or "
+                                           "give a log file in an existing folder", raw.log_file, folder.string(),
+                                           folder.string()));
+        } else if (!std::filesystem::is_directory(status)) {
+            problems.push_back(fmt::format("--log-file '{}': {} is not a folder: give a log file in an existing "
+                                           "folder", raw.log_file, folder.string()));
+        }
     }
     config.log_file = raw.log_file;
     config.stats_socket = raw.stats_socket == "none" ? "" : raw.stats_socket;
@@ -252,12 +420,7 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
                                        raw.tx_first_size, raw.mtu));
     }
 
-    if (!problems.empty()) {
-        std::string message = fmt::format("vnf-fwd: {} problem{} in the configuration:", problems.size(),
-                                          problems.size() == 1 ? "" : "s");
-        for (const auto& problem : problems) message += "\n  - " + problem;
-        return std::unexpected(Error(message));
-    }
+    if (!problems.empty()) return std::unexpected(Error(problemList(problems)));
     return config;
 }
 
@@ -291,8 +454,9 @@ CliOutcome parseCommandLine(int argc, const char* const* argv) {
     app.add_option("--txd", raw.txd, "TX ring size (descriptors) per queue")->capture_default_str();
     app.add_option("--burst", raw.burst, "Packets per RX/TX burst")->capture_default_str();
     app.add_option("--mbufs", raw.mbufs, "Mbufs per NUMA socket pool; 0 = sized from the rings")->capture_default_str();
-    app.add_option("--mtu", raw.mtu, "Port MTU (up to 9000; mbufs are sized to hold a whole frame)")
-        ->capture_default_str();
+    app.add_option("--mtu", raw.mtu, "Port MTU (up to 9216; mbufs are sized to hold a whole frame); frames longer "
+                   "than MTU + 14 (+ 4 per VLAN tag) are dropped and counted as mtu_drops")->capture_default_str();
+    app.add_option("--port-mtu", raw.port_mtus, "INDEX=MTU: MTU of port INDEX, overriding --mtu for it; repeat");
     app.add_option("--drain-us", raw.drain_us, "TX drain period for partial bursts (microseconds)")
         ->capture_default_str();
     app.add_option("--stats-interval-ms", raw.stats_interval_ms, "Rate line and ring-full check period")
@@ -314,6 +478,17 @@ CliOutcome parseCommandLine(int argc, const char* const* argv) {
     app.add_option("--tx-first-size", raw.tx_first_size, "Frame size of --tx-first frames (bytes, without FCS)")
         ->capture_default_str();
 
+    std::vector<std::string> file_problems;
+    if (const auto path = configPathArgument(own_args)) {
+        std::vector<std::string> known;
+        for (const CLI::Option* option : app.get_options()) {
+            for (const auto& name : option->get_lnames()) {
+                if (name != "help" && name != "config") known.push_back(name);
+            }
+        }
+        file_problems = checkConfigFile(*path, known);
+    }
+
     std::vector<std::string> reversed(own_args.rbegin(), own_args.rend());  // CLI11 parses a reversed vector
     std::ostringstream out;
     std::ostringstream err;
@@ -324,9 +499,13 @@ CliOutcome parseCommandLine(int argc, const char* const* argv) {
         outcome.exit_code = app.exit(e, out, err);
         outcome.output = out.str() + err.str();
         if (outcome.exit_code != 0) outcome.exit_code = 2;
+        if (outcome.exit_code != 0 && !file_problems.empty()) {  // the file's lines first: they may be the cause
+            file_problems.push_back(trim(err.str()));
+            outcome.output = problemList(file_problems) + "\n";
+        }
         return outcome;
     }
-    auto config = validateOptions(raw, std::move(eal_args));
+    auto config = validateOptions(raw, std::move(eal_args), std::move(file_problems));
     if (!config) return CliOutcome{std::nullopt, 2, config.error().message + "\n"};
     return CliOutcome{std::move(*config), 0, ""};
 }

@@ -1,5 +1,6 @@
-#include "ports.hpp"
+#include "ports.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -15,6 +16,10 @@ namespace {
 constexpr unsigned kPoolCache = 512;
 constexpr std::uint32_t kMinPoolMbufs = 8192;
 constexpr std::uint32_t kVlanOverhead = 8;  // room for a QinQ pair of tags
+// The virtio PMD checks at RX queue setup that one mbuf holds MTU + 14 + 4 + its 12-byte
+// virtio-net header (virtio_rx_check_scatter), else "Rx scatter is disabled and RxQ mbuf pool
+// object size is too small": without this room, MTU 9000 failed on virtio NICs.
+constexpr std::uint32_t kVirtioNetHeader = 12;
 
 std::string deviceName(std::uint16_t port_id) {
     rte_eth_dev_info info{};
@@ -103,17 +108,22 @@ PortSet::~PortSet() { shutdown(); }
 std::expected<void, Error> PortSet::setup(std::vector<PortInfo> ports, const Config& config,
                                           std::vector<std::string>& warnings) {
     ports_ = std::move(ports);
-    const std::uint32_t frame_bytes = config.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + kVlanOverhead;
-    const std::uint32_t data_room = std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE,
-                                                            RTE_PKTMBUF_HEADROOM + frame_bytes);
 
-    // One pool per socket, sized for every ring on it plus what workers hold in flight.
+    // One pool per socket, sized for every ring on it plus what workers hold in flight; its mbufs
+    // hold a whole frame of the largest MTU on that socket (frames forwarded between ports of
+    // different MTUs come from the RX port's pool), so no port needs scatter.
     std::map<int, std::uint32_t> needed;
+    std::map<int, std::uint32_t> data_rooms;
     for (const auto& p : ports_) {
         needed[p.socket] += p.rx_queues * config.rxd + p.tx_queues * (config.txd + 2 * config.burst) +
                             (p.rx_queues + p.tx_queues) * kPoolCache;
+        const std::uint32_t frame_bytes =
+            config.mtuOf(p.index) + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + kVlanOverhead + kVirtioNetHeader;
+        data_rooms[p.socket] = std::max({data_rooms[p.socket], static_cast<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE),
+                                         static_cast<std::uint32_t>(RTE_PKTMBUF_HEADROOM + frame_bytes)});
     }
     for (const auto& [socket, count] : needed) {
+        const std::uint32_t data_room = data_rooms.at(socket);
         const std::uint32_t mbufs = config.mbufs != 0 ? config.mbufs : std::max(kMinPoolMbufs, count + count / 2);
         const std::string name = fmt::format("vnf_fwd_s{}", socket);
         rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, kPoolCache, 0,
@@ -141,12 +151,15 @@ std::expected<void, Error> PortSet::setup(std::vector<PortInfo> ports, const Con
                 p.index, p.name, p.rx_queues, p.tx_queues, info.max_rx_queues, info.max_tx_queues)));
         }
         rte_eth_conf conf{};
-        conf.rxmode.mtu = config.mtu;
-        if (config.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN > info.max_rx_pktlen || config.mtu > info.max_mtu) {
+        const std::uint32_t mtu = config.mtuOf(p.index);
+        conf.rxmode.mtu = mtu;  // rte_eth_dev_configure passes it to the PMD (virtio: checked against its max_mtu)
+        if (mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN > info.max_rx_pktlen || mtu > info.max_mtu) {
+            const std::uint32_t limit =
+                std::min<std::uint32_t>(info.max_mtu, info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN);
             return std::unexpected(Error(fmt::format(
-                "port {} ({}) supports MTU up to {}, --mtu is {}: lower --mtu to {} or less", p.index, p.name,
-                std::min<std::uint32_t>(info.max_mtu, info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN),
-                config.mtu, info.max_mtu)));
+                "port {} ({}) supports MTU up to {}, its MTU is {}: lower --mtu (or --port-mtu {}=MTU) to {} or less; "
+                "for a virtio NIC the host sets the limit (libvirt <mtu size='N'/> on the interface)",
+                p.index, p.name, limit, mtu, p.index, limit)));
         }
         if (p.rx_queues > 1) {
             const std::uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
@@ -163,7 +176,7 @@ std::expected<void, Error> PortSet::setup(std::vector<PortInfo> ports, const Con
         }
         if (int rc = rte_eth_dev_configure(p.port_id, p.rx_queues, p.tx_queues, &conf); rc != 0) {
             return std::unexpected(Error(fmt::format("port {} ({}): configure with {} RX / {} TX queues, MTU {} failed: {}",
-                                                     p.index, p.name, p.rx_queues, p.tx_queues, config.mtu,
+                                                     p.index, p.name, p.rx_queues, p.tx_queues, mtu,
                                                      rte_strerror(-rc))));
         }
         configured_.push_back(p.port_id);
@@ -193,6 +206,12 @@ std::expected<void, Error> PortSet::setup(std::vector<PortInfo> ports, const Con
             return std::unexpected(Error(fmt::format("port {} ({}): start failed: {}", p.index, p.name, rte_strerror(-rc))));
         }
         started_.push_back(p.port_id);
+        // Most PMDs apply rxmode.mtu at configure; set it again so a PMD that does not still filters at it.
+        if (int rc = rte_eth_dev_set_mtu(p.port_id, static_cast<std::uint16_t>(mtu)); rc != 0 && rc != -ENOTSUP) {
+            warnings.push_back(fmt::format("port {} ({}): setting MTU {} failed ({}); vnf-fwd still drops frames "
+                                           "over it and counts them as mtu_drops", p.index, p.name, mtu,
+                                           rte_strerror(-rc)));
+        }
         if (int rc = rte_eth_promiscuous_enable(p.port_id); rc != 0 && rc != -ENOTSUP) {
             warnings.push_back(fmt::format("port {} ({}): promiscuous mode not enabled ({}): frames to other MACs "
                                            "may be filtered by the NIC", p.index, p.name, rte_strerror(-rc)));

@@ -1,4 +1,4 @@
-#include "packet_socket.hpp"
+#include "packet_socket.h"
 
 #include <arpa/inet.h>
 #include <cerrno>

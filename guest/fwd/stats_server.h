@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "error.hpp"
+#include "error.h"
 
 namespace vnf::fwd {
 

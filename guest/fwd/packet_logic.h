@@ -46,6 +46,42 @@ inline void rewriteMacs(rte_mbuf* const* pkts, std::uint16_t count, const MacHea
     }
 }
 
+inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;
+inline constexpr std::uint16_t kEtherTypeQinQ = 0x88a8;
+inline constexpr std::uint32_t kVlanTagBytes = 4;
+
+// Longest frame (without FCS) a port of MTU `mtu` takes untagged: MTU + 14-byte Ethernet header.
+inline constexpr std::uint32_t maxUntaggedFrame(std::uint32_t mtu) { return mtu + 14; }
+
+// Moves frames longer than their port's MTU allows out of pkts, keeping the order of the
+// rest: a frame may be max_untagged bytes (maxUntaggedFrame), plus 4 per VLAN tag
+// (0x8100/0x88a8, up to two) at its start. Frames that fit are decided on pkt_len alone;
+// only longer ones have their headers read. Oversized frames go to dropped[dropped_count...]
+// (the caller frees them). Returns how many frames stay in pkts.
+inline std::uint16_t removeOverMtu(rte_mbuf** pkts, std::uint16_t count, std::uint32_t max_untagged,
+                                   rte_mbuf** dropped, std::uint16_t& dropped_count) {
+    std::uint16_t kept = 0;
+    for (std::uint16_t i = 0; i < count; ++i) {
+        rte_mbuf* m = pkts[i];
+        std::uint32_t allowed = max_untagged;
+        if (m->pkt_len > allowed) [[unlikely]] {
+            const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
+            for (std::uint32_t offset = 12; offset + 2 <= m->data_len && allowed < max_untagged + 2 * kVlanTagBytes;
+                 offset += kVlanTagBytes) {
+                const auto type = static_cast<std::uint16_t>(data[offset] << 8 | data[offset + 1]);
+                if (type != kEtherTypeVlan && type != kEtherTypeQinQ) break;
+                allowed += kVlanTagBytes;
+            }
+            if (m->pkt_len > allowed) {
+                dropped[dropped_count++] = m;
+                continue;
+            }
+        }
+        pkts[kept++] = m;
+    }
+    return kept;
+}
+
 // Exchanges destination and source MAC of each frame (testpmd's macswap).
 inline void swapMacs(rte_mbuf* const* pkts, std::uint16_t count) {
     for (std::uint16_t i = 0; i < count && i < kPrefetchAhead; ++i) {

@@ -10,8 +10,8 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 
-#include "config.hpp"
-#include "packet_logic.hpp"
+#include "config.h"
+#include "packet_logic.h"
 
 namespace vnf::fwd {
 
@@ -37,8 +37,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) RxItem {
     std::uint16_t queue = 0;
     std::uint16_t index = 0;    // selected-port index
     std::uint16_t tx_slot = 0;  // into WorkerState::tx
+    std::uint32_t max_frame = 1514;  // maxUntaggedFrame(MTU of the RX port): longer frames are dropped
     MacHeader header{};         // mac and l2fwd modes: destination and source written into each frame
-    std::atomic<std::uint64_t> rx{0};
+    std::atomic<std::uint64_t> rx{0};         // every frame received, including mtu_drops
+    std::atomic<std::uint64_t> mtu_drops{0};  // received frames longer than the port's MTU allows (freed)
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerState {

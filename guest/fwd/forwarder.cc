@@ -1,4 +1,4 @@
-#include "forwarder.hpp"
+#include "forwarder.h"
 
 #include <cstdio>
 #include <cstring>
@@ -59,6 +59,20 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
         if (pair.a >= count || pair.b >= count) {
             problems.push_back(fmt::format("--pair {}-{} uses a port index beyond the {} ports found ({})", pair.a,
                                            pair.b, count, describeAvailablePorts()));
+        }
+    }
+    for (const auto& [index, mac] : config_.peer_macs) {
+        if (index >= count) {
+            problems.push_back(fmt::format("--peer-mac {}={} names port index {}, but {} port{} selected ({}): add "
+                                           "the port or fix the index", index, formatMac(mac), index, count,
+                                           count == 1 ? " is" : "s are", describeAvailablePorts()));
+        }
+    }
+    for (const auto& [index, mtu] : config_.port_mtus) {
+        if (index >= count) {
+            problems.push_back(fmt::format("--port-mtu {}={} names port index {}, but {} port{} selected ({}): add "
+                                           "the port or fix the index", index, mtu, index, count,
+                                           count == 1 ? " is" : "s are", describeAvailablePorts()));
         }
     }
     if (config_.mode == Mode::kMac) {
@@ -148,6 +162,7 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
             item.queue = q;
             item.index = rx_port.index;
             item.tx_slot = slot_of.at(d.to);
+            item.max_frame = maxUntaggedFrame(config_.mtuOf(rx_port.index));
             std::uint8_t dst[6] = {};
             std::uint8_t src[6] = {};
             std::memcpy(src, tx_port.mac.data(), 6);
@@ -228,6 +243,7 @@ Snapshot Forwarder::snapshot() const {
         c.name = p.name;
         c.mac = formatMac(p.mac);
         c.socket = p.socket;
+        c.mtu = config_.mtuOf(p.index);
         rte_eth_link link{};
         c.link_up = rte_eth_link_get_nowait(p.port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
         rte_eth_stats stats{};
@@ -244,6 +260,7 @@ Snapshot Forwarder::snapshot() const {
                 if (item.index != p.index) continue;
                 const std::uint64_t rx = item.rx.load(std::memory_order_relaxed);
                 c.rx += rx;
+                c.mtu_drops += item.mtu_drops.load(std::memory_order_relaxed);
                 c.rx_queues.push_back(QueueCounters{item.queue, state->lcore, rx, 0});
             }
             for (const auto& slot : state->tx) {

@@ -1,4 +1,4 @@
-#include "stats_server.hpp"
+#include "stats_server.h"
 
 #include <cerrno>
 #include <cstring>

@@ -21,8 +21,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "forwarder.hpp"
-#include "logging.hpp"
+#include "forwarder.h"
+#include "logging.h"
 
 namespace vnf::fwd {
 namespace {
@@ -61,9 +61,10 @@ void freeRing(rte_ring* ring) {
     rte_ring_free(ring);
 }
 
-// Frame i: distinct length (64..1518), every third VLAN-tagged, payload a function of i.
+// Frame i: distinct length (64..1514, what MTU 1500 takes untagged), every third VLAN-tagged,
+// payload a function of i.
 std::vector<std::uint8_t> frameBytes(unsigned i) {
-    std::vector<std::uint8_t> bytes(64 + (i * 37) % 1455);
+    std::vector<std::uint8_t> bytes(64 + (i * 37) % 1451);
     for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<std::uint8_t>(i * 13 + k);
     const std::uint8_t src[6] = {0x02, 0xaa, 0, 0, 0, 0x01};
     std::memcpy(bytes.data() + 6, src, 6);
@@ -333,6 +334,84 @@ TEST_F(RingForward, PortOnAnotherNodeThanItsWorkerIsWarnedAboutAndItsPoolNeedsMe
                                                       ports_[0].name, node, node)))
         << log;
     rte_eth_dev_close(port_id);  // no forwarder took the port
+}
+
+// Port 0 has MTU 1000 (--port-mtu 0=1000), port 1 the default 1500. Frames longer than 1014 bytes
+// (1018 with a VLAN tag) that arrive on port 0 are dropped, freed (TearDown checks the pool is
+// whole again) and counted as port 0's mtu_drops; every other frame arrives intact and in order.
+TEST_F(RingForward, FramesOverThePortMtuAreDroppedFreedAndCountedAsMtuDrops) {
+    ports_.push_back(makeRingPort(fmt::format("ma{}", counter_), 4096));
+    ports_.push_back(makeRingPort(fmt::format("mb{}", counter_), 4096));
+    Config config = baseConfig(Mode::kIo);
+    config.port_mtus = {{0, 1000}};
+    startForwarder(config);
+    ASSERT_NE(nullptr, forwarder_);
+
+    std::vector<unsigned> expected_out;
+    for (unsigned i = 0; i < kFrames; ++i) {
+        const std::size_t allowed = 1000 + 14 + (i % 3 == 0 ? 4 : 0);
+        if (frameBytes(i).size() <= allowed) expected_out.push_back(i);
+    }
+    const std::uint64_t expected_drops = kFrames - expected_out.size();
+    ASSERT_EQ(662u, expected_out.size()) << "frameBytes changed: recount";
+
+    inject(ports_[0], kFrames);
+    std::vector<rte_mbuf*> out;
+    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        rte_mbuf* burst[64];
+        const unsigned n = rte_ring_dequeue_burst(ports_[1].tx[0], reinterpret_cast<void**>(burst), 64, nullptr);
+        out.insert(out.end(), burst, burst + n);
+        forwarder_->controlTick(n == 0 ? 1 : 0);
+        const Snapshot snap = forwarder_->snapshot();
+        if (snap.ports[0].rx == kFrames && out.size() == snap.ports[1].tx) break;
+    }
+    forwarder_->stop();
+    rte_mbuf* burst[64];
+    for (unsigned n; (n = rte_ring_dequeue_burst(ports_[1].tx[0], reinterpret_cast<void**>(burst), 64, nullptr)) > 0;) {
+        out.insert(out.end(), burst, burst + n);
+    }
+    ASSERT_EQ(expected_out.size(), out.size());
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        const auto expected = frameBytes(expected_out[k]);
+        ASSERT_EQ(expected.size(), out[k]->pkt_len) << "frame " << expected_out[k];
+        ASSERT_EQ(0, std::memcmp(expected.data(), rte_pktmbuf_mtod(out[k], const std::uint8_t*), expected.size()))
+            << "frame " << expected_out[k] << " differs";
+    }
+    rte_pktmbuf_free_bulk(out.data(), static_cast<unsigned>(out.size()));
+
+    const Snapshot snap = forwarder_->snapshot();
+    EXPECT_EQ(kFrames, snap.ports[0].rx);
+    EXPECT_EQ(expected_drops, snap.ports[0].mtu_drops);
+    EXPECT_EQ(expected_drops, snap.ports[0].drops());
+    EXPECT_EQ(1000u, snap.ports[0].mtu);
+    EXPECT_EQ(1500u, snap.ports[1].mtu);
+    EXPECT_EQ(0u, snap.ports[1].mtu_drops);
+    EXPECT_EQ(expected_out.size(), snap.ports[1].tx);
+    const auto json = toJson(snap);
+    EXPECT_EQ(expected_drops, json["ports"][0]["mtu_drops"].get<std::uint64_t>());
+    EXPECT_EQ(expected_drops, json["totals"]["mtu_drops"].get<std::uint64_t>());
+}
+
+// validateOptions checks --peer-mac indexes against the --port list; with the ports EAL found
+// (no --port), the forwarder checks them at start.
+TEST_F(RingForward, PeerMacBeyondThePortsFoundFailsAtStartWithIndexAndCount) {
+    ports_.push_back(makeRingPort(fmt::format("pa{}", counter_), 64));
+    ports_.push_back(makeRingPort(fmt::format("pb{}", counter_), 64));
+    Config config = baseConfig(Mode::kMac);
+    config.peer_macs = {{0, {0x02, 0, 0, 0, 0, 0x01}}, {1, {0x02, 0, 0, 0, 0, 0x02}}, {2, {0x02, 0, 0, 0, 0, 0x03}}};
+    auto loggers = makeLoggers(config);
+    ASSERT_TRUE(loggers.has_value());
+    auto forwarder = Forwarder::create(config, *loggers);
+    ASSERT_FALSE(forwarder.has_value());
+    EXPECT_EQ(fmt::format("--peer-mac 2=02:00:00:00:00:03 names port index 2, but 2 ports are selected ({}): add the "
+                          "port or fix the index", describeAvailablePorts()),
+              forwarder.error().message);
+    for (const auto& port : ports_) {  // no forwarder owns the ring ports: release them here
+        std::uint16_t port_id = 0;
+        ASSERT_EQ(0, rte_eth_dev_get_port_by_name(port.name.c_str(), &port_id));
+        rte_eth_dev_close(port_id);
+    }
 }
 
 TEST_F(RingForward, UnknownPortSelectorFailsWithTheAvailablePorts) {

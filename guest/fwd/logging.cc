@@ -1,4 +1,4 @@
-#include "logging.hpp"
+#include "logging.h"
 
 #include <fmt/core.h>
 #include <spdlog/sinks/rotating_file_sink.h>

@@ -2,7 +2,7 @@
 // and that foreign frames (other ethertype, no magic, runts) are not taken for ours.
 #include <gtest/gtest.h>
 
-#include "frame.hpp"
+#include "frame.h"
 
 namespace vt = vnf::traffic;
 
@@ -54,6 +54,40 @@ TEST(TrafficFrame, ForeignFramesAreIgnored) {
     EXPECT_FALSE(vt::parseFrame(bytes, vt::kDefaultEthertype, std::nullopt)) << "magic damaged";
     const std::vector<std::uint8_t> runt(20, 0);
     EXPECT_FALSE(vt::parseFrame(runt, vt::kDefaultEthertype, std::nullopt));
+}
+
+TEST(TrafficFrame, JumboFramesCarryAPaddingPatternThatIsChecked) {
+    auto s = spec();
+    s.size_bytes = 9014;
+    auto bytes = vt::buildFrame(s, 42);
+    ASSERT_EQ(9014u, bytes.size());
+    EXPECT_EQ(vt::paddingByte(0), bytes[14 + 2 + 16 - 2]);  // after ethertype(2) magic(4) run(4) seq(8)
+    EXPECT_EQ(vt::paddingByte(9014 - 30 - 1), bytes.back());
+    auto frame = vt::parseFrame(bytes, vt::kDefaultEthertype, std::nullopt);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(9014u, frame->size_bytes);
+    EXPECT_TRUE(frame->padding_intact);
+
+    bytes[5000] ^= 0x01;
+    frame = vt::parseFrame(bytes, vt::kDefaultEthertype, std::nullopt);
+    ASSERT_TRUE(frame);
+    EXPECT_FALSE(frame->padding_intact) << "one flipped bit in the middle";
+
+    bytes[5000] ^= 0x01;
+    bytes.resize(1514);
+    frame = vt::parseFrame(bytes, vt::kDefaultEthertype, std::nullopt);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(1514u, frame->size_bytes) << "truncated";
+    EXPECT_TRUE(frame->padding_intact);
+
+    s.vlan = 7;
+    const auto tagged = vt::buildFrame(s, 42);
+    std::vector<std::uint8_t> stripped(tagged.begin(), tagged.begin() + 12);  // the kernel moved the tag to aux data
+    stripped.insert(stripped.end(), tagged.begin() + 16, tagged.end());
+    frame = vt::parseFrame(stripped, vt::kDefaultEthertype, 7);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(9014u, frame->size_bytes);
+    EXPECT_TRUE(frame->padding_intact);
 }
 
 TEST(TrafficFrame, MacParsing) {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "packet_logic.hpp"
+#include "packet_logic.h"
 
 namespace vnf::fwd {
 namespace {
@@ -130,6 +130,58 @@ TEST(PacketLogic, L2fwdDestinationCarriesTheTxPortId) {
 TEST(PacketLogic, EmptyBurstIsANoOp) {
     rewriteMacs(nullptr, 0, MacHeader{});
     swapMacs(nullptr, 0);
+}
+
+// Frame lengths without FCS, as DPDK reports them. MTU 1500 takes 1514 untagged, 1518 with one
+// VLAN tag, 1522 with two (QinQ); one byte more is dropped.
+struct OverMtuCase {
+    std::size_t length;
+    int tags;  // 0, 1 (0x8100) or 2 (0x88a8 then 0x8100)
+    bool dropped;
+};
+
+TEST(PacketLogic, FramesLongerThanTheMtuAllowsAreRemovedInOrder) {
+    const std::vector<OverMtuCase> cases{
+        {64, 0, false},   {1514, 0, false}, {1515, 0, true},  {1518, 1, false}, {1519, 1, true},
+        {1518, 0, true},  {1522, 2, false}, {1523, 2, true},  {9014, 0, true},  {9018, 1, true},
+        {1500, 1, false}, {60, 2, false}};
+    std::vector<FakeFrame> frames;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        auto bytes = frame(cases[i].length, cases[i].tags == 1, static_cast<std::uint8_t>(i));
+        if (cases[i].tags == 2) {
+            const std::uint8_t tags[10] = {0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00};
+            std::memcpy(bytes.data() + 12, tags, sizeof(tags));
+        }
+        frames.emplace_back(std::move(bytes));
+    }
+    auto pkts = pointers(frames);
+    std::vector<rte_mbuf*> dropped(pkts.size());
+    std::uint16_t dropped_count = 0;
+    const std::uint16_t kept = removeOverMtu(pkts.data(), static_cast<std::uint16_t>(pkts.size()),
+                                             maxUntaggedFrame(1500), dropped.data(), dropped_count);
+    std::vector<rte_mbuf*> expected_kept;
+    std::vector<rte_mbuf*> expected_dropped;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        (cases[i].dropped ? expected_dropped : expected_kept).push_back(&frames[i].mbuf);
+    }
+    ASSERT_EQ(6u, expected_kept.size());
+    ASSERT_EQ(expected_kept.size(), kept);
+    ASSERT_EQ(expected_dropped.size(), dropped_count);
+    EXPECT_EQ(expected_kept, std::vector<rte_mbuf*>(pkts.begin(), pkts.begin() + kept));
+    EXPECT_EQ(expected_dropped, std::vector<rte_mbuf*>(dropped.begin(), dropped.begin() + dropped_count));
+}
+
+TEST(PacketLogic, JumboMtuKeeps9000ByteFramesAndDropsLongerOnes) {
+    std::vector<FakeFrame> frames;
+    frames.emplace_back(frame(9014, false, 1));
+    frames.emplace_back(frame(9018, true, 2));
+    frames.emplace_back(frame(9015, false, 3));
+    auto pkts = pointers(frames);
+    rte_mbuf* dropped[3] = {};
+    std::uint16_t dropped_count = 0;
+    EXPECT_EQ(2, removeOverMtu(pkts.data(), 3, maxUntaggedFrame(9000), dropped, dropped_count));
+    ASSERT_EQ(1, dropped_count);
+    EXPECT_EQ(&frames[2].mbuf, dropped[0]);
 }
 
 }  // namespace

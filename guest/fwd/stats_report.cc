@@ -1,4 +1,4 @@
-#include "stats_report.hpp"
+#include "stats_report.h"
 
 #include <fmt/core.h>
 
@@ -6,7 +6,10 @@ namespace vnf::fwd {
 namespace {
 
 struct Totals {
-    std::uint64_t rx = 0, tx = 0, rx_bytes = 0, tx_bytes = 0, imissed = 0, rx_nombuf = 0, tx_full = 0, errors = 0;
+    std::uint64_t rx = 0, tx = 0, rx_bytes = 0, tx_bytes = 0, imissed = 0, rx_nombuf = 0, tx_full = 0, errors = 0,
+                  mtu_drops = 0;
+
+    std::uint64_t drops() const { return imissed + rx_nombuf + tx_full + errors + mtu_drops; }
 };
 
 Totals totals(const Snapshot& snapshot) {
@@ -20,6 +23,7 @@ Totals totals(const Snapshot& snapshot) {
         t.rx_nombuf += p.rx_nombuf;
         t.tx_full += p.tx_full_drops;
         t.errors += p.ierrors;
+        t.mtu_drops += p.mtu_drops;
     }
     return t;
 }
@@ -44,6 +48,7 @@ nlohmann::json toJson(const Snapshot& snapshot) {
         for (const auto& q : p.tx_queues) txq.push_back(queueJson(q, true));
         ports.push_back({{"index", p.index},       {"port_id", p.port_id},     {"name", p.name},
                          {"mac", p.mac},           {"socket", p.socket},       {"link_up", p.link_up},
+                         {"mtu", p.mtu},           {"mtu_drops", p.mtu_drops},
                          {"rx", p.rx},             {"tx", p.tx},               {"drops", p.drops()},
                          {"imissed", p.imissed},   {"rx_nombuf", p.rx_nombuf}, {"tx_full_drops", p.tx_full_drops},
                          {"ierrors", p.ierrors},   {"oerrors", p.oerrors},     {"rx_bytes", p.rx_bytes},
@@ -58,10 +63,11 @@ nlohmann::json toJson(const Snapshot& snapshot) {
             {"totals",
              {{"rx", t.rx},
               {"tx", t.tx},
-              {"drops", t.imissed + t.rx_nombuf + t.tx_full + t.errors},
+              {"drops", t.drops()},
               {"imissed", t.imissed},
               {"rx_nombuf", t.rx_nombuf},
-              {"tx_full_drops", t.tx_full}}}};
+              {"tx_full_drops", t.tx_full},
+              {"mtu_drops", t.mtu_drops}}}};
 }
 
 std::string statsLine(const Snapshot& snapshot) { return "VNF-FWD STATS " + toJson(snapshot).dump(); }
@@ -81,8 +87,8 @@ std::string rateLine(const Snapshot& previous, const Snapshot& current) {
         return fmt::format("{:.3f} Gbps", (static_cast<double>(bytes) + 24.0 * static_cast<double>(pkts)) * 8.0 /
                                               seconds / 1e9);
     };
-    const std::uint64_t drops_a = a.imissed + a.rx_nombuf + a.tx_full + a.errors;
-    const std::uint64_t drops_b = b.imissed + b.rx_nombuf + b.tx_full + b.errors;
+    const std::uint64_t drops_a = a.drops();
+    const std::uint64_t drops_b = b.drops();
     return fmt::format(
         "rate: rx {:.3f} Mpps {}, tx {:.3f} Mpps {}, drops {:.0f} pps "
         "(imissed {}, rx_nombuf {}, tx_full {} in {:.2f} s)",
@@ -125,12 +131,12 @@ std::string summaryText(const Snapshot& snapshot) {
     for (const auto& p : snapshot.ports) {
         text += fmt::format(
             "\n  port {} {} {}: rx {} tx {} drops {} (imissed {}, rx_nombuf {}, tx_full_drops {}, ierrors {}, "
-            "oerrors {})",
+            "mtu_drops {}, oerrors {})",
             p.index, p.name, p.mac, p.rx, p.tx, p.drops(), p.imissed, p.rx_nombuf, p.tx_full_drops, p.ierrors,
-            p.oerrors);
+            p.mtu_drops, p.oerrors);
     }
     const Totals t = totals(snapshot);
-    text += fmt::format("\n  total: rx {} tx {} drops {}", t.rx, t.tx, t.imissed + t.rx_nombuf + t.tx_full + t.errors);
+    text += fmt::format("\n  total: rx {} tx {} drops {}", t.rx, t.tx, t.drops());
     return text;
 }
 

@@ -1,4 +1,4 @@
-#include "worker.hpp"
+#include "worker.h"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -44,9 +44,17 @@ void loop(WorkerState& state) {
         }
         for (std::size_t i = 0; i < item_count; ++i) {
             RxItem& item = items[i];
-            const std::uint16_t count = rte_eth_rx_burst(item.port_id, item.queue, pkts, burst);
+            std::uint16_t count = rte_eth_rx_burst(item.port_id, item.queue, pkts, burst);
             if (count == 0) continue;
             addRelaxed(item.rx, count);
+            rte_mbuf* oversized[kMaxBurst];
+            std::uint16_t oversized_count = 0;
+            count = removeOverMtu(pkts, count, item.max_frame, oversized, oversized_count);
+            if (oversized_count != 0) [[unlikely]] {
+                rte_pktmbuf_free_bulk(oversized, oversized_count);
+                addRelaxed(item.mtu_drops, oversized_count);
+                if (count == 0) continue;
+            }
             if constexpr (kMode == Mode::kMac || kMode == Mode::kL2fwd) {
                 rewriteMacs(pkts, count, item.header);
             } else if constexpr (kMode == Mode::kMacSwap) {

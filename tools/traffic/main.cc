@@ -14,9 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "frame.hpp"
-#include "packet_socket.hpp"
-#include "traffic.hpp"
+#include "frame.h"
+#include "packet_socket.h"
+#include "traffic.h"
 
 namespace vt = vnf::traffic;
 
@@ -126,6 +126,9 @@ int verdict(const vt::SendResult& sent, const vt::ReceiveCounters& got, bool all
                                 vt::formatMac(*got.first_bad_dst), vt::formatMac(*got.first_bad_src));
     }
     if (got.wrong_vlan > 0) problems += fmt::format("; {} frames with an unexpected VLAN tag", got.wrong_vlan);
+    if (got.wrong_payload > 0) {
+        problems += fmt::format("; {} frames not byte for byte as sent (length or payload changed)", got.wrong_payload);
+    }
     if (problems.empty()) return 0;
     std::fprintf(stderr, "vnf-traffic: FAILED%s\n", problems.c_str());
     return 1;
@@ -156,11 +159,13 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     std::string problems;
-    const auto parsed = validate(o, !recv->parsed(), problems);
+    auto parsed = validate(o, !recv->parsed(), problems);
     if (!parsed) {
         std::fprintf(stderr, "vnf-traffic: problems in the options:\n%s", problems.c_str());
         return 2;
     }
+    // run knows what it sent: every frame must come back with that length and its padding intact.
+    if (run->parsed()) parsed->expect.size_bytes = parsed->frame.size_bytes;
 
     std::optional<vt::PacketSocket> tx;
     std::optional<vt::PacketSocket> rx;

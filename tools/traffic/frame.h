@@ -39,7 +39,12 @@ struct TestFrame {
     std::uint16_t ethertype = 0;
     std::uint32_t run_id = 0;
     std::uint64_t seq = 0;
+    std::size_t size_bytes = 0;   // length as sent, without FCS (a tag the kernel stripped counts)
+    bool padding_intact = false;  // every byte after the payload is paddingByte(i)
 };
+
+// Byte i after the 16-byte payload: a pattern, so a truncated, padded or altered frame is noticed.
+inline std::uint8_t paddingByte(std::size_t i) { return static_cast<std::uint8_t>(i * 131 + 7); }
 
 // The frame with sequence number seq (big-endian fields in the payload).
 std::vector<std::uint8_t> buildFrame(const FrameSpec& spec, std::uint64_t seq);

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config.hpp"
+#include "config.h"
 
 namespace vnf::fwd {
 namespace {
@@ -65,7 +65,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValueCase{{"--txd", "40000"}, "--txd 40000 is out of range: allowed 32..32768"},
         BadValueCase{{"--rxd", "64", "--burst", "128"}, "--rxd 64 is smaller than --burst 128: raise --rxd to at least 128"},
         BadValueCase{{"--mtu", "9600"},
-                     "--mtu 9600 is out of range: allowed 68..9000; 1500 for standard frames, 9000 for jumbo frames"},
+                     "--mtu 9600 is out of range: allowed 68..9216; 1500 for standard frames, 9000 for jumbo frames"},
+        BadValueCase{{"--port-mtu", "0=9217"},
+                     "--port-mtu '0=9217': MTU 9217 is out of range: allowed 68..9216; 1500 for standard frames, "
+                     "9000 for jumbo frames"},
+        BadValueCase{{"--port-mtu", "0:9000"}, "--port-mtu '0:9000' is not INDEX=MTU: write e.g. --port-mtu 1=9000"},
+        BadValueCase{{"--port", "a", "--port-mtu", "1=9000"},
+                     "--port-mtu '1=9000' names port index 1, but only 1 --port given (indexes 0..0)"},
         BadValueCase{{"--rxq", "0"}, "--rxq 0 is out of range: allowed 1..64"},
         BadValueCase{{"--mbufs", "100"}, "--mbufs 100 is out of range: allowed 1024..16777216"},
         BadValueCase{{"--port", "00:04"}, "--port '00:04' is neither a PCI address nor a MAC"},
@@ -157,6 +163,89 @@ TEST(Config, ConfigFileUsesLongFlagNamesAndFlagsOverrideIt) {
     EXPECT_EQ("/tmp/x.log", outcome.config->log_file);
 }
 
+// Writes a config file for one test and removes it at the end of the test.
+class ConfigFile {
+public:
+    explicit ConfigFile(const std::string& text)
+        : path_(std::filesystem::temp_directory_path() /
+                ("vnf-fwd-config-test-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml")) {
+        std::ofstream(path_, std::ios::binary) << text;
+    }
+    ~ConfigFile() { std::filesystem::remove(path_); }
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+TEST(Config, UnknownConfigKeysAreErrorsWithLineAndSuggestion) {
+    const ConfigFile file("# vnf-fwd\nmode = \"macswap\"\nbrust = 64\n\nlog_file = \"/tmp/x.log\"\ncolour = 3\n");
+    const auto outcome = parse({"--config", file.path()});
+    ASSERT_FALSE(outcome.config.has_value());
+    EXPECT_EQ(2, outcome.exit_code);
+    const std::string p = file.path();
+    EXPECT_EQ("vnf-fwd: 3 problems in the configuration:\n"
+              "  - --config " + p + " line 3: unknown key 'brust' (did you mean 'burst'?); keys are the long option "
+              "names without the dashes (vnf-fwd --help)\n"
+              "  - --config " + p + " line 5: unknown key 'log_file' (did you mean 'log-file'?); keys are the long "
+              "option names without the dashes (vnf-fwd --help)\n"
+              "  - --config " + p + " line 6: unknown key 'colour'; keys are the long option names without the "
+              "dashes (vnf-fwd --help)\n",
+              outcome.output);
+}
+
+TEST(Config, GarbageConfigFileIsAnErrorNamingTheLines) {
+    const ConfigFile file(std::string("\x7f" "ELF\x02\x01\x01\n", 8) + "mode: mac\n{\"burst\": 32}\n[ports]\n");
+    const auto outcome = parse({"--config", file.path()});
+    ASSERT_FALSE(outcome.config.has_value());
+    EXPECT_EQ(2, outcome.exit_code);
+    const std::string p = file.path();
+    EXPECT_EQ("vnf-fwd: 4 problems in the configuration:\n"
+              "  - --config " + p + " line 1: '?ELF?" "?" "?' is not a 'key = value' line: write options as "
+              "long-option-name = value, e.g. burst = 32\n"
+              "  - --config " + p + " line 2: 'mode: mac' is not a 'key = value' line: write options as "
+              "long-option-name = value, e.g. burst = 32\n"
+              "  - --config " + p + " line 3: '{\"burst\": 32}' is not a 'key = value' line: write options as "
+              "long-option-name = value, e.g. burst = 32\n"
+              "  - --config " + p + " line 4: section [ports] is not known: vnf-fwd reads keys at the top level "
+              "(or under [default]); remove the section line\n",
+              outcome.output);
+}
+
+TEST(Config, ConfigFileWithSectionArraysAndFlagLinesIsAccepted) {
+    const ConfigFile file("[default]\nport = [\"0000:00:04.0\",  # ports 0 and 1\n  \"0000:00:05.0\"\n]\n"
+                          "quiet-rate\n; INI comment\n\"burst\" = 16\n");
+    const auto outcome = parse({"--config", file.path()});
+    ASSERT_TRUE(outcome.config.has_value()) << outcome.output;
+    EXPECT_EQ(2u, outcome.config->ports.size());
+    EXPECT_TRUE(outcome.config->quiet_rate);
+    EXPECT_EQ(16, outcome.config->burst);
+}
+
+TEST(Config, LogFileInAMissingFolderIsAnError) {
+    const auto outcome = parse({"--log-file", "/nonexistent-vnf-fwd/logs/vnf-app.log"});
+    ASSERT_FALSE(outcome.config.has_value());
+    EXPECT_EQ(2, outcome.exit_code);
+    EXPECT_EQ("vnf-fwd: 1 problem in the configuration:\n"
+              "  - --log-file '/nonexistent-vnf-fwd/logs/vnf-app.log': folder /nonexistent-vnf-fwd/logs does not "
+              "exist: create it (mkdir -p /nonexistent-vnf-fwd/logs) or give a log file in an existing folder\n",
+              outcome.output);
+    EXPECT_FALSE(std::filesystem::exists("/nonexistent-vnf-fwd"));
+}
+
+TEST(Config, PeerMacBeyondTheSelectedPortsIsAnError) {
+    const auto outcome = parse({"--mode", "mac", "--port", "net_ring0", "--port", "net_ring1", "--peer-mac",
+                                "0=02:00:00:00:00:01", "--peer-mac", "1=02:00:00:00:00:02", "--peer-mac",
+                                "2=02:00:00:00:00:03"});
+    ASSERT_FALSE(outcome.config.has_value());
+    EXPECT_EQ(2, outcome.exit_code);
+    EXPECT_EQ("vnf-fwd: 1 problem in the configuration:\n"
+              "  - --peer-mac '2=02:00:00:00:00:03' names port index 2, but only 2 --port given (indexes 0..1): add "
+              "the port or fix the index\n",
+              outcome.output);
+}
+
 TEST(Config, MissingConfigFileIsAnError) {
     const auto outcome = parse({"--config", "/nonexistent/vnf-fwd.toml"});
     ASSERT_FALSE(outcome.config.has_value());
@@ -185,6 +274,15 @@ TEST(Config, MacAndPciParsers) {
     EXPECT_EQ("0001:af:00.1", *parsePciAddress("0001:AF:00.1"));
     EXPECT_FALSE(parsePciAddress("00:04.8").has_value());
     EXPECT_FALSE(parsePciAddress("0:04.0").has_value());
+}
+
+TEST(Config, PortMtuOverridesMtuForThatPortOnly) {
+    const auto outcome = parse({"--mtu", "1500", "--port-mtu", "1=9216", "--port-mtu", "2=68"});
+    ASSERT_TRUE(outcome.config.has_value()) << outcome.output;
+    EXPECT_EQ(1500u, outcome.config->mtuOf(0));
+    EXPECT_EQ(9216u, outcome.config->mtuOf(1));
+    EXPECT_EQ(68u, outcome.config->mtuOf(2));
+    EXPECT_EQ(1500u, outcome.config->mtuOf(3));
 }
 
 }  // namespace

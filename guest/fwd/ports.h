@@ -11,8 +11,8 @@
 
 #include <rte_mempool.h>
 
-#include "config.hpp"
-#include "error.hpp"
+#include "config.h"
+#include "error.h"
 
 namespace vnf::fwd {
 

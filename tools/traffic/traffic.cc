@@ -1,4 +1,4 @@
-#include "traffic.hpp"
+#include "traffic.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -109,6 +109,9 @@ std::expected<ReceiveCounters, Error> receiveStream(PacketSocket& socket, const 
             }
         }
         if (expect.vlan != frame->vlan) ++counters.wrong_vlan;
+        if (expect.size_bytes && (frame->size_bytes != *expect.size_bytes || !frame->padding_intact)) {
+            ++counters.wrong_payload;
+        }
         if (seen[frame->seq]) {
             ++counters.duplicates;
             continue;
@@ -135,10 +138,10 @@ Summary summarize(const SendResult& sent, const ReceiveCounters& received) {
 
 std::string summaryLine(const SendResult& sent, const ReceiveCounters& received) {
     const Summary s = summarize(sent, received);
-    return fmt::format("offered={} forwarded={} lost={} duplicates={} wrong_mac={} wrong_vlan={} stale={} ignored={} "
-                       "send_errors={} send_retries={} offered_pps={:.1f} forwarded_pps={:.1f}",
+    return fmt::format("offered={} forwarded={} lost={} duplicates={} wrong_mac={} wrong_vlan={} wrong_payload={} "
+                       "stale={} ignored={} send_errors={} send_retries={} offered_pps={:.1f} forwarded_pps={:.1f}",
                        s.offered, s.forwarded, s.lost, received.duplicates, received.wrong_mac, received.wrong_vlan,
-                       received.stale, received.ignored, sent.errors, sent.retries, s.offered_pps, s.forwarded_pps);
+                       received.wrong_payload, received.stale, received.ignored, sent.errors, sent.retries, s.offered_pps, s.forwarded_pps);
 }
 
 }  // namespace vnf::traffic

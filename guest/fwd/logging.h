@@ -6,8 +6,8 @@
 
 #include <spdlog/logger.h>
 
-#include "config.hpp"
-#include "error.hpp"
+#include "config.h"
+#include "error.h"
 
 namespace vnf::fwd {
 

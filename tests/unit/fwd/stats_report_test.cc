@@ -1,7 +1,7 @@
 // Counter reports: JSON schema, rate line and ring-full warnings.
 #include <gtest/gtest.h>
 
-#include "stats_report.hpp"
+#include "stats_report.h"
 
 namespace vnf::fwd {
 namespace {
@@ -41,7 +41,7 @@ TEST(StatsReport, JsonFollowsTheDocumentedSchema) {
     ASSERT_EQ(2u, json["ports"].size());
     const auto& p0 = json["ports"][0];
     for (const char* key : {"index", "port_id", "name", "mac", "socket", "link_up", "rx", "tx", "drops", "imissed",
-                            "rx_nombuf", "tx_full_drops", "ierrors", "oerrors", "rx_bytes", "tx_bytes", "rx_queues",
+                            "rx_nombuf", "tx_full_drops", "ierrors", "oerrors", "rx_bytes", "tx_bytes", "rx_queues", "mtu", "mtu_drops",
                             "tx_queues"}) {
         EXPECT_TRUE(p0.contains(key)) << key;
     }
@@ -94,6 +94,25 @@ TEST(StatsReport, SummaryListsEveryPortAndTotals) {
     EXPECT_NE(std::string::npos, text.find("vnf-fwd summary after 3.0 s, mode mac:"));
     EXPECT_NE(std::string::npos, text.find("port 1 0000:00:05.0 52:54:00:00:00:01: rx 100 tx 96 drops 4"));
     EXPECT_NE(std::string::npos, text.find("total: rx 200 tx 192 drops 4"));
+}
+
+TEST(StatsReport, MtuDropsArePerPortInTheJsonTotalsDropsAndSummary) {
+    Snapshot snap = twoPorts(1.0, 100, 0, 0, 0);
+    snap.ports[0].mtu = 9000;
+    snap.ports[0].mtu_drops = 7;
+    const auto json = toJson(snap);
+    EXPECT_EQ(9000u, json["ports"][0]["mtu"].get<std::uint32_t>());
+    EXPECT_EQ(7u, json["ports"][0]["mtu_drops"].get<std::uint64_t>());
+    EXPECT_EQ(7u, json["ports"][0]["drops"].get<std::uint64_t>());
+    EXPECT_EQ(1500u, json["ports"][1]["mtu"].get<std::uint32_t>());
+    EXPECT_EQ(0u, json["ports"][1]["mtu_drops"].get<std::uint64_t>());
+    EXPECT_EQ(7u, json["totals"]["mtu_drops"].get<std::uint64_t>());
+    EXPECT_EQ(7u, json["totals"]["drops"].get<std::uint64_t>());
+    EXPECT_NE(std::string::npos, statsLine(snap).find("\"mtu_drops\":7")) << statsLine(snap);
+    EXPECT_NE(std::string::npos,
+              summaryText(snap).find("port 0 0000:00:04.0 52:54:00:00:00:00: rx 100 tx 100 drops 7 (imissed 0, "
+                                     "rx_nombuf 0, tx_full_drops 0, ierrors 0, mtu_drops 7, oerrors 0)"))
+        << summaryText(snap);
 }
 
 }  // namespace

@@ -1,0 +1,72 @@
+// The manifest on the guest's kernel command line: data-port MTUs and the forwarder mode.
+#include "domain/manifest.h"
+
+#include <gtest/gtest.h>
+
+#include "fixtures.h"
+
+namespace vnf {
+namespace {
+
+using test::addVf;
+using test::dedicatedPlacement;
+using test::dedicatedSpec;
+using test::mac;
+using test::make;
+using test::tap;
+
+const std::vector<MacAddress> kTwoPorts{mac("52:54:00:00:00:01"), mac("52:54:00:00:00:02")};
+
+// The command line from vnf.ports on, without the CPU and hugepage parts that do not concern these tests.
+std::string portPart(const std::string& cmdline) {
+  const auto begin = cmdline.find(" vnf.ports=");
+  const auto end = cmdline.find(" vnf.local_cpus=");
+  if (begin == std::string::npos || end == std::string::npos) return "";
+  return cmdline.substr(begin + 1, end - begin - 1);
+}
+
+TEST(Manifest, MtuPerDataPortVfsInSpecOrderThenTaps1500WhereTheSpecGivesNone) {
+  VnfSpec spec = dedicatedSpec();
+  Placement placement = dedicatedPlacement();
+  addVf(spec, placement, make<NicSpec>([](auto& n) { n.mtu = 9000; }), "0000:3b:00.0", "0000:3b:02.0", 0, "iavf");
+  addVf(spec, placement, make<NicSpec>([](auto& n) { n.hostdev = true; n.mtu = 4000; }), "0000:3b:00.0",
+        "0000:3b:02.1", 1, "vfio-pci");  // plain <hostdev>: not a data port the guest is told about
+  addVf(spec, placement, NicSpec{}, "0000:3b:00.1", "0000:3b:0a.0", 0, "iavf");
+  spec.tap_nics = {tap("vnftap0", std::nullopt, 9216), tap("vnftap1")};
+  spec.guest.forwarder_mode = "macswap";
+  const std::vector<MacAddress> ports{mac("52:54:00:00:00:01"), mac("52:54:00:00:00:02"),
+                                      mac("52:54:00:00:00:03"), mac("52:54:00:00:00:04")};
+  EXPECT_EQ((std::vector<int>{9000, 1500, 9216, 1500}), dataPortMtus(spec));
+  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02,52:54:00:00:00:03,52:54:00:00:00:04 "
+            "vnf.mtu=9000,1500,9216,1500 vnf.mode=macswap",
+            portPart(manifestCmdline(spec, placement, HostTopology{}, ports)));
+}
+
+TEST(Manifest, NoForwarderModeIsIoWithoutPeersAndMacWithThem) {
+  VnfSpec spec = dedicatedSpec();
+  spec.tap_nics = {tap("vnftap0"), tap("vnftap1", std::nullopt, 9000)};
+  spec.guest.forwarder_mode = "";
+  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,9000 vnf.mode=io",
+            portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
+
+  spec.guest.peer_macs = {mac("02:00:00:00:00:0a"), mac("02:00:00:00:00:0b")};
+  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,9000 vnf.mode=mac "
+            "vnf.peers=02:00:00:00:00:0a,02:00:00:00:00:0b",
+            portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
+}
+
+TEST(Manifest, AnExplicitModeIsKept) {
+  VnfSpec spec = dedicatedSpec();
+  spec.tap_nics = {tap("vnftap0"), tap("vnftap1")};
+  spec.guest.forwarder_mode = "l2fwd";
+  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,1500 vnf.mode=l2fwd",
+            portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
+}
+
+TEST(Manifest, NoDataPortsNoPortKeys) {
+  const std::string cmdline = manifestCmdline(dedicatedSpec(), dedicatedPlacement(), HostTopology{}, {});
+  EXPECT_EQ("console=ttyS0 vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=256", cmdline);
+}
+
+}  // namespace
+}  // namespace vnf

@@ -513,12 +513,20 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
         }
         std::printf("%s: mode %s, up %s s\n", name->c_str(), stats->value("mode", "?").c_str(),
                     stats->contains("uptime_s") ? (*stats)["uptime_s"].dump().c_str() : "?");
-        std::printf("  %-5s %-18s %12s %12s %10s %10s %10s %10s\n", "PORT", "MAC", "RX", "TX", "DROPS", "IMISSED",
-                    "NOMBUF", "TXFULL");
+        std::printf("  %-5s %-18s %6s %12s %12s %10s %10s %10s %10s %10s\n", "PORT", "MAC", "MTU", "RX", "TX", "DROPS",
+                    "OVERMTU", "IMISSED", "NOMBUF", "TXFULL");
+        std::uint64_t over_mtu = 0;
         for (const auto& p : stats->value("ports", nlohmann::json::array())) {
-          std::printf("  %-5d %-18s %12llu %12llu %10llu %10llu %10llu %10llu\n", p.value("index", 0),
-                      p.value("mac", "").c_str(), p.value("rx", 0ull), p.value("tx", 0ull), p.value("drops", 0ull),
-                      p.value("imissed", 0ull), p.value("rx_nombuf", 0ull), p.value("tx_full_drops", 0ull));
+          over_mtu += p.value("mtu_drops", 0ull);
+          std::printf("  %-5d %-18s %6d %12llu %12llu %10llu %10llu %10llu %10llu %10llu\n", p.value("index", 0),
+                      p.value("mac", "").c_str(), p.value("mtu", 0), p.value("rx", 0ull), p.value("tx", 0ull),
+                      p.value("drops", 0ull), p.value("mtu_drops", 0ull), p.value("imissed", 0ull),
+                      p.value("rx_nombuf", 0ull), p.value("tx_full_drops", 0ull));
+        }
+        if (over_mtu > 0) {
+          std::printf("  %llu frame%s dropped for exceeding the port MTU: raise the spec's mtu (nics[].mtu / taps[].mtu, "
+                      "up to 9216) or send smaller frames\n",
+                      static_cast<unsigned long long>(over_mtu), over_mtu == 1 ? " was" : "s were");
         }
         return kExitOk;
       };

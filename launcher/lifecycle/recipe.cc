@@ -44,7 +44,7 @@ std::vector<FieldChange> legacyDiff(const VnfMetadata& m, const VnfSpec& spec) {
   cmp("memory_mib", std::to_string(m.memory_kib / 1024), std::to_string(spec.memory_mib));
   cmp("page_size_kib", std::to_string(m.page_size_kib), std::to_string(spec.page_size_kib));
   cmp("nics", std::to_string(m.vfs.size()), std::to_string(spec.nics.size()));
-  if (out.empty()) out.push_back({"spec (recipe 1 hash)", m.spec_hash, specHash(spec)});
+  if (out.empty()) out.push_back({"spec (recipe 1 hash)", m.spec_hash, specHash(spec)});  // the fields it cannot show
   return out;
 }
 
@@ -53,7 +53,10 @@ std::vector<FieldChange> legacyDiff(const VnfMetadata& m, const VnfSpec& spec) {
 Comparison compareWithDefined(const VnfMetadata& defined, const VnfSpec& spec, const Recipe& now) {
   Comparison c;
   if (defined.recipe <= 1) {
-    if (defined.spec_hash == specHash(spec)) {
+    // Recipe 1 saw "mac" where today's spec leaves the forwarder mode empty (its old default).
+    VnfSpec as_then = spec;
+    if (as_then.guest.forwarder_mode.empty()) as_then.guest.forwarder_mode = "mac";
+    if (defined.spec_hash == specHash(as_then)) {
       c.verdict = Verdict::kUnchanged;
     } else {
       c.verdict = Verdict::kChanged;

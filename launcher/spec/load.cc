@@ -416,6 +416,23 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
   for (std::size_t i = 0; i < spec.guest.peer_macs.size(); ++i) {
     checkMac(spec.guest.peer_macs[i], fmt::format("guest.forwarder.peer_macs[{}]", i));
   }
+  // Data ports: VF NICs in interface mode (a hostdev one has no MAC the guest could find it by),
+  // then taps.
+  const std::size_t ports = static_cast<std::size_t>(std::count_if(spec.nics.begin(), spec.nics.end(),
+                                                                   [](const NicSpec& n) { return !n.hostdev; })) +
+                            spec.tap_nics.size();
+  if (!spec.guest.peer_macs.empty() && spec.guest.peer_macs.size() != ports) {
+    add(fmt::format("guest.forwarder.peer_macs: {} MAC{} for {} data port{} (interface-mode nics, then taps); give "
+                    "one per port",
+                    spec.guest.peer_macs.size(), spec.guest.peer_macs.size() == 1 ? "" : "s", ports,
+                    ports == 1 ? "" : "s"));
+  }
+  if ((spec.guest.forwarder_mode == "mac" || spec.guest.forwarder_mode == "l2fwd") && spec.guest.peer_macs.empty() &&
+      ports > 0) {
+    add(fmt::format("guest.forwarder.mode: {} rewrites each frame's destination to the port's peer, and "
+                    "peer_macs is empty; give peer_macs (one per port), or use mode io or macswap",
+                    spec.guest.forwarder_mode));
+  }
   if (!spec.guest.disk.empty() && !spec.guest.kernel.empty()) {
     add("guest: give either disk or kernel (+initrd), not both");
   }

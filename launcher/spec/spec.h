@@ -48,8 +48,8 @@ struct GuestSpec {
   std::string initrd;
   std::string cmdline;             // extra kernel arguments
   std::string disk;                // a disk image instead of kernel+initrd
-  std::string forwarder_mode = "mac";  // io | mac | macswap | l2fwd
-  std::vector<MacAddress> peer_macs;   // for mac / l2fwd mode, one per data port
+  std::string forwarder_mode;          // io | mac | macswap | l2fwd; "": mac with peer_macs, else io
+  std::vector<MacAddress> peer_macs;   // for mac / l2fwd mode, one per data port (nics, then taps)
 };
 
 struct VnfSpec {

@@ -143,6 +143,12 @@ TEST(Recipe, ARecipeOneDomainIsComparedWithRecipeOne) {
   auto c = compareWithDefined(m, bigger, recipeOf(bigger, kInputs));
   EXPECT_EQ(c.verdict, Verdict::kChanged);
   EXPECT_EQ(c.diff, (std::vector<FieldChange>{{"memory_mib", "4096", "8192"}}));
+  // vnfctl 0.1.0 filled in forwarder mode "mac" where a spec gave none; today it stays empty.
+  VnfSpec no_mode = base();
+  no_mode.guest.forwarder_mode = "mac";
+  m.spec_hash = specHash(no_mode);
+  no_mode.guest.forwarder_mode = "";
+  EXPECT_EQ(compareWithDefined(m, no_mode, recipeOf(no_mode, kInputs)).verdict, Verdict::kUnchanged);
 }
 
 }  // namespace

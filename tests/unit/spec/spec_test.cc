@@ -42,7 +42,7 @@ guest:
   cmdline: console=ttyS0
   forwarder:
     mode: macswap
-    peer_macs: [52:54:00:00:00:02]
+    peer_macs: [52:54:00:00:00:02, 52:54:00:00:00:03]
 )",
                             "fw.yaml");
   ASSERT_TRUE(spec) << spec.error().message;
@@ -144,6 +144,24 @@ TEST(Spec, MissingFileNamesIt) {
 TEST(DidYouMean, OnlyCloseWords) {
   EXPECT_EQ(didYouMean("vcpu", {"vcpus", "memory"}), "did you mean 'vcpus'?");
   EXPECT_EQ(didYouMean("zzzzzz", {"vcpus", "memory"}), "");
+}
+
+// A spec with data ports and no forwarder boots (io), mac mode needs a peer per port.
+TEST(Spec, ForwarderModeDefaultsAndPeerMacsOnePerPort) {
+  auto plain = parseSpecYaml("name: fw1\ntaps:\n  - tap: a\n  - tap: b\n", "fw.yaml");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->guest.forwarder_mode, "") << "the manifest turns it into io (no peers) or mac (peers)";
+  auto few = parseSpecYaml(
+      "name: fw1\ntaps:\n  - tap: a\n  - tap: b\nguest:\n  forwarder:\n    peer_macs: [02:00:00:00:00:01]\n", "fw.yaml");
+  ASSERT_FALSE(few);
+  EXPECT_EQ(few.error().message,
+            "fw.yaml has 1 problem:\n  fw.yaml:6:3: guest.forwarder.peer_macs: 1 MAC for 2 data ports (interface-mode "
+            "nics, then taps); give one per port");
+  auto mac = parseSpecYaml("name: fw1\ntaps:\n  - tap: a\nguest:\n  forwarder:\n    mode: mac\n", "fw.yaml");
+  ASSERT_FALSE(mac);
+  EXPECT_EQ(mac.error().message,
+            "fw.yaml has 1 problem:\n  fw.yaml:5:3: guest.forwarder.mode: mac rewrites each frame's destination to the "
+            "port's peer, and peer_macs is empty; give peer_macs (one per port), or use mode io or macswap");
 }
 
 }  // namespace

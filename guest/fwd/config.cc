@@ -10,25 +10,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 namespace vnf::fwd {
 namespace {
 
 constexpr std::array<const char*, 4> kModeNames{"io", "mac", "macswap", "l2fwd"};
-
-std::size_t editDistance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
 
 std::string lower(std::string text) {
     std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -73,16 +60,7 @@ std::string trim(const std::string& text) {
 }
 
 std::string closestName(const std::string& name, const std::vector<std::string>& known) {
-    std::string best;
-    std::size_t best_distance = 3;  // suggest only within an edit distance of 2
-    for (const auto& candidate : known) {
-        const std::size_t distance = editDistance(name, candidate);
-        if (distance < best_distance) {
-            best = candidate;
-            best_distance = distance;
-        }
-    }
-    return best;
+    return vnf::closestMatch(name, known, 2);  // suggest only within an edit distance of 2
 }
 
 // The file named by --config, as CLI11 will read it: "--config FILE" or "--config=FILE" (the last wins).
@@ -179,17 +157,7 @@ std::vector<std::string> checkConfigFile(const std::string& path, const std::vec
 
 }  // namespace
 
-std::optional<MacBytes> parseMac(const std::string& text) {
-    MacBytes mac{};
-    if (text.size() != 17) return std::nullopt;
-    for (std::size_t i = 0; i < 6; ++i) {
-        const std::string part = text.substr(i * 3, 2);
-        if (!isHex(part)) return std::nullopt;
-        if (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-') return std::nullopt;
-        mac[i] = static_cast<std::uint8_t>(std::stoul(part, nullptr, 16));
-    }
-    return mac;
-}
+std::optional<MacBytes> parseMac(const std::string& text) { return vnf::parseMacText(text); }
 
 std::string formatMac(const MacBytes& mac) {
     return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
@@ -251,7 +219,7 @@ std::expected<Config, Error> validateOptions(const RawOptions& raw, std::vector<
     } else {
         std::string hint;
         for (const char* name : kModeNames) {
-            if (editDistance(raw.mode, name) <= 2) {
+            if (vnf::editDistance(raw.mode, name) <= 2) {
                 hint = fmt::format(" (did you mean '{}'?)", name);
                 break;
             }

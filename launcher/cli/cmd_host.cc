@@ -14,12 +14,6 @@ namespace {
 
 std::string gib(std::uint64_t kib) { return fmt::format("{:.1f} GiB", static_cast<double>(kib) / (1024.0 * 1024.0)); }
 
-std::string pageName(std::uint64_t kib) {
-  if (kib % (1024 * 1024) == 0) return fmt::format("{}G", kib / (1024 * 1024));
-  if (kib % 1024 == 0) return fmt::format("{}M", kib / 1024);
-  return fmt::format("{}K", kib);
-}
-
 std::string nicLine(const PciNic& n) {
   std::string line = fmt::format("{} {:04x}:{:04x} {}", n.address.str(), n.vendor, n.device,
                                  n.driver.empty() ? "(no driver)" : n.driver);
@@ -94,7 +88,7 @@ void printHuman(const HostTopology& host) {
     std::printf("\n  cores: %s\n", coreMap(host, node).c_str());
     std::string pools;
     for (const auto& p : node.hugepages) {
-      pools += fmt::format("{}{}: {} reserved, {} free", pools.empty() ? "" : "; ", pageName(p.page_size_kib), p.total, p.free);
+      pools += fmt::format("{}{}: {} reserved, {} free", pools.empty() ? "" : "; ", pageSizeName(p.page_size_kib), p.total, p.free);
     }
     std::printf("  hugepages: %s\n", pools.empty() ? "none" : pools.c_str());
     for (const auto& n : host.nics) {
@@ -112,7 +106,7 @@ void printHuman(const HostTopology& host) {
   }
   std::printf("\nhugetlbfs:");
   if (host.hugetlbfs.empty()) std::printf(" not mounted");
-  for (const auto& m : host.hugetlbfs) std::printf(" %s (%s pages)", m.path.c_str(), pageName(m.page_size_kib).c_str());
+  for (const auto& m : host.hugetlbfs) std::printf(" %s (%s pages)", m.path.c_str(), pageSizeName(m.page_size_kib).c_str());
   std::printf("\nlegend: [a,b] SMT siblings of one core, * isolated CPU\n");
   if (!host.notes.empty()) {
     std::printf("\nnotes (host files that could not be read as expected):\n");

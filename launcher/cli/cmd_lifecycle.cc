@@ -319,7 +319,7 @@ int listCommand(const GlobalOptions& g, bool json) {
     }();
     std::string vfs;
     for (const auto& v : d.meta.vfs) vfs += (vfs.empty() ? "" : ",") + v.vf.str();
-    std::string pages = d.meta.page_size_kib ? fmt::format("{}x{}", d.meta.hugepages, d.meta.page_size_kib == 1048576 ? "1G" : "2M") : "-";
+    std::string pages = d.meta.page_size_kib ? fmt::format("{}x{}", d.meta.hugepages, pageSizeName(d.meta.page_size_kib)) : "-";
     std::printf("%-20s %-9s %-4d %-16s %-10s %-10s %s\n", d.name.c_str(), domainStateName(d.state), d.meta.node,
                 cpus.c_str(), fmt::format("{}M", d.meta.memory_kib / 1024).c_str(), pages.c_str(),
                 vfs.empty() ? "-" : vfs.c_str());

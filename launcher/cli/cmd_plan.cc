@@ -16,7 +16,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string pageName(std::uint64_t kib) { return kib == 1048576 ? "1G" : kib == 2048 ? "2M" : "none"; }
 
 Json placementJson(const Placement& p) {
   Json vfs = Json::array();
@@ -70,7 +69,7 @@ void printMap(const HostTopology& host, const std::vector<Placement>& plan) {
         if (p.node == node.id && p.page_size_kib == pool.page_size_kib) taken += p.hugepages;
       }
       if (pool.total || taken) {
-        pages += fmt::format("{}{}: {} free, {} planned", pages.empty() ? "" : "; ", pageName(pool.page_size_kib),
+        pages += fmt::format("{}{}: {} free, {} planned", pages.empty() ? "" : "; ", pageSizeName(pool.page_size_kib),
                              pool.free, taken);
       }
     }
@@ -92,7 +91,7 @@ void printHuman(const HostTopology& host, const std::vector<Placement>& plan) {
     if (p.page_size_kib) {
       std::printf("  memory    %llu MiB as %llu x %s hugepages on node %d\n",
                   static_cast<unsigned long long>(p.memory_kib / 1024), static_cast<unsigned long long>(p.hugepages),
-                  pageName(p.page_size_kib).c_str(), p.node);
+                  pageSizeName(p.page_size_kib).c_str(), p.node);
     } else {
       std::printf("  memory    %llu MiB (normal pages, strict on node %d)\n",
                   static_cast<unsigned long long>(p.memory_kib / 1024), p.node);

@@ -116,7 +116,7 @@ Result<std::vector<VnfSpec>> gatherSpecs(const SpecArgs& a) {
     if (flags) {
       // Flags override the file: they are parsed on their own (with the file's name, and its page
       // size unless they set one, so memory is checked against the right page), then copied over.
-      const std::string pages = spec->page_size_kib == 1048576 ? "1G" : spec->page_size_kib == 2048 ? "2M" : "none";
+      const std::string pages = pageSizeName(spec->page_size_kib);
       auto over = parseSpecNode(flagsNode(a, spec->name, pages), fmt::format("{} with the command-line flags", file));
       if (!over) return std::unexpected(over.error());
       if (a.given("name")) spec->name = over->name;

@@ -150,7 +150,7 @@ std::vector<Check> hugepageChecks(const HostTopology& h) {
     for (const auto& p : n.hugepages) {
       kib += p.total * p.page_size_kib;
       if (p.total) pools += fmt::format("{}{}x{}", pools.empty() ? "" : "+", p.total,
-                                        p.page_size_kib >= 1048576 ? "1G" : p.page_size_kib >= 2048 ? "2M" : "?");
+                                        pageSizeName(p.page_size_kib));
     }
     summary += fmt::format("{}node{}: {}", summary.empty() ? "" : "; ", n.id,
                            kib ? fmt::format("{} ({} MiB, {} free pages)", pools, kib / 1024,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "domain/render.h"
 #include "domain/xml.h"
 
@@ -23,34 +24,10 @@ std::vector<std::string> profilesIn(const fs::path& dir) {
   return out;
 }
 
-std::size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The closest profile within a third of the name's length (at least 2 edits), as ninja's
 // "did you mean".
 std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = editDistance(name, c);
-    if (d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best;
+  return closestMatch(name, candidates, std::max<std::size_t>(2, name.size() / 3));
 }
 
 std::unexpected<Error> unknownProfile(const std::string& profile, const fs::path& dir) {

@@ -158,27 +158,9 @@ std::optional<PciAddress> parsePciAddress(std::string_view text) {
                     static_cast<std::uint8_t>(*dev), static_cast<std::uint8_t>(*fn)};
 }
 
-std::optional<MacAddress> parseMac(std::string_view text) {
-  text = trim(text);
-  if (text.size() != 17) return std::nullopt;
-  MacAddress mac{};
-  for (int i = 0; i < 6; ++i) {
-    auto byte = text.substr(i * 3, 2);
-    if (i < 5 && text[i * 3 + 2] != ':') return std::nullopt;
-    for (char c : byte) {
-      if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    }
-    mac[i] = static_cast<std::uint8_t>(*parseHex(byte));
-  }
-  return mac;
-}
+std::optional<MacAddress> parseMac(std::string_view text) { return parseMacText(trim(text)); }
 
-std::string formatMac(const MacAddress& mac) {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return buf;
-}
+std::string formatMac(const MacAddress& mac) { return formatMacText(mac); }
 
 std::optional<std::map<std::string, std::uint64_t>> parseMeminfo(std::string_view text) {
   std::map<std::string, std::uint64_t> out;

@@ -7,6 +7,8 @@
 // This header deliberately avoids <expected> so the fuzz build can use clang 14.
 #pragma once
 
+#include "common/text.h"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -47,7 +49,6 @@ struct PciAddress {
 // "0000:81:00.0" or "81:00.0" (domain 0).
 std::optional<PciAddress> parsePciAddress(std::string_view text);
 
-using MacAddress = std::array<std::uint8_t, 6>;
 // "52:54:00:12:34:56" (case-insensitive).
 std::optional<MacAddress> parseMac(std::string_view text);
 std::string formatMac(const MacAddress& mac);

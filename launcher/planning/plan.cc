@@ -8,7 +8,6 @@
 namespace vnf {
 namespace {
 
-std::string pageName(std::uint64_t kib) { return kib == 1048576 ? "1G" : kib == 2048 ? "2M" : fmt::format("{}K", kib); }
 
 const char* smtName(SmtPolicy p) {
   switch (p) {
@@ -323,11 +322,11 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
       std::uint64_t total = pool ? pool->total : 0;
       why.push_back(fmt::format("{} free {} hugepages{}, the VNF needs {} ({} MiB): reserve more with: echo {} > "
                                 "/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages",
-                                free, pageName(spec.page_size_kib), held ? fmt::format(" ({} promised to defined VNFs)", held) : "",
+                                free, pageSizeName(spec.page_size_kib), held ? fmt::format(" ({} promised to defined VNFs)", held) : "",
                                 p.hugepages, spec.memory_mib, total + (p.hugepages - free), node.id, spec.page_size_kib));
     } else {
       p.reasons.push_back(fmt::format("memory: {} x {} hugepages from node {} ({} free before, {} after)", p.hugepages,
-                                      pageName(spec.page_size_kib), node.id, free, free - p.hugepages));
+                                      pageSizeName(spec.page_size_kib), node.id, free, free - p.hugepages));
     }
   } else {
     const auto m = normalMemory(s, node);
@@ -440,7 +439,7 @@ Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocatio
       return fail(Errc::kDoesNotFit,
                   fmt::format("cannot place {} ({} vCPUs, {} MiB{}): no NUMA node fits{}", spec.name, spec.vcpus,
                               spec.memory_mib,
-                              spec.page_size_kib ? fmt::format(" as {} hugepages", pageName(spec.page_size_kib)) : "",
+                              spec.page_size_kib ? fmt::format(" as {} hugepages", pageSizeName(spec.page_size_kib)) : "",
                               verdicts),
                   "act on one of the node lines above; nothing was changed");
     }

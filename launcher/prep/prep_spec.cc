@@ -158,12 +158,6 @@ void parseKernel(Parser& p, const YAML::Node& n, PrepareSpec& spec) {
 
 }  // namespace
 
-std::string pageSizeName(std::uint64_t kib) {
-  if (kib == 1048576) return "1G";
-  if (kib == 2048) return "2M";
-  return fmt::format("{}k", kib);
-}
-
 Result<PrepareSpec> parsePrepareSpec(const std::string& text) {
   Parser p;
   PrepareSpec spec;

@@ -56,7 +56,6 @@ Result<PrepareSpec> parsePrepareSpec(const std::string& text);
 Result<PrepareSpec> loadPrepareSpec(const std::string& path);
 // YAML for a spec (what --persist stores as /etc/vnfctl/host.yaml).
 std::string emitPrepareSpec(const PrepareSpec& spec);
-// "2M", "1G", or "<n>k".
-std::string pageSizeName(std::uint64_t kib);
+// Page-size names: pageSizeName in common/text.h (via host/parse.h).
 
 }  // namespace vnf::prep

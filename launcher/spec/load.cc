@@ -321,24 +321,7 @@ std::string SpecProblem::str() const {
 }
 
 std::string didYouMean(const std::string& word, const std::vector<std::string>& known) {
-  std::string best;
-  std::size_t best_d = 3;
-  for (const auto& k : known) {
-    // Levenshtein distance, small strings only.
-    std::vector<std::size_t> prev(k.size() + 1), cur(k.size() + 1);
-    for (std::size_t j = 0; j <= k.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= k.size(); ++j) {
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == k[j - 1] ? 0 : 1)});
-      }
-      std::swap(prev, cur);
-    }
-    if (prev[k.size()] < best_d) {
-      best_d = prev[k.size()];
-      best = k;
-    }
-  }
+  auto best = closestMatch(word, known, 2);
   return best.empty() ? "" : fmt::format("did you mean '{}'?", best);
 }
 
@@ -367,7 +350,7 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
   if (spec.vcpus < 1) add(fmt::format("vcpus: {} is below 1; a VNF needs at least one vCPU", spec.vcpus));
   if (spec.page_size_kib > 0) {
     std::uint64_t mem_kib = spec.memory_mib * 1024;
-    const char* size = spec.page_size_kib == 1048576 ? "1G" : "2M";
+    const std::string size = pageSizeName(spec.page_size_kib);
     if (mem_kib < spec.page_size_kib) {
       add(fmt::format("memory: {} MiB is smaller than one {} hugepage; use at least {} MiB or hugepages: 2M",
                       spec.memory_mib, size, spec.page_size_kib / 1024));

@@ -1,5 +1,7 @@
 #include "frame.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -64,16 +66,7 @@ std::optional<TestFrame> parseFrame(std::span<const std::uint8_t> bytes, std::ui
     return frame;
 }
 
-std::optional<Mac> parseMac(const std::string& text) {
-    Mac mac{};
-    unsigned v[6];
-    char tail = 0;
-    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6) {
-        return std::nullopt;
-    }
-    for (int i = 0; i < 6; ++i) mac[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v[i]);
-    return mac;
-}
+std::optional<Mac> parseMac(const std::string& text) { return vnf::parseMacText(text); }
 
 std::string formatMac(const Mac& mac) {
     char text[18];

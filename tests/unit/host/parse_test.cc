@@ -68,8 +68,14 @@ TEST(Mac, ParsesAndFormats) {
   ASSERT_TRUE(m);
   EXPECT_EQ(formatMac(*m), "52:54:00:ab:cd:0f");
   EXPECT_EQ(parseMac("52:54:00:ab:cd"), std::nullopt);
-  EXPECT_EQ(parseMac("52-54-00-ab-cd-0f"), std::nullopt);
+  // One parser for the launcher, vnf-fwd and vnf-traffic (common/text.h): '-' separators too, but
+  // not mixed, no short bytes, nothing after the sixth byte.
+  EXPECT_EQ(formatMac(parseMac("52-54-00-ab-cd-0f").value()), "52:54:00:ab:cd:0f");
+  EXPECT_EQ(parseMac("52-54:00:ab:cd:0f"), std::nullopt);
   EXPECT_EQ(parseMac("52:54:00:ab:cd:0g"), std::nullopt);
+  EXPECT_EQ(parseMac("52:54:0:ab:cd:0f0"), std::nullopt);
+  EXPECT_EQ(parseMac("52:54:00:ab:cd:0f:"), std::nullopt);
+  EXPECT_EQ(parseMac(" 2:54:00:ab:cd:0f"), std::nullopt) << "vnf-traffic's sscanf parser took this";
 }
 
 TEST(Meminfo, ParsesNodeAndGlobalForms) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,13 +12,25 @@
 
 #include <fmt/format.h>
 
+#include "common/file_io.h"
+
 namespace vnf {
 
 Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::milliseconds wait, const std::string& what) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Not through a link, and only a regular file: the lock file gets our pid written into it.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP) {
+    if (auto ok = checkWriteTarget(path); !ok) return std::unexpected(ok.error());
+  }
   if (fd < 0) return fail(Errc::kIo, fmt::format("cannot open the {} lock {}: {}", what, path, std::strerror(errno)), "run as root");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    if (auto ok = checkWriteTarget(path); !ok) return std::unexpected(ok.error());
+    return fail(Errc::kIo, fmt::format("the {} lock {} is not a regular file", what, path), fmt::format("remove it: rm {}", path));
+  }
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {

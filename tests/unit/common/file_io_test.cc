@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "common/file_io.h"
+#include "common/host_lock.h"
 #include "tests/unit/test_util.h"
 #include "tests/unit/tmpfs.h"
 
@@ -260,6 +262,22 @@ TEST_F(FileIo, CreateNewFileRefusesAnExistingName) {
   ASSERT_FALSE(through);
   EXPECT_EQ(through.error().message, at("b") + " is a symbolic link to " + at("a") + "; vnfctl does not write through links");
   EXPECT_EQ(test::readFile(dir_ / "a"), "old\n");
+}
+
+// ---- the host lock file (our pid is written into it) ----
+
+TEST_F(FileIo, TheHostLockIsNeverOpenedThroughALink) {
+  test::writeFile(dir_ / "victim", "precious\n");
+  fs::create_symlink(dir_ / "victim", dir_ / "launch.lock");
+  auto lock = HostLock::acquire(at("launch.lock"), std::chrono::milliseconds(0), "launch");
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error().message, at("launch.lock") + " is a symbolic link to " + at("victim") +
+                                       "; vnfctl does not write through links");
+  EXPECT_EQ(test::readFile(dir_ / "victim"), "precious\n");
+  ::mkfifo(at("fifo.lock").c_str(), 0600);
+  auto fifo = HostLock::acquire(at("fifo.lock"), std::chrono::milliseconds(0), "launch");
+  ASSERT_FALSE(fifo);
+  EXPECT_EQ(fifo.error().message, at("fifo.lock") + " is a FIFO (named pipe), not a regular file");
 }
 
 // ---- boot files ----

@@ -481,9 +481,11 @@ Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file) 
   try {
     auto docs = YAML::LoadAll(text);
     if (!docs.empty()) root = docs.front();
-    if (docs.size() > 1) {
-      p.problem(docs[1].Mark().line >= 0 ? docs[1].Mark() : YAML::Mark(),
-                "a second YAML document ('---'); a spec file describes one VNF: put each VNF in its own file");
+    // An empty document after a trailing '---' holds nothing to lose; one with content would be ignored.
+    auto second = std::find_if(docs.begin() + (docs.empty() ? 0 : 1), docs.end(),
+                               [](const YAML::Node& d) { return !d.IsNull(); });
+    if (second != docs.end()) {
+      p.problem(*second, "a second YAML document ('---'); a spec file describes one VNF: put each VNF in its own file");
     }
   } catch (const YAML::ParserException& e) {
     p.problem(e.mark, "not valid YAML: " + e.msg);

@@ -177,6 +177,8 @@ TEST(Spec, ASecondDocumentIsAProblem) {
             "fw.yaml has 1 problem:\n"
             "  fw.yaml:3:1: a second YAML document ('---'); a spec file describes one VNF: put each VNF in its own "
             "file");
+  // A trailing '---' with nothing after it is not a second document.
+  EXPECT_TRUE(parseSpecYaml("name: fw1\n---\n# the end\n", "fw.yaml"));
 }
 
 TEST(Spec, DuplicateMacsAndTapsAreProblems) {

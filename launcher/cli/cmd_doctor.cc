@@ -94,10 +94,9 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
           arr.push_back({{"id", c.id}, {"title", c.title}, {"verdict", verdictName(c.verdict)},
                          {"detail", c.detail}, {"fix", c.fix}});
         }
-        std::printf("%s\n", j.dump(2).c_str());
-      } else {
-        printHuman(checks);
+        return printOutput(j.dump(2) + "\n", code);
       }
+      printHuman(checks);
       return code;
     };
   });

@@ -127,11 +127,8 @@ void addHostCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
         printError(host.error());
         return exitCodeFor(host.error());
       }
-      if (*json) {
-        std::printf("%s\n", toJson(*host).dump(2).c_str());
-      } else {
-        printHuman(*host);
-      }
+      if (*json) return printOutput(toJson(*host).dump(2) + "\n");
+      printHuman(*host);
       return kExitOk;
     };
   });

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/spec_args.h"
+#include "common/file_io.h"
 #include "common/host_lock.h"
 #include "common/sha256.h"
 #include "lifecycle/engine.h"
@@ -58,15 +59,17 @@ int report(const Error& e) {
 
 // The guest image a spec boots must exist and match the hash its build recorded.
 Result<void> checkImage(const VnfSpec& spec) {
-  if (spec.guest.kernel.empty()) return {};
-  for (const auto& f : {spec.guest.kernel, spec.guest.initrd}) {
+  for (const auto& [f, what] : {std::pair{spec.guest.kernel, "guest.kernel"}, std::pair{spec.guest.initrd, "guest.initrd"},
+                                 std::pair{spec.guest.disk, "guest.disk"}}) {
     if (f.empty()) continue;
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(f, ec)) {
+    if (!std::filesystem::exists(f, ec)) {
       return fail(Errc::kInvalidArgument, fmt::format("{}: guest image file {} does not exist", spec.name, f),
                   "build it with: cmake --build build --target guest_image (or give --image-dir)");
     }
+    if (auto ok = checkBootFile(f, what); !ok) return ok;
   }
+  if (spec.guest.kernel.empty()) return {};
   auto json_path = std::filesystem::path(spec.guest.kernel).parent_path() / "image.json";
   std::ifstream json(json_path);
   if (!json) return {};  // a user's own kernel: nothing recorded to compare with
@@ -194,6 +197,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   env.command = selfCommandLine();
   env.lock_wait = std::chrono::seconds(a.lock_wait_s);
   env.after_pass = testSeam();
+  env.stage_boot_files = !isRemoteUri(g.uri);
   const bool tty = ::isatty(STDERR_FILENO);
   FILE* out = a.json ? stderr : stdout;  // with --json, stdout holds only the document
   env.progress = [&](const lifecycle::Event& e) {

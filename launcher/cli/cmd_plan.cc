@@ -134,10 +134,9 @@ void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       if (*json) {
         Json j{{"schema", "vnfctl.plan/v1"}, {"placements", Json::array()}};
         for (const auto& p : *plan) j["placements"].push_back(placementJson(p));
-        std::printf("%s\n", j.dump(2).c_str());
-      } else {
-        printHuman(*host, *plan);
+        return printOutput(j.dump(2) + "\n");
       }
+      printHuman(*host, *plan);
       return kExitOk;
     };
   });

@@ -1,10 +1,7 @@
 // `vnfctl render SPEC...`: the libvirt domain XML for each VNF, to stdout or files. It plans
 // against the host (as `plan`), so the XML pins real CPUs and VFs; `virsh define` accepts it.
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -12,6 +9,7 @@
 #include "cli/domains.h"
 #include "cli/load.h"
 #include "cli/spec_args.h"
+#include "common/file_io.h"
 
 namespace vnf::cli {
 namespace {
@@ -26,24 +24,20 @@ struct RenderArgs {
   bool no_validate = false;
 };
 
-// Writes through a temporary file and a rename: a reader never sees half a file.
-Result<void> writeAtomically(const std::filesystem::path& path, const std::string& text) {
-  auto tmp = path;
-  tmp += fmt::format(".partial-{}", ::getpid());
-  {
-    std::ofstream f(tmp);
-    f << text;
-    f.close();
-    if (!f) {
-      std::filesystem::remove(tmp);
-      return fail(Errc::kIo, fmt::format("cannot write {}", path.string()), "check the folder exists and is writable");
+// Refuses an output path that is one of the spec files given: rendering would destroy the input.
+Result<void> checkNotASpec(const std::filesystem::path& out, const std::vector<std::string>& spec_files) {
+  for (const auto& file : spec_files) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(out, file, ec)) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("-o {} is the VNF spec {} given on the command line; writing the XML there would "
+                              "destroy the spec",
+                              out.string(), file),
+                  fmt::format("give another output file, e.g. -o {}",
+                              (std::filesystem::path(file).parent_path() /
+                               (std::filesystem::path(file).stem().string() + ".xml"))
+                                  .string()));
     }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(Errc::kIo, fmt::format("cannot write {}: {}", path.string(), ec.message()));
   }
   return {};
 }
@@ -91,8 +85,7 @@ void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
                            "give -o FOLDER to write one NAME.xml per VNF"});
           return kExitUsage;
         }
-        std::fputs(domains->front().xml.c_str(), stdout);
-        return kExitOk;
+        return printOutput(domains->front().xml);
       }
       std::filesystem::path out = a->out;
       bool folder = domains->size() > 1 || std::filesystem::is_directory(out);
@@ -101,11 +94,21 @@ void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
                          fmt::format("create it first: mkdir -p {}", out.string())});
         return kExitUsage;
       }
+      // Check every target before writing any, so a refusal changes nothing.
       for (const auto& d : *domains) {
         auto path = folder ? out / (d.name + ".xml") : out;
-        if (auto ok = writeAtomically(path, d.xml); !ok) {
+        auto ok = checkNotASpec(path, a->spec.files);
+        if (ok) ok = checkWriteTarget(path.string());
+        if (!ok) {
           printError(ok.error());
-          return kExitEnv;
+          return kExitUsage;
+        }
+      }
+      for (const auto& d : *domains) {
+        auto path = folder ? out / (d.name + ".xml") : out;
+        if (auto ok = writeFileSafely(path.string(), d.xml, 0644); !ok) {
+          printError(ok.error());
+          return ok.error().code == Errc::kInvalidArgument ? kExitUsage : kExitEnv;
         }
         std::fprintf(stderr, "%s: node %d, domain type %s -> %s\n", d.name.c_str(), d.placement.node,
                      d.type == DomainType::kKvm ? "kvm" : "qemu (TCG: no vmx/svm on this CPU)", path.c_str());

@@ -1,5 +1,7 @@
 #include "cli/context.h"
 
+#include "common/file_io.h"
+
 namespace vnf::cli {
 
 void printError(const Error& error) {
@@ -8,5 +10,19 @@ void printError(const Error& error) {
 }
 
 int exitCodeFor(const Error& error) { return exitCodeOf(error.code); }
+
+int printOutput(std::string_view text, int ok_code) {
+  auto ok = writeStdout(text);
+  if (ok) return ok_code;
+  printError(ok.error());
+  return kExitFailed;
+}
+
+int finishOutput(int code) {
+  auto ok = flushStdout();
+  if (ok || code != kExitOk) return code;
+  printError(ok.error());
+  return kExitFailed;
+}
 
 }  // namespace vnf::cli

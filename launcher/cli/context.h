@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -23,5 +24,15 @@ struct GlobalOptions {
 void printError(const Error& error);
 // Exit code for an error (common/error.h exitCodeOf: one table for every command).
 int exitCodeFor(const Error& error);
+
+// Writes a command's output document to stdout (common/file_io.h, writeStdout). Returns
+// `ok_code`, or, when stdout cannot take it (a full disk, EIO), prints the error and returns
+// kExitFailed. A reader that went away (EPIPE) ends the output quietly with `ok_code`.
+int printOutput(std::string_view text, int ok_code = kExitOk);
+
+// Flushes what a command printed with printf (main.cc, after the command ran): a command that
+// succeeded but whose output could not be written (ENOSPC, EIO) fails with kExitFailed and a
+// message; EPIPE stays quiet; a command that failed keeps its own exit code.
+int finishOutput(int code);
 
 }  // namespace vnf::cli

@@ -40,5 +40,5 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  return run ? run() : kExitUsage;
+  return finishOutput(run ? run() : kExitUsage);
 }

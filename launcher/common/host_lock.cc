@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "common/file_io.h"
 
 namespace vnf {
 namespace {
@@ -51,10 +54,20 @@ Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::millise
                                    const std::string& command) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // Not through a link, and only a regular file: the lock file gets our pid written into it.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP) {
+    if (auto ok = checkWriteTarget(path); !ok) return std::unexpected(ok.error());
+  }
   if (fd < 0) {
     return fail(Errc::kIo, fmt::format("cannot open the {} lock {}: {}", what, path, std::strerror(errno)),
                 "run vnfctl as root (the lock lives under /run/vnfctl)");
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    if (auto ok = checkWriteTarget(path); !ok) return std::unexpected(ok.error());
+    return fail(Errc::kIo, fmt::format("the {} lock {} is not a regular file", what, path), fmt::format("remove it: rm {}", path));
   }
   const auto start = std::chrono::steady_clock::now();
   bool told = false;

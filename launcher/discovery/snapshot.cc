@@ -4,10 +4,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/file_io.h"
 
 namespace vnf {
 namespace {
@@ -22,11 +23,9 @@ Result<void> writeFile(const fs::path& path, const std::string& content) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return fail(Errc::kIo, fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
-  std::ofstream f(path, std::ios::binary);
-  f.write(content.data(), static_cast<std::streamsize>(content.size()));
-  f.close();
-  if (!f) return fail(Errc::kIo, fmt::format("cannot write {}", path.string()), "check free space in the target folder");
-  return {};
+  // Inside a folder just made under a temporary name: every file is new, and a link planted there
+  // meanwhile is not followed.
+  return createNewFile(path.string(), content, 0644);
 }
 
 Result<SnapshotStats> writeAll(const AccessLog& log, const fs::path& tmp, const std::string& source) {

@@ -42,8 +42,11 @@ class Template {
 
 // `profile_or_path`: a profile name ("default" -> templates_dir/default.xml), or a path when it holds
 // a '/' or ends in ".xml". Errors: kNotFound for an unknown profile (the message lists the profiles
-// in templates_dir and suggests a close name) or a missing file; kUnreadable; kBadContent when the
-// file is not well-formed XML (libxml2's message and line) or its root is not <domain>.
+// in templates_dir and suggests a close name) or a missing file; kInvalidArgument when the path is
+// not a regular file (a FIFO, a device, a folder) or is over kMaxTemplateBytes (common/file_io.h,
+// readUserFile); kUnreadable; kBadContent when the file is not well-formed XML (libxml2's message
+// and line) or its root is not <domain>.
+inline constexpr std::uint64_t kMaxTemplateBytes = 4 << 20;
 Result<Template> loadTemplate(const std::string& profile_or_path, const std::filesystem::path& templates_dir);
 
 // The same checks on text already in memory; `source` names it in messages.

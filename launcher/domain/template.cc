@@ -1,10 +1,9 @@
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
 
+#include "common/file_io.h"
 #include "common/text.h"
 #include "domain/render.h"
 #include "domain/xml.h"
@@ -60,9 +59,8 @@ Result<Template> parseTemplate(const std::string& text, const std::string& sourc
 }
 
 Result<Template> loadTemplate(const std::string& profile_or_path, const fs::path& templates_dir) {
-  const bool is_path = profile_or_path.find('/') != std::string::npos || profile_or_path.ends_with(".xml");
   fs::path path = profile_or_path;
-  if (!is_path) {
+  if (!profileIsPath(profile_or_path)) {
     path = templates_dir / (profile_or_path + ".xml");
     std::error_code ec;
     if (profile_or_path.empty() || !fs::is_regular_file(path, ec)) return unknownProfile(profile_or_path, templates_dir);
@@ -72,14 +70,9 @@ Result<Template> loadTemplate(const std::string& profile_or_path, const fs::path
     return fail(Errc::kNotFound, fmt::format("domain template {} does not exist", path.string()),
                 "give the path of an existing template, or a profile name from domain-templates/");
   }
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || in.bad()) {
-    return fail(Errc::kUnreadable, fmt::format("cannot read domain template {}", path.string()),
-                fmt::format("check its permissions: ls -l {}", path.string()));
-  }
-  return parseTemplate(text.str(), path.string());
+  auto text = readUserFile(path.string(), kMaxTemplateBytes, "domain template");
+  if (!text) return std::unexpected(text.error());
+  return parseTemplate(*text, path.string());
 }
 
 }  // namespace vnf

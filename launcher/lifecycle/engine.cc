@@ -15,6 +15,7 @@
 
 #include "common/host_lock.h"
 #include "common/sha256.h"
+#include "common/stage.h"
 #include "virt/holdings.h"
 
 namespace vnf::lifecycle {
@@ -205,6 +206,7 @@ class Run {
   Result<void> reconcile();
   Result<void> plan();
   Result<void> render();
+  Result<void> stage(Prepared& p);
   Result<void> define(std::string& failed_vnf);
   Result<void> start(std::string& failed_vnf, Pass& failed_pass);
 
@@ -336,9 +338,29 @@ Result<void> Run::plan() {
   return checkpoint(Pass::kPlan, "");
 }
 
+// Boot files QEMU's user cannot read are copied, content-addressed, where it can; the recipe keeps
+// the paths the spec gave (a staged copy is the same content).
+Result<void> Run::stage(Prepared& p) {
+  if (!env_.stage_boot_files || req_.dry_run) return {};
+  auto who = qemuIdentity(env_.qemu_conf);
+  if (!who) return std::unexpected(who.error());
+  for (auto* path : {&p.spec.guest.kernel, &p.spec.guest.initrd}) {
+    if (path->empty()) continue;
+    auto staged = stageForQemu(*path, who->uid, who->gid, (std::filesystem::path(env_.state_dir) / "boot").string());
+    if (!staged) return std::unexpected(staged.error());
+    if (staged->staged) {
+      notes_.push_back(fmt::format("{}: {}", p.spec.name, staged->note));
+      say(Pass::kRender, p.spec.name, staged->note);
+      *path = staged->path;
+    }
+  }
+  return {};
+}
+
 Result<void> Run::render() {
   for (std::size_t k = 0; k < to_render_.size(); ++k) {
     const std::size_t i = to_render_[k];
+    if (auto ok = stage(prepared_[i]); !ok) return ok;
     const std::string uuid = existing_[i] ? existing_[i]->uuid : "";
     auto d = renderOne(*host_, prepared_[i], placements_[k], uuid, req_.render.validate);
     if (!d) return std::unexpected(d.error());

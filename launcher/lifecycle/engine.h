@@ -86,6 +86,10 @@ struct Environment {
   std::string state_dir = "/var/lib/vnfctl";        // undo/: definitions a --replace took away
   std::chrono::milliseconds lock_wait{60000};
   std::string command;                              // for the lock holder's description ("vnfctl launch fw.yaml")
+  // libvirt's QEMU runs on this machine (a local URI): hand it boot files its user can read,
+  // staging copies under state_dir/boot when the given ones are not (a checkout in /root, mode 700).
+  bool stage_boot_files = false;
+  std::string qemu_conf = "/etc/libvirt/qemu.conf";
   // Test seam: called after a pass did its work for `vnf` ("" for a whole-run pass). An error is
   // handled as if that pass had failed.
   std::function<Result<void>(Pass, const std::string& vnf)> after_pass;

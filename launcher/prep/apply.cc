@@ -1,8 +1,9 @@
 #include "prep/apply.h"
 
+#include "common/file_io.h"
+
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -32,12 +33,15 @@ std::string overrideOf(const HostFs& fs, const std::string& addr) {
   return v == "(null)" ? "" : v;
 }
 
+// Files prepare --persist writes are a few lines each (a unit, a grub snippet, the host spec).
+constexpr std::uint64_t kMaxPersistedFileBytes = 1 << 20;
+
+// The current content of a file prepare --persist replaces. Never blocks on a FIFO or reads a
+// device: anything but a regular file (refused later, when written) reads as absent.
 std::optional<std::string> readRealFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = readUserFile(path, kMaxPersistedFileBytes, "file");
+  if (!text) return std::nullopt;
+  return *text;
 }
 
 bool isVfStep(StepKind k) {
@@ -315,10 +319,7 @@ Result<std::string> Preparer::set(const Step& step, const std::string& value, co
         return note;
       }
       fsys::create_directories(fsys::path(step.target).parent_path(), ec);
-      std::ofstream out(step.target, std::ios::trunc);
-      out << value;
-      out.close();
-      if (!out) return fail(Errc::kIo, fmt::format("cannot write {}", step.target), "run as root");
+      if (auto ok = writeFileSafely(step.target, value, 0644); !ok) return std::unexpected(ok.error());
       return note;
     }
   }

@@ -1,16 +1,11 @@
 #include "prep/journal.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/file_io.h"
 
 namespace vnf::prep {
 
@@ -18,18 +13,18 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 inline constexpr const char* kSchema = "vnfctl.prepare-journal/v1";
+// A journal holds one entry per change: a few KiB on a large host.
+inline constexpr std::uint64_t kMaxJournalBytes = 16 << 20;
 
 Result<Journal> Journal::load(const std::string& path) {
   Journal j;
   j.path = path;
   std::error_code ec;
   if (!fs::exists(path, ec)) return j;
-  std::ifstream in(path);
-  if (!in) return fail(Errc::kUnreadable, fmt::format("cannot read the prepare journal {}", path), "run as root");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = readUserFile(path, kMaxJournalBytes, "prepare journal");
+  if (!text) return std::unexpected(text.error());
   try {
-    auto doc = Json::parse(ss.str());
+    auto doc = Json::parse(*text);
     if (doc.value("schema", "") != kSchema) {
       return fail(Errc::kBadContent, fmt::format("{} is not a prepare journal (schema '{}', expected '{}')", path,
                                                  doc.value("schema", ""), kSchema));
@@ -65,16 +60,7 @@ Result<void> Journal::save() const {
   const auto text = doc.dump(2) + "\n";
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  const auto tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::kIo, fmt::format("cannot write the prepare journal {}: {}", tmp, std::strerror(errno)), "run as root");
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return fail(Errc::kIo, fmt::format("cannot write the prepare journal {}: {}", path, std::strerror(ok ? errno : err)));
-  }
-  return {};
+  return writeFileSafely(path, text, 0600);
 }
 
 Result<void> Journal::remove() const {

@@ -1,8 +1,8 @@
 #include "prep/prep_spec.h"
 
-#include <fstream>
+#include "common/file_io.h"
+
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -192,11 +192,9 @@ Result<PrepareSpec> parsePrepareSpec(const std::string& text) {
 }
 
 Result<PrepareSpec> loadPrepareSpec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(Errc::kNotFound, fmt::format("cannot read host spec {}", path), "give an existing YAML file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto spec = parsePrepareSpec(ss.str());
+  auto text = readUserFile(path, kMaxHostSpecBytes, "host spec");
+  if (!text) return std::unexpected(text.error());
+  auto spec = parsePrepareSpec(*text);
   if (!spec) spec.error().message = path + ": " + spec.error().message;
   return spec;
 }

@@ -52,7 +52,8 @@ struct PrepareSpec {
 // Parses a host spec document. Every problem is collected: the error lists them all, each with
 // "line:column: what, the value, the limit".
 Result<PrepareSpec> parsePrepareSpec(const std::string& text);
-// Reads and parses a file.
+// Reads (a regular file of at most kMaxHostSpecBytes: common/file_io.h, readUserFile) and parses a file.
+inline constexpr std::uint64_t kMaxHostSpecBytes = 1 << 20;
 Result<PrepareSpec> loadPrepareSpec(const std::string& path);
 // YAML for a spec (what --persist stores as /etc/vnfctl/host.yaml).
 std::string emitPrepareSpec(const PrepareSpec& spec);

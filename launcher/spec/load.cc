@@ -1,14 +1,14 @@
 #include "spec/load.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <filesystem>
+#include <map>
 #include <tuple>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include "common/file_io.h"
 
 namespace vnf {
 namespace {
@@ -304,8 +304,31 @@ void parseTop(Parser& p, const YAML::Node& root, VnfSpec& spec) {
 Error problemsError(const std::vector<SpecProblem>& problems, const std::string& file) {
   std::string message = fmt::format("{} has {} problem{}:", file.empty() ? "the VNF spec" : file, problems.size(),
                                     problems.size() == 1 ? "" : "s");
-  for (const auto& p : problems) message += "\n  " + p.str();
+  // A wrong file (a log, a binary) can have thousands: the first ones are enough to see it.
+  const auto shown = std::min(problems.size(), kMaxProblemsShown);
+  for (std::size_t i = 0; i < shown; ++i) message += "\n  " + problems[i].str();
+  if (problems.size() > shown) message += fmt::format("\n  ... and {} more problems", problems.size() - shown);
   return Error{Errc::kInvalidArgument, message, "correct the spec and run again; nothing was changed"};
+}
+
+// yaml-cpp 0.7 keeps a repeated key silently (a lookup finds the first, the loop the last):
+// report every repetition, at any depth, at the repeated key.
+void checkDuplicateKeys(Parser& p, const YAML::Node& node) {
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+        if (!fresh) {
+          p.problem(kv.first, fmt::format("duplicate key '{}' (first given at line {}); remove one of them",
+                                          kv.first.Scalar(), it->second.line + 1));
+        }
+      }
+      checkDuplicateKeys(p, kv.second);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) checkDuplicateKeys(p, item);
+  }
 }
 
 bool nameCharOk(char c) {
@@ -416,6 +439,32 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
                     "peer_macs is empty; give peer_macs (one per port), or use mode io or macswap",
                     spec.guest.forwarder_mode));
   }
+  // Two NICs with one MAC confuse every switch and the guest; the same peer twice is a typo.
+  std::map<MacAddress, std::string> macs;
+  auto uniqueMac = [&](const std::optional<MacAddress>& mac, const std::string& where) {
+    if (!mac) return;
+    auto [it, fresh] = macs.emplace(*mac, where);
+    if (!fresh) {
+      add(fmt::format("{}: {} is also {}; every MAC must be different: change one of them, or leave mac out to get "
+                      "one generated", where, formatMac(*mac), it->second));
+    }
+  };
+  for (std::size_t i = 0; i < spec.nics.size(); ++i) uniqueMac(spec.nics[i].mac, fmt::format("nics[{}].mac", i));
+  std::map<std::string, std::string> taps;
+  for (std::size_t i = 0; i < spec.tap_nics.size(); ++i) {
+    uniqueMac(spec.tap_nics[i].mac, fmt::format("taps[{}].mac", i));
+    const auto where = fmt::format("taps[{}].tap", i);
+    if (spec.tap_nics[i].tap.empty()) continue;
+    auto [it, fresh] = taps.emplace(spec.tap_nics[i].tap, where);
+    if (!fresh) {
+      add(fmt::format("{}: tap '{}' is also {}; each data NIC needs its own tap device", where, spec.tap_nics[i].tap,
+                      it->second));
+    }
+  }
+  if (spec.mgmt) uniqueMac(spec.mgmt->mac, "management.mac");
+  for (std::size_t i = 0; i < spec.guest.peer_macs.size(); ++i) {
+    uniqueMac(spec.guest.peer_macs[i], fmt::format("guest.forwarder.peer_macs[{}]", i));
+  }
   if (!spec.guest.disk.empty() && !spec.guest.kernel.empty()) {
     add("guest: give either disk or kernel (+initrd), not both");
   }
@@ -424,33 +473,24 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
   return out;
 }
 
-Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    Parser p(file);
-    p.problem(e.mark, "not valid YAML: " + e.msg);
-    return std::unexpected(problemsError(p.problems(), file));
-  }
-  return parseSpecNode(root, file);
-}
+namespace {
 
-Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& file) {
-  Parser p(file);
+// The checks after YAML parsing, for a file's first document and for a node built from flags.
+Result<VnfSpec> parseRoot(Parser& p, const YAML::Node& root, const std::string& file) {
   VnfSpec spec;
   spec.source = file;
   if (!root.IsMap()) {
     p.problem(root, "expected a map of VNF settings such as 'name: fw1'");
     return std::unexpected(problemsError(p.problems(), file));
   }
+  checkDuplicateKeys(p, root);
   try {
     parseTop(p, root, spec);
   } catch (const YAML::Exception& e) {
     p.problem(e.mark, e.msg);
   }
   for (auto& problem : validateSpec(spec)) {
-    // Locate host-independent problems at their key when possible.
+    // Locate host-independent problems at their key when possible (nodes built in memory have no mark).
     auto key = problem.message.substr(0, problem.message.find(':'));
     auto dot = key.find_first_of(".[");
     auto top = key.substr(0, dot);
@@ -470,15 +510,49 @@ Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& file) {
   return spec;
 }
 
-Result<VnfSpec> loadSpecFile(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) {
-    return fail(Errc::kInvalidArgument, fmt::format("cannot read VNF spec {}: {}", path, std::strerror(errno)),
-                "check the path (see docs/spec.md for the format)");
+}  // namespace
+
+Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file) {
+  Parser p(file);
+  YAML::Node root;
+  try {
+    auto docs = YAML::LoadAll(text);
+    if (!docs.empty()) root = docs.front();
+    // An empty document after a trailing '---' holds nothing to lose; one with content would be ignored.
+    auto second = std::find_if(docs.begin() + (docs.empty() ? 0 : 1), docs.end(),
+                               [](const YAML::Node& d) { return !d.IsNull(); });
+    if (second != docs.end()) {
+      p.problem(*second, "a second YAML document ('---'); a spec file describes one VNF: put each VNF in its own file");
+    }
+  } catch (const YAML::ParserException& e) {
+    p.problem(e.mark, "not valid YAML: " + e.msg);
+    return std::unexpected(problemsError(p.problems(), file));
   }
-  std::stringstream buf;
-  buf << f.rdbuf();
-  return parseSpecYaml(buf.str(), path);
+  return parseRoot(p, root, file);
+}
+
+Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& file) {
+  Parser p(file);
+  return parseRoot(p, root, file);
+}
+
+Result<VnfSpec> loadSpecFile(const std::string& path) {
+  auto text = readUserFile(path, kMaxSpecFileBytes, "VNF spec");
+  if (!text) return std::unexpected(text.error());
+  auto spec = parseSpecYaml(*text, path);
+  if (!spec) return spec;
+  // Paths in a file mean what they say wherever vnfctl runs: relative to the file, made absolute.
+  std::error_code ec;
+  const auto folder = std::filesystem::absolute(std::filesystem::path(path), ec).parent_path();
+  auto resolve = [&](std::string& p) {
+    if (p.empty() || std::filesystem::path(p).is_absolute()) return;
+    p = (folder / p).lexically_normal().string();
+  };
+  resolve(spec->guest.kernel);
+  resolve(spec->guest.initrd);
+  resolve(spec->guest.disk);
+  if (profileIsPath(spec->profile)) resolve(spec->profile);
+  return spec;
 }
 
 std::vector<VnfSpec> expandCount(const VnfSpec& spec) {

@@ -2,6 +2,7 @@
 // file, line and column, the value, the limit and the fix; unknown keys get "did you mean".
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,17 @@ struct SpecProblem {
   std::string str() const;  // "fw.yaml:3:8: vcpus: ..."
 };
 
-// All problems as one Error (message: one per line), or the spec.
+// A spec file larger than this is refused before it is parsed.
+inline constexpr std::uint64_t kMaxSpecFileBytes = 1 << 20;
+// At most this many problems are listed; a last line says how many more there are.
+inline constexpr std::size_t kMaxProblemsShown = 20;
+
+// All problems as one Error (message: one per line, the first kMaxProblemsShown), or the spec.
+// One YAML document; a key given twice at any level is a problem.
 Result<VnfSpec> parseSpecYaml(const std::string& text, const std::string& file);
+// Reads `path` (a regular file of at most kMaxSpecFileBytes, common/file_io.h) and parses it.
+// Relative guest.kernel, guest.initrd, guest.disk and a profile that is a path are resolved from
+// the spec file's folder and made absolute.
 Result<VnfSpec> loadSpecFile(const std::string& path);
 }  // namespace vnf
 

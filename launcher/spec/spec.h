@@ -70,4 +70,10 @@ struct VnfSpec {
   std::string source;              // file the spec came from ("" for flags), for messages
 };
 
+// Whether a profile names a template file (it has a '/' or ends in .xml) rather than a template in
+// domain-templates/. A relative path in a spec file is resolved from the file's folder.
+inline bool profileIsPath(const std::string& profile) {
+  return profile.find('/') != std::string::npos || profile.ends_with(".xml");
+}
+
 }  // namespace vnf

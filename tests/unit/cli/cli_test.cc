@@ -1,9 +1,4 @@
 // The vnfctl binary as a user runs it: exit codes, messages, and that failures change nothing.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,45 +6,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/cli/run_vnfctl.h"
 #include "tests/unit/test_util.h"
-
-extern char** environ;
 
 namespace vnf {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs vnfctl with `args` directly (no shell), capturing stdout and stderr through files.
-Run vnfctl(std::vector<std::string> args) {
-  auto dir = test::makeTempDir("cli");
-  auto out = dir / "out", err = dir / "err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  args.insert(args.begin(), VNFCTL_BIN);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Run r;
-  if (posix_spawn(&pid, VNFCTL_BIN, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  r.out = test::readFile(out);
-  r.err = test::readFile(err);
-  fs::remove_all(dir);
-  return r;
-}
+using test::vnfctl;
 
 std::string tree(const char* name) { return (test::dataDir() / "hosts" / name).string(); }
 

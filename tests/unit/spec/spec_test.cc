@@ -1,6 +1,9 @@
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "spec/load.h"
+#include "tests/unit/test_util.h"
 
 namespace vnf {
 namespace {
@@ -138,7 +141,102 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Spec, MissingFileNamesIt) {
   auto spec = loadSpecFile("/nonexistent/fw.yaml");
   ASSERT_FALSE(spec);
-  EXPECT_EQ(spec.error().message, "cannot read VNF spec /nonexistent/fw.yaml: No such file or directory");
+  EXPECT_EQ(spec.error().message, "VNF spec /nonexistent/fw.yaml does not exist");
+  EXPECT_EQ(spec.error().fix, "check the path: ls -l /nonexistent");
+  EXPECT_EQ(spec.error().code, Errc::kInvalidArgument);
+}
+
+TEST(Spec, ADeviceIsRefusedBeforeItIsRead) {
+  auto spec = loadSpecFile("/dev/zero");  // would never end if read
+  ASSERT_FALSE(spec);
+  EXPECT_EQ(spec.error().message, "VNF spec /dev/zero is a character device, not a regular file");
+}
+
+TEST(Spec, AFileOverOneMibIsRefused) {
+  auto dir = test::makeTempDir("spec-big");
+  test::writeFile(dir / "fw.yaml", "name: fw\n" + std::string(kMaxSpecFileBytes, '#'));
+  auto spec = loadSpecFile((dir / "fw.yaml").string());
+  ASSERT_FALSE(spec);
+  EXPECT_EQ(spec.error().message, "VNF spec " + (dir / "fw.yaml").string() +
+                                      " is 1048585 bytes, the limit is 1048576 bytes (1 MiB)");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Spec, ADuplicateKeyAtAnyLevelIsAProblem) {
+  EXPECT_EQ(errorOf("name: fw\nvcpus: 2\nvcpus: 4\nnics:\n  - pf: a\n    vlan: 3\n    vlan: 4\n"),
+            "fw.yaml has 2 problems:\n"
+            "  fw.yaml:3:1: duplicate key 'vcpus' (first given at line 2); remove one of them\n"
+            "  fw.yaml:7:5: duplicate key 'vlan' (first given at line 6); remove one of them");
+  EXPECT_EQ(errorOf("name: fw\nguest:\n  forwarder: {mode: io, mode: mac}\n"),
+            "fw.yaml has 1 problem:\n"
+            "  fw.yaml:3:25: duplicate key 'mode' (first given at line 3); remove one of them");
+}
+
+TEST(Spec, ASecondDocumentIsAProblem) {
+  EXPECT_EQ(errorOf("name: fw1\n---\nname: fw2\n"),
+            "fw.yaml has 1 problem:\n"
+            "  fw.yaml:3:1: a second YAML document ('---'); a spec file describes one VNF: put each VNF in its own "
+            "file");
+  // A trailing '---' with nothing after it is not a second document.
+  EXPECT_TRUE(parseSpecYaml("name: fw1\n---\n# the end\n", "fw.yaml"));
+}
+
+TEST(Spec, DuplicateMacsAndTapsAreProblems) {
+  auto m = errorOf(
+      "name: fw\nhugepages: none\n"
+      "nics:\n  - {pf: a, mac: '52:54:00:00:00:01'}\n  - {pf: b, mac: '52:54:00:00:00:01'}\n"
+      "taps:\n  - {tap: t0, mac: '52:54:00:00:00:02'}\n  - {tap: t0, mac: '52:54:00:00:00:01'}\n"
+      "management: {network: default, mac: '52:54:00:00:00:02'}\n"
+      "guest:\n  forwarder: {peer_macs: ['52:54:00:00:00:03', '52:54:00:00:00:03', '02:00:00:00:00:04', '02:00:00:00:00:05']}\n");
+  EXPECT_EQ(m,
+            "fw.yaml has 5 problems:\n"
+            "  fw.yaml:4:3: nics[1].mac: 52:54:00:00:00:01 is also nics[0].mac; every MAC must be different: change "
+            "one of them, or leave mac out to get one generated\n"
+            "  fw.yaml:7:3: taps[1].mac: 52:54:00:00:00:01 is also nics[0].mac; every MAC must be different: change "
+            "one of them, or leave mac out to get one generated\n"
+            "  fw.yaml:7:3: taps[1].tap: tap 't0' is also taps[0].tap; each data NIC needs its own tap device\n"
+            "  fw.yaml:9:13: management.mac: 52:54:00:00:00:02 is also taps[0].mac; every MAC must be different: "
+            "change one of them, or leave mac out to get one generated\n"
+            "  fw.yaml:11:3: guest.forwarder.peer_macs[1]: 52:54:00:00:00:03 is also guest.forwarder.peer_macs[0]; "
+            "every MAC must be different: change one of them, or leave mac out to get one generated");
+}
+
+TEST(Spec, OnlyTheFirstTwentyProblemsAreListed) {
+  std::string yaml = "name: fw\n";
+  for (int i = 0; i < 50; ++i) yaml += "zz" + std::to_string(i) + ": 1\n";
+  std::string want = "fw.yaml has 50 problems:";
+  for (int i = 0; i < 20; ++i) {
+    want += "\n  fw.yaml:" + std::to_string(i + 2) + ":1: unknown key 'zz" + std::to_string(i) +
+            "'; a VNF spec takes: name, vcpus, memory, hugepages, cpu_policy, smt_policy, emulator_threads, "
+            "numa_affinity, nics, taps, management, profile, guest, count";
+  }
+  want += "\n  ... and 30 more problems";
+  EXPECT_EQ(errorOf(yaml), want);
+}
+
+TEST(Spec, RelativePathsResolveFromTheSpecFilesFolder) {
+  auto dir = test::makeTempDir("spec-rel");
+  test::writeFile(dir / "specs" / "fw.yaml",
+                  "name: fw\nprofile: ../tmpl/mine.xml\nguest:\n  kernel: vmlinuz\n  initrd: ./img/../img/initrd\n");
+  test::writeFile(dir / "specs" / "disk.yaml", "name: d\nprofile: dpdk-fwd\nguest:\n  disk: /abs/disk.qcow2\n");
+  test::writeFile(dir / "specs" / "rel-disk.yaml", "name: d\nguest:\n  disk: disks/d.qcow2\n");
+  // A relative spec path too: the folder is made absolute from the current directory.
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  auto fw = loadSpecFile("specs/fw.yaml");
+  auto disk = loadSpecFile("specs/disk.yaml");
+  auto rel_disk = loadSpecFile("specs/rel-disk.yaml");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(fw) << fw.error().str();
+  ASSERT_TRUE(disk) << disk.error().str();
+  ASSERT_TRUE(rel_disk) << rel_disk.error().str();
+  EXPECT_EQ(fw->profile, (dir / "tmpl" / "mine.xml").string());
+  EXPECT_EQ(fw->guest.kernel, (dir / "specs" / "vmlinuz").string());
+  EXPECT_EQ(fw->guest.initrd, (dir / "specs" / "img" / "initrd").string());
+  EXPECT_EQ(disk->profile, "dpdk-fwd");  // a profile name, not a path
+  EXPECT_EQ(disk->guest.disk, "/abs/disk.qcow2");
+  EXPECT_EQ(rel_disk->guest.disk, (dir / "specs" / "disks" / "d.qcow2").string());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DidYouMean, OnlyCloseWords) {

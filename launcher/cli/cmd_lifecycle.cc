@@ -59,8 +59,9 @@ int report(const Error& e) {
 
 // The guest image a spec boots must exist and match the hash its build recorded.
 Result<void> checkImage(const VnfSpec& spec) {
-  for (const auto& [f, what] : {std::pair{spec.guest.kernel, "guest.kernel"}, std::pair{spec.guest.initrd, "guest.initrd"},
-                                 std::pair{spec.guest.disk, "guest.disk"}}) {
+  for (const auto& [f, what] :
+       {std::pair{spec.guest.kernel, "guest.kernel"}, std::pair{spec.guest.initrd, "guest.initrd"},
+        std::pair{spec.guest.disk, "guest.disk"}}) {
     if (f.empty()) continue;
     std::error_code ec;
     if (!std::filesystem::exists(f, ec)) {
@@ -108,12 +109,14 @@ std::function<Result<void>(lifecycle::Pass, const std::string&)> testSeam() {
   if (!std::getenv("VNFCTL_TEST_HOLD") && !std::getenv("VNFCTL_TEST_FAIL")) return {};
   return [matches](lifecycle::Pass pass, const std::string& vnf) -> Result<void> {
     if (matches("VNFCTL_TEST_FAIL", pass, vnf)) {
-      return fail(Errc::kIo, fmt::format("injected failure after {}{}", lifecycle::passName(pass), vnf.empty() ? "" : " of " + vnf));
+      return fail(Errc::kIo, fmt::format("injected failure after {}{}", lifecycle::passName(pass),
+                                         vnf.empty() ? "" : " of " + vnf));
     }
     if (matches("VNFCTL_TEST_HOLD", pass, vnf)) {
       std::fprintf(stderr, "vnfctl: test hold after %s%s (pid %d)\n", lifecycle::passName(pass),
                    vnf.empty() ? "" : (" of " + vnf).c_str(), static_cast<int>(::getpid()));
-      for (int i = 0; i < 1200 && !g_cancel.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 1200 && !g_cancel.cancelled(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return {};
   };
@@ -121,23 +124,25 @@ std::function<Result<void>(lifecycle::Pass, const std::string&)> testSeam() {
 
 nlohmann::ordered_json placementJson(const Placement& p) {
   nlohmann::ordered_json vfs = nlohmann::ordered_json::array();
-  for (const auto& v : p.vfs) vfs.push_back({{"nic", v.nic_index}, {"pf", v.pf.str()}, {"vf", v.vf.str()}, {"index", v.vf_index}});
-  return {{"node", p.node},          {"vcpu_pins", p.vcpu_pins},       {"shared_cpus", p.shared_cpus},
-          {"emulator_cpus", p.emulator_cpus}, {"memory_kib", p.memory_kib}, {"page_size_kib", p.page_size_kib},
-          {"hugepages", p.hugepages}, {"vfs", vfs}};
+  for (const auto& v : p.vfs)
+    vfs.push_back({{"nic", v.nic_index}, {"pf", v.pf.str()}, {"vf", v.vf.str()}, {"index", v.vf_index}});
+  return {{"node", p.node},
+          {"vcpu_pins", p.vcpu_pins},
+          {"shared_cpus", p.shared_cpus},
+          {"emulator_cpus", p.emulator_cpus},
+          {"memory_kib", p.memory_kib},
+          {"page_size_kib", p.page_size_kib},
+          {"hugepages", p.hugepages},
+          {"vfs", vfs}};
 }
 
 nlohmann::ordered_json outcomeJson(const lifecycle::VnfOutcome& o) {
   nlohmann::ordered_json diff = nlohmann::ordered_json::array();
   for (const auto& d : o.diff) diff.push_back({{"field", d.field}, {"before", d.before}, {"after", d.after}});
-  nlohmann::ordered_json j{{"name", o.name},
-                           {"verdict", lifecycle::verdictName(o.verdict)},
-                           {"changed", o.changed()},
-                           {"state_before", o.state_before},
-                           {"diff", diff},
-                           {"domain_type", lifecycle::domainTypeName(o.type)},
-                           {"defined", o.defined},
-                           {"started", o.started},
+  nlohmann::ordered_json j{{"name", o.name},         {"verdict", lifecycle::verdictName(o.verdict)},
+                           {"changed", o.changed()}, {"state_before", o.state_before},
+                           {"diff", diff},           {"domain_type", lifecycle::domainTypeName(o.type)},
+                           {"defined", o.defined},   {"started", o.started},
                            {"rebooted", o.rebooted}};
   j["placement"] = o.placement ? placementJson(*o.placement) : nlohmann::ordered_json();
   if (o.ready) j["ready"] = {{"seconds", o.ready->seconds}, {"line", o.ready->line}};
@@ -150,7 +155,9 @@ std::string diffText(const std::vector<FieldChange>& diff) {
   return out;
 }
 
-const char* typeText(DomainType t) { return t == DomainType::kKvm ? "kvm" : "qemu (TCG emulation: this CPU has no vmx/svm)"; }
+const char* typeText(DomainType t) {
+  return t == DomainType::kKvm ? "kvm" : "qemu (TCG emulation: this CPU has no vmx/svm)";
+}
 
 // An error before the engine ran, as the launch document when --json is given.
 int reportLaunch(const Error& e, bool json) {
@@ -158,8 +165,12 @@ int reportLaunch(const Error& e, bool json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
                              {"changed", false},
                              {"error",
-                              {{"kind", errcName(e.code)}, {"exit_code", exitCodeOf(e.code)}, {"message", e.message},
-                               {"fix", e.fix}, {"pass", "input"}, {"vnf", ""}}},
+                              {{"kind", errcName(e.code)},
+                               {"exit_code", exitCodeOf(e.code)},
+                               {"message", e.message},
+                               {"fix", e.fix},
+                               {"pass", "input"},
+                               {"vnf", ""}}},
                              {"rolled_back", nlohmann::ordered_json::array()},
                              {"vnfs", nlohmann::ordered_json::array()}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -176,7 +187,8 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   req.replace = a.replace;
   req.dry_run = a.dry_run;
   req.ready_timeout = std::chrono::seconds(a.timeout_s);
-  req.render.templates_dir = a.templates.empty() ? lifecycle::defaultTemplatesDir() : std::filesystem::path(a.templates);
+  req.render.templates_dir =
+      a.templates.empty() ? lifecycle::defaultTemplatesDir() : std::filesystem::path(a.templates);
   req.render.image_dir = a.image_dir.empty() ? lifecycle::defaultImageDir() : std::filesystem::path(a.image_dir);
   req.render.log_dir = std::filesystem::absolute(a.log_dir).lexically_normal().string();
   if (!a.domain_type.empty()) req.render.domain_type = a.domain_type == "kvm" ? DomainType::kKvm : DomainType::kQemu;
@@ -206,8 +218,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
       case Pass::kGather:
         if (e.message.find("is held by") != std::string::npos) std::fprintf(stderr, "vnfctl: %s\n", e.message.c_str());
         break;
-      case Pass::kReconcile:
-        break;
+      case Pass::kReconcile: break;
       case Pass::kDefine:
       case Pass::kStart:
         std::fprintf(out, "%s: %s\n", e.vnf.c_str(), e.message.c_str());
@@ -222,8 +233,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
           std::fprintf(stderr, "\r%s: %s", e.vnf.c_str(), e.message.c_str());
         }
         break;
-      default:
-        break;
+      default: break;
     }
   };
 
@@ -243,13 +253,16 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
                                  {"pass", lifecycle::passName(f.pass)},
                                  {"vnf", f.vnf}}},
                                {"rolled_back", f.rolled_back},
+                               {"notes", f.notes},
                                {"serial_tail", f.serial_tail},
                                {"vnfs", vnfs}};
       std::printf("%s\n", j.dump(2).c_str());
     }
+    for (const auto& note : f.notes) std::fprintf(stderr, "vnfctl: note: %s\n", note.c_str());
     printError(f.error);
     if (!f.serial_tail.empty()) {
-      std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", f.serial_log.c_str(), f.serial_tail.c_str());
+      std::fprintf(stderr, "  last lines of the guest's serial log %s:\n%s", f.serial_log.c_str(),
+                   f.serial_tail.c_str());
     }
     for (const auto& line : f.rolled_back) std::fprintf(stderr, "  rolled back: %s\n", line.c_str());
     return exitCodeOf(f.error.code);
@@ -258,8 +271,11 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   if (a.json) {
     nlohmann::ordered_json vnfs = nlohmann::ordered_json::array();
     for (const auto& o : result->vnfs) vnfs.push_back(outcomeJson(o));
-    nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"}, {"changed", result->changed()}, {"dry_run", a.dry_run},
-                             {"vnfs", vnfs}, {"notes", result->notes}};
+    nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
+                             {"changed", result->changed()},
+                             {"dry_run", a.dry_run},
+                             {"vnfs", vnfs},
+                             {"notes", result->notes}};
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
@@ -267,12 +283,14 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
     if (o.verdict == lifecycle::Verdict::kChanged && (o.defined || a.dry_run)) {
       std::printf("%s: %s the defined domain (%s):%s\n", o.name.c_str(), a.dry_run ? "would replace" : "replaced",
                   o.state_before.c_str(), diffText(o.diff).c_str());
-      if (o.rebooted) std::printf("%s: it was running: the guest was restarted with the new definition\n", o.name.c_str());
+      if (o.rebooted)
+        std::printf("%s: it was running: the guest was restarted with the new definition\n", o.name.c_str());
     } else if (o.verdict == lifecycle::Verdict::kUnchanged && !o.started) {
       std::printf("%s: already %s with this spec; nothing to do\n", o.name.c_str(),
                   o.state_before == "running" ? "running" : "defined");
     } else if (a.dry_run && o.placement) {
-      std::printf("%s: would define on NUMA node %d, domain type %s\n", o.name.c_str(), o.placement->node, typeText(o.type));
+      std::printf("%s: would define on NUMA node %d, domain type %s\n", o.name.c_str(), o.placement->node,
+                  typeText(o.type));
     }
   }
   return kExitOk;
@@ -291,7 +309,8 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   cmd->add_flag("--json", a.json, "Print the result as JSON (schema vnfctl.launch/v1)");
-  if (waits) cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
+  if (waits)
+    cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
 }
 
 int listCommand(const GlobalOptions& g, bool json) {
@@ -304,11 +323,17 @@ int listCommand(const GlobalOptions& g, bool json) {
     for (const auto& d : *domains) {
       nlohmann::ordered_json vfs = nlohmann::ordered_json::array();
       for (const auto& v : d.meta.vfs) vfs.push_back(v.vf.str());
-      j["domains"].push_back({{"name", d.name}, {"uuid", d.uuid}, {"state", domainStateName(d.state)},
-                              {"node", d.meta.node}, {"vcpu_pins", d.meta.vcpu_pins},
+      j["domains"].push_back({{"name", d.name},
+                              {"uuid", d.uuid},
+                              {"state", domainStateName(d.state)},
+                              {"node", d.meta.node},
+                              {"vcpu_pins", d.meta.vcpu_pins},
                               {"shared_cpus", formatCpuList(d.meta.shared_cpus)},
-                              {"memory_kib", d.meta.memory_kib}, {"page_size_kib", d.meta.page_size_kib},
-                              {"hugepages", d.meta.hugepages}, {"vfs", vfs}, {"spec_hash", d.meta.spec_hash},
+                              {"memory_kib", d.meta.memory_kib},
+                              {"page_size_kib", d.meta.page_size_kib},
+                              {"hugepages", d.meta.hugepages},
+                              {"vfs", vfs},
+                              {"spec_hash", d.meta.spec_hash},
                               {"image_hash", d.meta.image_hash}});
     }
     std::printf("%s\n", j.dump(2).c_str());
@@ -323,7 +348,8 @@ int listCommand(const GlobalOptions& g, bool json) {
     }();
     std::string vfs;
     for (const auto& v : d.meta.vfs) vfs += (vfs.empty() ? "" : ",") + v.vf.str();
-    std::string pages = d.meta.page_size_kib ? fmt::format("{}x{}", d.meta.hugepages, pageSizeName(d.meta.page_size_kib)) : "-";
+    std::string pages =
+        d.meta.page_size_kib ? fmt::format("{}x{}", d.meta.hugepages, pageSizeName(d.meta.page_size_kib)) : "-";
     std::printf("%-20s %-9s %-4d %-16s %-10s %-10s %s\n", d.name.c_str(), domainStateName(d.state), d.meta.node,
                 cpus.c_str(), fmt::format("{}M", d.meta.memory_kib / 1024).c_str(), pages.c_str(),
                 vfs.empty() ? "-" : vfs.c_str());
@@ -368,16 +394,19 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
       j["state_after"] = r->state_after;
     } else {
       j["changed"] = false;
-      j["error"] = {{"kind", errcName(r.error().code)}, {"exit_code", exitCodeOf(r.error().code)},
-                    {"message", r.error().message}, {"fix", r.error().fix}};
+      j["error"] = {{"kind", errcName(r.error().code)},
+                    {"exit_code", exitCodeOf(r.error().code)},
+                    {"message", r.error().message},
+                    {"fix", r.error().fix}};
     }
     std::printf("%s\n", j.dump(2).c_str());
   }
   if (!r) return report(r.error());
   if (!json) {
     static const char* done[] = {"started", "stopped", "destroyed", "undefined"};
-    std::printf("%s: %s\n", name.c_str(),
-                r->changed ? done[static_cast<int>(op)] : fmt::format("already {}; nothing to do", r->state_before).c_str());
+    std::printf(
+        "%s: %s\n", name.c_str(),
+        r->changed ? done[static_cast<int>(op)] : fmt::format("already {}; nothing to do", r->state_before).c_str());
   }
   return kExitOk;
 }
@@ -440,7 +469,9 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->add_option("NAME", *name, "VNF name")->required();
     cmd->add_flag("--json", *json, "Print the result as JSON (schema vnfctl.op/v1)");
     const lifecycle::Op op = s.op;
-    cmd->callback([&global, &run, name, json, op] { run = [&global, name, json, op] { return onDomain(global, *name, op, *json); }; });
+    cmd->callback([&global, &run, name, json, op] {
+      run = [&global, name, json, op] { return onDomain(global, *name, op, *json); };
+    });
   }
   {
     auto* cmd = app.add_subcommand("console", "Show a VNF's serial console log (and follow it with -f)");
@@ -473,7 +504,8 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     });
   }
   {
-    auto* cmd = app.add_subcommand("verify", "Read back a running VNF and compare it with its plan (pinning, memory node, VFs)");
+    auto* cmd = app.add_subcommand("verify",
+                                   "Read back a running VNF and compare it with its plan (pinning, memory node, VFs)");
     auto name = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
     cmd->add_option("NAME", *name, "VNF name")->required();
@@ -486,12 +518,17 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
         if (!checks) return report(checks.error());
         bool all = std::all_of(checks->begin(), checks->end(), [](const VerifyCheck& c) { return c.ok; });
         if (*json) {
-          nlohmann::ordered_json j{{"schema", "vnfctl.verify/v1"}, {"name", *name}, {"ok", all}, {"checks", nlohmann::ordered_json::array()}};
-          for (const auto& c : *checks) j["checks"].push_back({{"what", c.what}, {"expected", c.expected}, {"actual", c.actual}, {"ok", c.ok}});
+          nlohmann::ordered_json j{{"schema", "vnfctl.verify/v1"},
+                                   {"name", *name},
+                                   {"ok", all},
+                                   {"checks", nlohmann::ordered_json::array()}};
+          for (const auto& c : *checks)
+            j["checks"].push_back({{"what", c.what}, {"expected", c.expected}, {"actual", c.actual}, {"ok", c.ok}});
           std::printf("%s\n", j.dump(2).c_str());
         } else {
           for (const auto& c : *checks) {
-            std::printf("[%s] %-42s expected %-12s actual %s\n", c.ok ? "ok" : "MISMATCH", c.what.c_str(), c.expected.c_str(), c.actual.c_str());
+            std::printf("[%s] %-42s expected %-12s actual %s\n", c.ok ? "ok" : "MISMATCH", c.what.c_str(),
+                        c.expected.c_str(), c.actual.c_str());
           }
           std::printf("%s: %s\n", name->c_str(), all ? "runs as planned" : "does NOT run as planned");
         }
@@ -528,9 +565,10 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
                       p.value("rx_nombuf", 0ull), p.value("tx_full_drops", 0ull));
         }
         if (over_mtu > 0) {
-          std::printf("  %llu frame%s dropped for exceeding the port MTU: raise the spec's mtu (nics[].mtu / taps[].mtu, "
-                      "up to 9216) or send smaller frames\n",
-                      static_cast<unsigned long long>(over_mtu), over_mtu == 1 ? " was" : "s were");
+          std::printf(
+              "  %llu frame%s dropped for exceeding the port MTU: raise the spec's mtu (nics[].mtu / taps[].mtu, "
+              "up to 9216) or send smaller frames\n",
+              static_cast<unsigned long long>(over_mtu), over_mtu == 1 ? " was" : "s were");
         }
         return kExitOk;
       };

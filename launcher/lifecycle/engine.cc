@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -64,7 +64,8 @@ std::string lockPathFor(const std::string& run_dir, const std::string& uri) {
 Result<ReadyLine> SerialLogReadiness::waitReady(const Connection& conn, const std::string& name,
                                                 const std::string& serial_log, std::chrono::seconds timeout,
                                                 const CancelToken& cancel, const std::function<void(double)>& waited) {
-  return waitForReady(conn, name, serial_log, timeout, [&] { return cancel.cancelled(); }, waited);
+  return waitForReady(
+      conn, name, serial_log, timeout, [&] { return cancel.cancelled(); }, waited);
 }
 
 namespace {
@@ -90,8 +91,8 @@ class UndoJournal {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) {
-      return fail(Errc::kIo, fmt::format("cannot create {} to keep the definition of {}: {}", dir_.string(), name,
-                                         ec.message()),
+      return fail(Errc::kIo,
+                  fmt::format("cannot create {} to keep the definition of {}: {}", dir_.string(), name, ec.message()),
                   "run vnfctl as root, or free space on that filesystem");
     }
     const auto path = pathFor(name);
@@ -136,9 +137,10 @@ class UndoJournal {
     for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
       const auto file = e.path().filename().string();
       if (!file.ends_with(".xml") || file.starts_with(".")) continue;
-      out.push_back(fmt::format("an earlier vnfctl run was killed while replacing {}; its previous definition is kept "
-                                "in {} (put it back with: virsh define {}, or delete the file)",
-                                file.substr(0, file.size() - 4), e.path().string(), e.path().string()));
+      out.push_back(
+          fmt::format("an earlier vnfctl run was killed while replacing {}; its previous definition is kept "
+                      "in {} (put it back with: virsh define {}, or delete the file)",
+                      file.substr(0, file.size() - 4), e.path().string(), e.path().string()));
     }
     return out;
   }
@@ -152,7 +154,7 @@ class UndoJournal {
 struct Undo {
   enum class Kind { kUndefineNew, kRedefineOld, kDestroyStarted } kind;
   std::string name;
-  std::string old_xml;      // kRedefineOld
+  std::string old_xml;       // kRedefineOld
   bool old_running = false;  // kRedefineOld: start it again
 };
 
@@ -172,8 +174,9 @@ class Run {
     if (env_.after_pass) {
       if (auto ok = env_.after_pass(pass, vnf); !ok) return ok;
     }
-    if (env_.cancel && env_.cancel->cancelled()) return fail(Errc::kInterrupted, interruptedMessage(env_.cancel, pass),
-                                                             "nothing of this run is left; run it again when ready");
+    if (env_.cancel && env_.cancel->cancelled())
+      return fail(Errc::kInterrupted, interruptedMessage(env_.cancel, pass),
+                  "nothing of this run is left; run it again when ready");
     return {};
   }
 
@@ -186,10 +189,12 @@ class Run {
       for (const auto& o : outcomes_) {
         if (o.name == vnf) f.serial_log = o.serial_log;
       }
-      if (!f.serial_log.empty() && (pass == Pass::kStart || pass == Pass::kReady)) f.serial_tail = tailOf(f.serial_log, 15);
+      if (!f.serial_log.empty() && (pass == Pass::kStart || pass == Pass::kReady))
+        f.serial_tail = tailOf(f.serial_log, 15);
     }
     f.vnfs = outcomes_;
     rollback(f.rolled_back);
+    f.notes = notes_;
     return f;
   }
 
@@ -286,8 +291,8 @@ Result<void> Run::reconcile() {
       if (o.verdict == Verdict::kChanged && !req_.replace) {
         std::string lines;
         for (const auto& d : o.diff) lines += fmt::format("\n    {}: {} -> {}", d.field, d.before, d.after);
-        need_replace.push_back(fmt::format("{} is already defined from a different spec ({}):{}", o.name,
-                                           o.state_before, lines));
+        need_replace.push_back(
+            fmt::format("{} is already defined from a different spec ({}):{}", o.name, o.state_before, lines));
       }
     }
     if (o.verdict != Verdict::kUnchanged) to_render_.push_back(i);
@@ -393,7 +398,8 @@ Result<void> Run::define(std::string& failed_vnf) {
       auto old = domainXml(*env_.conn, o.name, true);
       if (!old) return std::unexpected(old.error());
       if (auto ok = journal_.keep(o.name, *old); !ok) return ok;
-      const bool was_running = existing_[i]->state == DomainState::kRunning || existing_[i]->state == DomainState::kPaused;
+      const bool was_running =
+          existing_[i]->state == DomainState::kRunning || existing_[i]->state == DomainState::kPaused;
       if (auto ok = defineDomain(*env_.conn, d.xml); !ok) return ok;
       undo_.push_back({Undo::Kind::kRedefineOld, o.name, *old, was_running});
       o.defined = true;
@@ -435,7 +441,8 @@ Result<void> Run::start(std::string& failed_vnf, Pass& failed_pass) {
       // QEMU may not read. libvirt's reason names it.
       Error e = ok.error();
       e.code = Errc::kHostNotReady;
-      if (e.fix.empty()) e.fix = "the host lacks what the domain needs (see libvirt's reason above): fix it and launch again";
+      if (e.fix.empty())
+        e.fix = "the host lacks what the domain needs (see libvirt's reason above): fix it and launch again";
       return std::unexpected(std::move(e));
     }
     undo_.push_back({Undo::Kind::kDestroyStarted, o.name, "", false});
@@ -445,11 +452,10 @@ Result<void> Run::start(std::string& failed_vnf, Pass& failed_pass) {
     failed_pass = Pass::kReady;
     if (!env_.readiness) return fail(Errc::kInvalidArgument, "the engine was given no readiness source");
     CancelToken never;
-    auto ready = env_.readiness->waitReady(*env_.conn, o.name, o.serial_log, req_.ready_timeout,
-                                           env_.cancel ? *env_.cancel : never, [&](double s) {
-                                             say(Pass::kReady, o.name,
-                                                 fmt::format("waiting for the guest to report READY... {:.0f} s", s));
-                                           });
+    auto ready = env_.readiness->waitReady(
+        *env_.conn, o.name, o.serial_log, req_.ready_timeout, env_.cancel ? *env_.cancel : never, [&](double s) {
+          say(Pass::kReady, o.name, fmt::format("waiting for the guest to report READY... {:.0f} s", s));
+        });
     if (!ready) {
       Error e = ready.error();
       if (env_.cancel && env_.cancel->cancelled()) {
@@ -496,7 +502,8 @@ void Run::rollback(std::vector<std::string>& lines) {
           lines.push_back(fmt::format("{}: the previous definition is back but did not start again: {}", u.name,
                                       ok.error().message));
         } else {
-          lines.push_back(fmt::format("{}: the previous definition is back and running again (the guest rebooted)", u.name));
+          lines.push_back(
+              fmt::format("{}: the previous definition is back and running again (the guest rebooted)", u.name));
         }
         std::error_code ec;
         std::filesystem::remove(journal_.pathFor(u.name), ec);
@@ -539,7 +546,8 @@ std::expected<LaunchResult, LaunchFailure> launch(const Environment& env, const 
 Result<OpResult> apply(const Environment& env, Op op, const std::string& name, std::chrono::seconds grace) {
   auto found = findVnfDomain(*env.conn, name);
   if (!found) {
-    if (found.error().code == Errc::kConflict) return fail(Errc::kInvalidArgument, found.error().message, found.error().fix);
+    if (found.error().code == Errc::kConflict)
+      return fail(Errc::kInvalidArgument, found.error().message, found.error().fix);
     return std::unexpected(found.error());
   }
   if (!*found) {
@@ -562,9 +570,7 @@ Result<OpResult> apply(const Environment& env, Op op, const std::string& name, s
     case Op::kDestroy:
       if (active) done = destroyDomain(*env.conn, name), r.changed = true;
       break;
-    case Op::kUndefine:
-      done = undefineDomain(*env.conn, name), r.changed = true;
-      break;
+    case Op::kUndefine: done = undefineDomain(*env.conn, name), r.changed = true; break;
   }
   if (!done) {
     Error e = done.error();

@@ -79,13 +79,13 @@ class SerialLogReadiness final : public ReadinessSource {
 struct Environment {
   const Connection* conn = nullptr;
   std::function<Result<HostTopology>()> discover;  // the host the plan is for
-  ReadinessSource* readiness = nullptr;             // required when a request starts guests
-  const CancelToken* cancel = nullptr;              // optional
-  ProgressFn progress;                              // optional
-  std::string run_dir = "/run/vnfctl";              // the per-URI host lock
-  std::string state_dir = "/var/lib/vnfctl";        // undo/: definitions a --replace took away
+  ReadinessSource* readiness = nullptr;            // required when a request starts guests
+  const CancelToken* cancel = nullptr;             // optional
+  ProgressFn progress;                             // optional
+  std::string run_dir = "/run/vnfctl";             // the per-URI host lock
+  std::string state_dir = "/var/lib/vnfctl";       // undo/: definitions a --replace took away
   std::chrono::milliseconds lock_wait{60000};
-  std::string command;                              // for the lock holder's description ("vnfctl launch fw.yaml")
+  std::string command;  // for the lock holder's description ("vnfctl launch fw.yaml")
   // libvirt's QEMU runs on this machine (a local URI): hand it boot files its user can read,
   // staging copies under state_dir/boot when the given ones are not (a checkout in /root, mode 700).
   bool stage_boot_files = false;
@@ -98,9 +98,9 @@ struct Environment {
 struct LaunchRequest {
   std::vector<VnfSpec> specs;  // instances (expandCount done)
   RenderOptions render;
-  bool start = true;           // launch; false: define only
-  bool replace = false;        // redefine VNFs whose spec changed
-  bool dry_run = false;        // stop after render: decide and plan, change nothing
+  bool start = true;     // launch; false: define only
+  bool replace = false;  // redefine VNFs whose spec changed
+  bool dry_run = false;  // stop after render: decide and plan, change nothing
   std::chrono::seconds ready_timeout{240};
 };
 
@@ -112,9 +112,9 @@ struct VnfOutcome {
   DomainType type = DomainType::kQemu;
   std::string serial_log;
   std::string state_before = "absent";  // "absent", "running", "shut off", ...
-  bool defined = false;     // this run defined or redefined it
-  bool started = false;     // this run started it
-  bool rebooted = false;    // it ran before this run replaced it: the guest restarted
+  bool defined = false;                 // this run defined or redefined it
+  bool started = false;                 // this run started it
+  bool rebooted = false;                // it ran before this run replaced it: the guest restarted
   std::optional<ReadyLine> ready;
   bool changed() const { return defined || started; }
 };
@@ -128,11 +128,12 @@ struct LaunchResult {
 struct LaunchFailure {
   Error error;
   Pass pass = Pass::kGather;
-  std::string vnf;                       // the VNF it failed on ("" for the whole run)
-  std::string serial_log;                // that VNF's serial log, and its last lines (read before rollback)
+  std::string vnf;         // the VNF it failed on ("" for the whole run)
+  std::string serial_log;  // that VNF's serial log, and its last lines (read before rollback)
   std::string serial_tail;
   std::vector<VnfOutcome> vnfs;          // what had been decided
   std::vector<std::string> rolled_back;  // one line per undo step, in the order done
+  std::vector<std::string> notes;        // as in LaunchResult (e.g. a definition an earlier killed run kept)
 };
 
 std::expected<LaunchResult, LaunchFailure> launch(const Environment& env, const LaunchRequest& request);

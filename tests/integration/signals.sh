@@ -64,7 +64,19 @@ done
 grep -q "is back and running again (the guest rebooted)" <<<"$out" && ok "replace rollback says the guest rebooted" ||
   bad "replace rollback says the guest rebooted"
 
+# A SIGKILL cannot be caught: after it, the definition --replace took away is still on disk, and
+# the next run says where.
+VNFCTL_TEST_HOLD=define "$vnfctl" "${launch[@]}" "$f" --memory 128M --replace > "$work/killed.out" 2>&1 &
+victim=$!
+for _ in $(seq 1 600); do grep -q "test hold after define" "$work/killed.out" && break; sleep 0.1; done
+kill -9 "$victim"; wait "$victim" 2>/dev/null
+check "kill -9 mid-replace: the old definition is kept on disk" cmp -s "$work/before.xml" /var/lib/vnfctl/undo/$name.xml
+out=$("$vnfctl" "${launch[@]}" "$f" --dry-run 2>&1)
+echo "$out"
+check "kill -9 mid-replace: the next run names the kept definition" \
+  grep -q "killed while replacing $name; its previous definition is kept in /var/lib/vnfctl/undo/$name.xml" <<<"$out"
 "$vnfctl" destroy "$name" >/dev/null; "$vnfctl" undefine "$name" >/dev/null
+rm -f /var/lib/vnfctl/undo/$name.xml
 
 # 4. The host lock: a second run says at once who holds it, and gives up after --lock-wait.
 f2=$(spec "${tag}-lk")

@@ -47,8 +47,9 @@ BENCHMARK(BM_PlanOne)->Unit(benchmark::kMicrosecond);
 // excluded: it is libvirt's RelaxNG, measured by the whole-process comparison).
 void BM_PlanRenderOne(benchmark::State& state) {
   auto host = discover(g_two);
-  auto one = specs("name: fw1\nvcpus: 4\nmemory: 4G\nnics:\n  - pf: ens2f0\n    vlan: 100\n"
-                   "guest:\n  kernel: /var/lib/vnfctl/image/vmlinuz\n  initrd: /var/lib/vnfctl/image/initrd.img\n");
+  auto one = specs(
+      "name: fw1\nvcpus: 4\nmemory: 4G\nnics:\n  - pf: ens2f0\n    vlan: 100\n"
+      "guest:\n  kernel: /var/lib/vnfctl/image/vmlinuz\n  initrd: /var/lib/vnfctl/image/initrd.img\n");
   for (auto _ : state) {
     auto plan = vnf::planAll(host, {}, one);
     auto tmpl = vnf::loadTemplate("default", VNF_TEMPLATES);
@@ -56,8 +57,13 @@ void BM_PlanRenderOne(benchmark::State& state) {
       state.SkipWithError("plan or template failed");
       break;
     }
-    vnf::RenderInput in{&one[0], &plan->front(), vnf::DomainType::kKvm, "4bd13213-a0eb-5d48-9a80-29ea63ee5df6",
-                        {"hash", "0.1.0", "", 1, {}}, "/var/log/vnfctl/fw1.serial.log", "console=ttyS0"};
+    vnf::RenderInput in{&one[0],
+                        &plan->front(),
+                        vnf::DomainType::kKvm,
+                        "4bd13213-a0eb-5d48-9a80-29ea63ee5df6",
+                        {"hash", "0.1.0", "", 1, {}},
+                        "/var/log/vnfctl/fw1.serial.log",
+                        "console=ttyS0"};
     auto xml = vnf::renderDomainXml(*tmpl, in);
     if (!xml) state.SkipWithError(xml.error().message.c_str());
     benchmark::DoNotOptimize(xml);
@@ -69,9 +75,12 @@ void BM_Plan1000(benchmark::State& state) {
   auto host = discover(g_four);
   std::vector<vnf::VnfSpec> all;
   for (int node = 0; node < 4; ++node) {
-    auto d = specs(fmt::format("name: d{0}\nvcpus: 2\nmemory: 256M\nhugepages: 2M\ncount: 50\nnics:\n  - pf: p{0}\n", node));
-    auto s = specs(fmt::format("name: s{0}\nvcpus: 1\ncpu_policy: shared\nmemory: 256M\nhugepages: 2M\ncount: 200\n"
-                               "nics:\n  - pf: p{0}\n", node));
+    auto d =
+        specs(fmt::format("name: d{0}\nvcpus: 2\nmemory: 256M\nhugepages: 2M\ncount: 50\nnics:\n  - pf: p{0}\n", node));
+    auto s =
+        specs(fmt::format("name: s{0}\nvcpus: 1\ncpu_policy: shared\nmemory: 256M\nhugepages: 2M\ncount: 200\n"
+                          "nics:\n  - pf: p{0}\n",
+                          node));
     all.insert(all.end(), d.begin(), d.end());
     all.insert(all.end(), s.begin(), s.end());
   }

@@ -8,9 +8,9 @@
 namespace vnf::fwd {
 
 struct Error {
-    std::string message;
+  std::string message;
 
-    explicit Error(std::string text) : message(std::move(text)) {}
+  explicit Error(std::string text) : message(std::move(text)) {}
 };
 
 }  // namespace vnf::fwd

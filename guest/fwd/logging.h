@@ -12,8 +12,8 @@
 namespace vnf::fwd {
 
 struct Loggers {
-    std::shared_ptr<spdlog::logger> main;       // console and file
-    std::shared_ptr<spdlog::logger> file_only;  // file: the rate line when --quiet-rate is set
+  std::shared_ptr<spdlog::logger> main;       // console and file
+  std::shared_ptr<spdlog::logger> file_only;  // file: the rate line when --quiet-rate is set
 };
 
 // Opens (creates) the log file; fails with the path and the reason when it cannot.

@@ -14,42 +14,42 @@
 namespace vnf::fwd {
 
 struct QueueCounters {
-    std::uint16_t queue = 0;
-    unsigned lcore = 0;           // worker lcore that polls (RX) or fills (TX) this queue
-    std::uint64_t packets = 0;    // RX queue: frames received; TX queue: frames sent
-    std::uint64_t tx_full_drops = 0;  // TX queue only: frames the TX ring did not take (freed)
+  std::uint16_t queue = 0;
+  unsigned lcore = 0;               // worker lcore that polls (RX) or fills (TX) this queue
+  std::uint64_t packets = 0;        // RX queue: frames received; TX queue: frames sent
+  std::uint64_t tx_full_drops = 0;  // TX queue only: frames the TX ring did not take (freed)
 };
 
 struct PortCounters {
-    std::uint16_t index = 0;    // position in the selected port list
-    std::uint16_t port_id = 0;  // DPDK port id
-    std::string name;           // PCI address or vdev name
-    std::string mac;
-    int socket = 0;
-    bool link_up = false;
-    std::uint32_t mtu = 1500;   // --mtu or --port-mtu
-    // Counted by the workers.
-    std::uint64_t rx = 0;         // every frame received, mtu_drops included
-    std::uint64_t mtu_drops = 0;  // received frames longer than MTU + 14 (+ 4 per VLAN tag), freed
-    std::uint64_t tx = 0;
-    std::uint64_t tx_full_drops = 0;
-    // From rte_eth_stats_get.
-    std::uint64_t imissed = 0;
-    std::uint64_t rx_nombuf = 0;
-    std::uint64_t ierrors = 0;
-    std::uint64_t oerrors = 0;
-    std::uint64_t rx_bytes = 0;
-    std::uint64_t tx_bytes = 0;
-    std::vector<QueueCounters> rx_queues;
-    std::vector<QueueCounters> tx_queues;
+  std::uint16_t index = 0;    // position in the selected port list
+  std::uint16_t port_id = 0;  // DPDK port id
+  std::string name;           // PCI address or vdev name
+  std::string mac;
+  int socket = 0;
+  bool link_up = false;
+  std::uint32_t mtu = 1500;  // --mtu or --port-mtu
+  // Counted by the workers.
+  std::uint64_t rx = 0;         // every frame received, mtu_drops included
+  std::uint64_t mtu_drops = 0;  // received frames longer than MTU + 14 (+ 4 per VLAN tag), freed
+  std::uint64_t tx = 0;
+  std::uint64_t tx_full_drops = 0;
+  // From rte_eth_stats_get.
+  std::uint64_t imissed = 0;
+  std::uint64_t rx_nombuf = 0;
+  std::uint64_t ierrors = 0;
+  std::uint64_t oerrors = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_bytes = 0;
+  std::vector<QueueCounters> rx_queues;
+  std::vector<QueueCounters> tx_queues;
 
-    std::uint64_t drops() const { return imissed + rx_nombuf + ierrors + tx_full_drops + mtu_drops; }
+  std::uint64_t drops() const { return imissed + rx_nombuf + ierrors + tx_full_drops + mtu_drops; }
 };
 
 struct Snapshot {
-    double uptime_s = 0;
-    Mode mode = Mode::kIo;
-    std::vector<PortCounters> ports;
+  double uptime_s = 0;
+  Mode mode = Mode::kIo;
+  std::vector<PortCounters> ports;
 };
 
 inline constexpr int kStatsSchemaVersion = 1;

@@ -1,7 +1,7 @@
 // `vnfctl doctor`: the NFV readiness checklist. Exit 0: no failure; 1: a check failed;
 // 2: bad arguments; 3: the host could not be read.
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -42,8 +42,10 @@ void printHuman(const std::vector<Check>& checks) {
     const char* tag = verdictName(c.verdict);
     const char* on = "";
     if (color) {
-      on = c.verdict == Verdict::kPass ? "\033[32m" : c.verdict == Verdict::kWarn ? "\033[33m"
-                                                    : c.verdict == Verdict::kFail ? "\033[31m" : "\033[2m";
+      on = c.verdict == Verdict::kPass   ? "\033[32m"
+           : c.verdict == Verdict::kWarn ? "\033[33m"
+           : c.verdict == Verdict::kFail ? "\033[31m"
+                                         : "\033[2m";
     }
     std::printf("%s[%s]%s %-40s %s\n", on, tag, color ? "\033[0m" : "", c.title.c_str(), c.detail.c_str());
     if (!c.fix.empty()) std::printf("       fix: %s\n", c.fix.c_str());
@@ -81,7 +83,8 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       }
       DoctorInputs inputs;
       // A snapshot describes another host: probing this machine's libvirt would mix two hosts.
-      if (!opt->no_libvirt && (global.host_root == "/" || !global.uri.empty())) inputs.libvirt = probeLibvirt(global.uri);
+      if (!opt->no_libvirt && (global.host_root == "/" || !global.uri.empty()))
+        inputs.libvirt = probeLibvirt(global.uri);
       if (opt->mtu > 0) inputs.required_mtu = opt->mtu;
       auto checks = runDoctor(*host, inputs);
       int code = doctorExitCode(checks);
@@ -91,8 +94,11 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
         j["exit_code"] = code;
         auto& arr = j["checks"] = nlohmann::ordered_json::array();
         for (const auto& c : checks) {
-          arr.push_back({{"id", c.id}, {"title", c.title}, {"verdict", verdictName(c.verdict)},
-                         {"detail", c.detail}, {"fix", c.fix}});
+          arr.push_back({{"id", c.id},
+                         {"title", c.title},
+                         {"verdict", verdictName(c.verdict)},
+                         {"detail", c.detail},
+                         {"fix", c.fix}});
         }
         return printOutput(j.dump(2) + "\n", code);
       }

@@ -64,13 +64,19 @@ void printHuman(const HostTopology& host) {
   for (const auto& c : host.cpus) online += c.online;
   std::printf("host: Linux %s%s, %s\n", k.release.c_str(), k.preempt_rt ? " (PREEMPT_RT)" : "",
               f.model_name.empty() ? "CPU model unknown" : f.model_name.c_str());
-  std::printf("cpus: %zu online of %zu, %zu NUMA node(s); virtualization: %s; /dev/kvm %s\n", online,
-              host.cpus.size(), host.nodes.size(), f.vmx ? "vmx" : f.svm ? "svm" : "none (TCG only)",
+  std::printf("cpus: %zu online of %zu, %zu NUMA node(s); virtualization: %s; /dev/kvm %s\n", online, host.cpus.size(),
+              host.nodes.size(),
+              f.vmx   ? "vmx"
+              : f.svm ? "svm"
+                      : "none (TCG only)",
               host.platform.dev_kvm ? "present" : "missing");
   std::printf("iommu: %s, %d groups; vfio-pci %s\n",
-              host.platform.iommu_units.empty() ? "no units" : fmt::format("{} unit(s)", host.platform.iommu_units.size()).c_str(),
+              host.platform.iommu_units.empty() ? "no units"
+                                                : fmt::format("{} unit(s)", host.platform.iommu_units.size()).c_str(),
               host.platform.iommu_groups,
-              host.platform.vfio_pci_loaded ? "loaded" : host.platform.vfio_pci_available ? "available" : "missing");
+              host.platform.vfio_pci_loaded      ? "loaded"
+              : host.platform.vfio_pci_available ? "available"
+                                                 : "missing");
   if (k.cmdline_error.empty()) {
     std::printf("cmdline: %s\n", k.cmdline.c_str());
   } else {
@@ -88,7 +94,8 @@ void printHuman(const HostTopology& host) {
     std::printf("\n  cores: %s\n", coreMap(host, node).c_str());
     std::string pools;
     for (const auto& p : node.hugepages) {
-      pools += fmt::format("{}{}: {} reserved, {} free", pools.empty() ? "" : "; ", pageSizeName(p.page_size_kib), p.total, p.free);
+      pools += fmt::format("{}{}: {} reserved, {} free", pools.empty() ? "" : "; ", pageSizeName(p.page_size_kib),
+                           p.total, p.free);
     }
     std::printf("  hugepages: %s\n", pools.empty() ? "none" : pools.c_str());
     for (const auto& n : host.nics) {
@@ -106,7 +113,8 @@ void printHuman(const HostTopology& host) {
   }
   std::printf("\nhugetlbfs:");
   if (host.hugetlbfs.empty()) std::printf(" not mounted");
-  for (const auto& m : host.hugetlbfs) std::printf(" %s (%s pages)", m.path.c_str(), pageSizeName(m.page_size_kib).c_str());
+  for (const auto& m : host.hugetlbfs)
+    std::printf(" %s (%s pages)", m.path.c_str(), pageSizeName(m.page_size_kib).c_str());
   std::printf("\nlegend: [a,b] SMT siblings of one core, * isolated CPU\n");
   if (!host.notes.empty()) {
     std::printf("\nnotes (host files that could not be read as expected):\n");

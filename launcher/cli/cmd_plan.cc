@@ -16,12 +16,15 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-
 Json placementJson(const Placement& p) {
   Json vfs = Json::array();
   for (const auto& v : p.vfs) {
-    vfs.push_back({{"nic", v.nic_index}, {"pf", v.pf.str()}, {"vf", v.vf.str()}, {"vf_index", v.vf_index},
-                   {"driver", v.vf_driver}, {"numa_node", v.numa_node}});
+    vfs.push_back({{"nic", v.nic_index},
+                   {"pf", v.pf.str()},
+                   {"vf", v.vf.str()},
+                   {"vf_index", v.vf_index},
+                   {"driver", v.vf_driver},
+                   {"numa_node", v.numa_node}});
   }
   return Json{{"name", p.name},
               {"node", p.node},
@@ -82,8 +85,10 @@ void printHuman(const HostTopology& host, const std::vector<Placement>& plan) {
     std::printf("%s -> node %d\n", p.name.c_str(), p.node);
     if (!p.vcpu_pins.empty()) {
       std::string pins;
-      for (std::size_t i = 0; i < p.vcpu_pins.size(); ++i) pins += fmt::format("{}{}->{}", i ? " " : "", i, p.vcpu_pins[i]);
-      std::printf("  vCPUs     %s (guest topology %d cores x %d threads)\n", pins.c_str(), p.guest_cores, p.guest_threads);
+      for (std::size_t i = 0; i < p.vcpu_pins.size(); ++i)
+        pins += fmt::format("{}{}->{}", i ? " " : "", i, p.vcpu_pins[i]);
+      std::printf("  vCPUs     %s (guest topology %d cores x %d threads)\n", pins.c_str(), p.guest_cores,
+                  p.guest_threads);
     } else {
       std::printf("  vCPUs     shared on CPUs %s\n", formatCpuList(p.shared_cpus).c_str());
     }
@@ -109,7 +114,8 @@ void printHuman(const HostTopology& host, const std::vector<Placement>& plan) {
 }  // namespace
 
 void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
-  auto* cmd = app.add_subcommand("plan", "Plan where VNFs go (CPUs, memory, VFs per NUMA node) and explain why; changes nothing");
+  auto* cmd = app.add_subcommand(
+      "plan", "Plan where VNFs go (CPUs, memory, VFs per NUMA node) and explain why; changes nothing");
   auto args = std::make_shared<SpecArgs>();
   auto json = std::make_shared<bool>(false);
   addSpecOptions(cmd, *args);

@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
-#include "prep/apply.h"
 #include "common/host_lock.h"
+#include "prep/apply.h"
 #include "prep/persist.h"
 #include "prep/prep_spec.h"
 
@@ -24,10 +24,10 @@ struct PrepareOptions {
   std::string spec_path;
   std::string pf;
   int vfs = -1;
-  std::vector<std::string> macs;      // "0=52:54:00:00:00:01"
-  std::vector<std::string> vlans;     // "0=100"
-  std::vector<int> trust;             // VF indexes
-  std::vector<int> no_spoofchk;       // VF indexes
+  std::vector<std::string> macs;   // "0=52:54:00:00:00:01"
+  std::vector<std::string> vlans;  // "0=100"
+  std::vector<int> trust;          // VF indexes
+  std::vector<int> no_spoofchk;    // VF indexes
   bool no_vfio = false;
   std::vector<std::string> hugepages;  // "2M:64" or "2M:64@1"
   std::string isolcpus;
@@ -81,14 +81,16 @@ std::optional<prep::HugepageSpec> parseHugepageFlag(const std::string& h) {
 Result<prep::PrepareSpec> specFrom(const PrepareOptions& o) {
   if (!o.spec_path.empty()) {
     if (!o.pf.empty() || !o.hugepages.empty()) {
-      return fail(Errc::kInvalidArgument, "--spec cannot be combined with --pf or --hugepages", "put everything in the spec file");
+      return fail(Errc::kInvalidArgument, "--spec cannot be combined with --pf or --hugepages",
+                  "put everything in the spec file");
     }
     return prep::loadPrepareSpec(o.spec_path);
   }
   prep::PrepareSpec spec;
   std::vector<std::string> problems;
   if (o.pf.empty() && o.hugepages.empty()) {
-    return fail(Errc::kInvalidArgument, "nothing to prepare: give --spec FILE, or --pf NAME --vfs N and/or --hugepages SIZE:COUNT",
+    return fail(Errc::kInvalidArgument,
+                "nothing to prepare: give --spec FILE, or --pf NAME --vfs N and/or --hugepages SIZE:COUNT",
                 "vnfctl prepare --pf ens1f0 --vfs 4 --hugepages 2M:512 --dry-run");
   }
   if (!o.pf.empty()) {
@@ -99,7 +101,8 @@ Result<prep::PrepareSpec> specFrom(const PrepareOptions& o) {
       if (!kv) return std::unexpected(kv.error());
       auto mac = parseMac(kv->second);
       if (!mac || ((*mac)[0] & 1)) {
-        problems.push_back(fmt::format("--mac {}: '{}' is not a unicast MAC address (like 52:54:00:00:00:01)", m, kv->second));
+        problems.push_back(
+            fmt::format("--mac {}: '{}' is not a unicast MAC address (like 52:54:00:00:00:01)", m, kv->second));
         continue;
       }
       vfEntry(pf, kv->first).mac = mac;
@@ -117,20 +120,24 @@ Result<prep::PrepareSpec> specFrom(const PrepareOptions& o) {
     for (int i : o.trust) vfEntry(pf, i).trust = true;
     for (int i : o.no_spoofchk) vfEntry(pf, i).spoofchk = false;
     for (const auto& v : pf.vfs) {
-      if (v.index >= pf.num_vfs) problems.push_back(fmt::format("VF {} has settings but --vfs is {} (indexes 0..{})", v.index, pf.num_vfs, pf.num_vfs - 1));
+      if (v.index >= pf.num_vfs)
+        problems.push_back(
+            fmt::format("VF {} has settings but --vfs is {} (indexes 0..{})", v.index, pf.num_vfs, pf.num_vfs - 1));
     }
     spec.pfs.push_back(std::move(pf));
   }
   for (const auto& h : o.hugepages) {
     auto parsed = parseHugepageFlag(h);
     if (!parsed) {
-      problems.push_back(fmt::format("--hugepages '{}' is not SIZE:COUNT[@NODE] with SIZE 2M or 1G (like 2M:512 or 1G:4@1)", h));
+      problems.push_back(
+          fmt::format("--hugepages '{}' is not SIZE:COUNT[@NODE] with SIZE 2M or 1G (like 2M:512 or 1G:4@1)", h));
       continue;
     }
     spec.hugepages.push_back(*parsed);
   }
   spec.kernel.isolcpus = o.isolcpus;
-  if (!o.isolcpus.empty() && !parseCpuList(o.isolcpus)) problems.push_back(fmt::format("--isolcpus '{}' is not a CPU list", o.isolcpus));
+  if (!o.isolcpus.empty() && !parseCpuList(o.isolcpus))
+    problems.push_back(fmt::format("--isolcpus '{}' is not a CPU list", o.isolcpus));
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += "\n  - " + p;
@@ -155,7 +162,8 @@ int runPrepare(const GlobalOptions& global, const PrepareOptions& o) {
   if (!spec) return report(spec.error());
   std::optional<HostLock> lock;
   if (!o.dry_run) {
-    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)), "prepare/unprepare");
+    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)),
+                                 "prepare/unprepare");
     if (!got) return report(got.error());
     lock.emplace(std::move(*got));
   }
@@ -204,7 +212,8 @@ int runPrepare(const GlobalOptions& global, const PrepareOptions& o) {
 int runUnprepare(const GlobalOptions& global, const PrepareOptions& o) {
   std::optional<HostLock> lock;
   if (!o.dry_run) {
-    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)), "prepare/unprepare");
+    auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)),
+                                 "prepare/unprepare");
     if (!got) return report(got.error());
     lock.emplace(std::move(*got));
   }
@@ -240,8 +249,10 @@ void addCommonOptions(CLI::App* cmd, PrepareOptions& o) {
 
 void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
   auto opt = std::make_shared<PrepareOptions>();
-  auto* cmd = app.add_subcommand("prepare", "Create SR-IOV VFs, set them, bind them to vfio-pci and reserve hugepages (journaled)");
-  cmd->add_option("--spec", opt->spec_path, "Host spec (YAML: pfs, hugepages, kernel); see docs/prepare.md")->option_text("FILE");
+  auto* cmd = app.add_subcommand(
+      "prepare", "Create SR-IOV VFs, set them, bind them to vfio-pci and reserve hugepages (journaled)");
+  cmd->add_option("--spec", opt->spec_path, "Host spec (YAML: pfs, hugepages, kernel); see docs/prepare.md")
+      ->option_text("FILE");
   cmd->add_option("--pf", opt->pf, "PF netdev or PCI address");
   cmd->add_option("--vfs", opt->vfs, "Number of VFs on --pf")->check(CLI::Range(0, 4096));
   cmd->add_option("--mac", opt->macs, "VF MAC, INDEX=MAC (repeatable)");
@@ -251,8 +262,10 @@ void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
   cmd->add_flag("--no-vfio", opt->no_vfio, "Leave the VFs on their kernel driver");
   cmd->add_option("--hugepages", opt->hugepages, "SIZE:COUNT[@NODE], e.g. 2M:512 (node: the PF's NUMA node)");
   cmd->add_option("--isolcpus", opt->isolcpus, "CPUs to isolate at boot (with --persist)");
-  cmd->add_flag("--persist", opt->persist, "Also write a boot-time systemd unit and a grub drop-in (never runs update-grub)");
-  cmd->add_option("--persist-root", opt->persist_root, "Write the --persist files under this directory")->capture_default_str();
+  cmd->add_flag("--persist", opt->persist,
+                "Also write a boot-time systemd unit and a grub drop-in (never runs update-grub)");
+  cmd->add_option("--persist-root", opt->persist_root, "Write the --persist files under this directory")
+      ->capture_default_str();
   addCommonOptions(cmd, *opt);
   cmd->callback([&global, &run, opt] { run = [&global, opt] { return runPrepare(global, *opt); }; });
 

@@ -29,14 +29,14 @@ Result<void> checkNotASpec(const std::filesystem::path& out, const std::vector<s
   for (const auto& file : spec_files) {
     std::error_code ec;
     if (std::filesystem::equivalent(out, file, ec)) {
-      return fail(Errc::kInvalidArgument,
-                  fmt::format("-o {} is the VNF spec {} given on the command line; writing the XML there would "
-                              "destroy the spec",
-                              out.string(), file),
-                  fmt::format("give another output file, e.g. -o {}",
-                              (std::filesystem::path(file).parent_path() /
-                               (std::filesystem::path(file).stem().string() + ".xml"))
-                                  .string()));
+      return fail(
+          Errc::kInvalidArgument,
+          fmt::format("-o {} is the VNF spec {} given on the command line; writing the XML there would "
+                      "destroy the spec",
+                      out.string(), file),
+          fmt::format("give another output file, e.g. -o {}", (std::filesystem::path(file).parent_path() /
+                                                               (std::filesystem::path(file).stem().string() + ".xml"))
+                                                                  .string()));
     }
   }
   return {};
@@ -45,15 +45,20 @@ Result<void> checkNotASpec(const std::filesystem::path& out, const std::vector<s
 }  // namespace
 
 void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
-  auto* cmd = app.add_subcommand("render", "Plan and write the libvirt domain XML of VNFs (changes nothing on the host)");
+  auto* cmd =
+      app.add_subcommand("render", "Plan and write the libvirt domain XML of VNFs (changes nothing on the host)");
   auto a = std::make_shared<RenderArgs>();
   addSpecOptions(cmd, a->spec);
-  cmd->add_option("-o,--output", a->out, "File to write (one VNF) or folder for NAME.xml files (several); default stdout");
-  cmd->add_option("--templates", a->templates, "Folder of domain templates (default: $VNFCTL_TEMPLATES or the installed ones)");
+  cmd->add_option("-o,--output", a->out,
+                  "File to write (one VNF) or folder for NAME.xml files (several); default stdout");
+  cmd->add_option("--templates", a->templates,
+                  "Folder of domain templates (default: $VNFCTL_TEMPLATES or the installed ones)");
   cmd->add_option("--domain-type", a->domain_type, "kvm or qemu (default: kvm where the CPU has vmx/svm, else qemu)")
       ->check(CLI::IsMember({"kvm", "qemu"}));
   cmd->add_option("--log-dir", a->log_dir, "Folder for the guests' serial logs");
-  cmd->add_option("--image-dir", a->image_dir, "Guest image for specs without guest.kernel/disk (default: $VNFCTL_IMAGE_DIR or /var/lib/vnfctl/image)");
+  cmd->add_option(
+      "--image-dir", a->image_dir,
+      "Guest image for specs without guest.kernel/disk (default: $VNFCTL_IMAGE_DIR or /var/lib/vnfctl/image)");
   cmd->add_flag("--no-validate", a->no_validate, "Skip the check against libvirt's domain.rng");
   cmd->callback([&global, &run, a] {
     run = [&global, a]() -> int {

@@ -30,8 +30,8 @@ void addSnapshotCommand(CLI::App& app, const GlobalOptions& global, Runner& run)
       }
       char name[256] = "unknown";
       ::gethostname(name, sizeof name - 1);
-      std::string source = global.host_root == "/" ? fmt::format("live host {}", name)
-                                                   : fmt::format("host root {}", global.host_root);
+      std::string source =
+          global.host_root == "/" ? fmt::format("live host {}", name) : fmt::format("host root {}", global.host_root);
       auto stats = writeSnapshot(*fs->accessLog(), *out, source);
       if (!stats) {
         printError(stats.error());

@@ -11,9 +11,9 @@ namespace vnf::cli {
 
 // The whole table, with the codes of each error kind, is common/error.h exitCodeOf.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;   // the command ran and found or caused a failure
-inline constexpr int kExitUsage = 2;    // bad arguments or bad input: nothing was changed
-inline constexpr int kExitEnv = 3;      // the host or libvirt could not be read or reached
+inline constexpr int kExitFailed = 1;  // the command ran and found or caused a failure
+inline constexpr int kExitUsage = 2;   // bad arguments or bad input: nothing was changed
+inline constexpr int kExitEnv = 3;     // the host or libvirt could not be read or reached
 
 struct GlobalOptions {
   std::string host_root = "/";

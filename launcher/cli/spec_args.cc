@@ -79,7 +79,8 @@ bool SpecArgs::given(const std::string& key) const {
 }
 
 void addSpecOptions(CLI::App* cmd, SpecArgs& a) {
-  a.options["files"] = cmd->add_option("SPEC", a.files, "VNF spec files (YAML, docs/spec.md); or give the fields as flags");
+  a.options["files"] =
+      cmd->add_option("SPEC", a.files, "VNF spec files (YAML, docs/spec.md); or give the fields as flags");
   auto* g = "Spec as flags";
   a.options["name"] = cmd->add_option("--name", a.name, "VNF name")->group(g);
   a.options["vcpus"] = cmd->add_option("--vcpus", a.vcpus, "vCPUs (1..1024)")->group(g);
@@ -87,11 +88,15 @@ void addSpecOptions(CLI::App* cmd, SpecArgs& a) {
   a.options["hugepages"] = cmd->add_option("--hugepages", a.hugepages, "1G, 2M or none")->group(g);
   a.options["cpu_policy"] = cmd->add_option("--cpu-policy", a.cpu_policy, "dedicated or shared")->group(g);
   a.options["smt_policy"] = cmd->add_option("--smt-policy", a.smt_policy, "prefer, isolate or require")->group(g);
-  a.options["emulator_threads"] = cmd->add_option("--emulator-threads", a.emulator_threads, "isolate or share")->group(g);
+  a.options["emulator_threads"] =
+      cmd->add_option("--emulator-threads", a.emulator_threads, "isolate or share")->group(g);
   a.options["numa_affinity"] = cmd->add_option("--numa-affinity", a.numa_affinity, "required or preferred")->group(g);
   a.options["profile"] = cmd->add_option("--profile", a.profile, "domain template name or path")->group(g);
-  a.options["nics"] = cmd->add_option("--nic", a.nics, "PF[,vf=N][,mac=M][,vlan=V][,mtu=U][,trust=on][,spoofchk=off][,mode=hostdev]")->group(g);
-  a.options["taps"] = cmd->add_option("--tap", a.taps, "TAP[,mac=M][,mtu=U]: a virtio data NIC on a host tap device")->group(g);
+  a.options["nics"] =
+      cmd->add_option("--nic", a.nics, "PF[,vf=N][,mac=M][,vlan=V][,mtu=U][,trust=on][,spoofchk=off][,mode=hostdev]")
+          ->group(g);
+  a.options["taps"] =
+      cmd->add_option("--tap", a.taps, "TAP[,mac=M][,mtu=U]: a virtio data NIC on a host tap device")->group(g);
   a.options["count"] = cmd->add_option("--count", a.count, "N identical instances name-1..name-N (1..1000)")->group(g);
 }
 

@@ -17,15 +17,15 @@ enum class Errc {
   kLibvirt,          // libvirt reported an error
   kIo,               // writing failed
   // Kinds a caller acts on differently (each has its own exit code, docs/cli.md):
-  kDoesNotFit,       // the host has no room for the request (CPUs, memory, VFs)
-  kNoSuchVnf,        // the named VNF does not exist (or is not one vnfctl manages)
-  kTimeout,          // a guest did not report READY in time
-  kGuestFailed,      // a guest reported VNF-FAILED or stopped before READY
-  kBusy,             // another vnfctl holds the lock
-  kNeedsReplace,     // the VNF exists with a different spec; --replace redefines it
-  kHostNotReady,     // the host lacks something the request needs (hugepages at start, vfio, ...)
-  kUnreachable,      // libvirt (or the host) cannot be reached
-  kInterrupted,      // SIGINT/SIGTERM/SIGHUP: the run was cancelled and rolled back
+  kDoesNotFit,    // the host has no room for the request (CPUs, memory, VFs)
+  kNoSuchVnf,     // the named VNF does not exist (or is not one vnfctl manages)
+  kTimeout,       // a guest did not report READY in time
+  kGuestFailed,   // a guest reported VNF-FAILED or stopped before READY
+  kBusy,          // another vnfctl holds the lock
+  kNeedsReplace,  // the VNF exists with a different spec; --replace redefines it
+  kHostNotReady,  // the host lacks something the request needs (hugepages at start, vfio, ...)
+  kUnreachable,   // libvirt (or the host) cannot be reached
+  kInterrupted,   // SIGINT/SIGTERM/SIGHUP: the run was cancelled and rolled back
 };
 
 const char* errcName(Errc code);

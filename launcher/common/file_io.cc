@@ -53,8 +53,8 @@ Error notRegular(const std::string& path, std::string_view what, mode_t mode) {
   std::string fix = S_ISDIR(mode) ? fmt::format("give the path of a file inside it (ls {})", path)
                                   : "give the path of a regular file; vnfctl does not read pipes, devices or sockets, "
                                     "which can block it or feed it without end";
-  return Error{Errc::kInvalidArgument,
-               fmt::format("{} {} is {}, not a regular file", what, path, fileKindName(mode)), fix};
+  return Error{Errc::kInvalidArgument, fmt::format("{} {} is {}, not a regular file", what, path, fileKindName(mode)),
+               fix};
 }
 
 Error openError(const std::string& path, std::string_view what, int err) {
@@ -74,8 +74,7 @@ Error openError(const std::string& path, std::string_view what, int err) {
       return Error{Errc::kInvalidArgument,
                    fmt::format("cannot read {} {}: too many levels of symbolic links", what, path),
                    fmt::format("check the links: namei -l {}", path)};
-    case EISDIR:
-      return notRegular(path, what, S_IFDIR);
+    case EISDIR: return notRegular(path, what, S_IFDIR);
     default:
       return Error{Errc::kUnreadable, fmt::format("cannot read {} {}: {}", what, path, std::strerror(err)),
                    "check the disk and the file: dmesg | tail"};
@@ -108,10 +107,8 @@ Error writeError(const std::string& path, int err, std::size_t bytes) {
       return Error{Errc::kIo, fmt::format("cannot write {}: folder {} does not exist", path, folder),
                    fmt::format("create it first: mkdir -p {}", folder)};
     case EIO:
-      return Error{Errc::kIo, fmt::format("cannot write {}: input/output error", path),
-                   "check the disk: dmesg | tail"};
-    default:
-      return Error{Errc::kIo, fmt::format("cannot write {}: {}", path, std::strerror(err)), ""};
+      return Error{Errc::kIo, fmt::format("cannot write {}: input/output error", path), "check the disk: dmesg | tail"};
+    default: return Error{Errc::kIo, fmt::format("cannot write {}: {}", path, std::strerror(err)), ""};
   }
 }
 
@@ -121,8 +118,9 @@ Result<void> checkWriteTarget(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return {};  // absent (or unreachable: open reports why)
   if (S_ISREG(st.st_mode)) return {};
-  std::string fix = "give a new file name or the path of a regular file; vnfctl replaces files by rename and never "
-                    "writes through links or into folders, pipes or devices";
+  std::string fix =
+      "give a new file name or the path of a regular file; vnfctl replaces files by rename and never "
+      "writes through links or into folders, pipes or devices";
   if (S_ISLNK(st.st_mode)) {
     std::error_code ec;
     auto target = fs::read_symlink(path, ec);
@@ -194,8 +192,8 @@ Result<std::string> readUserFile(const std::string& path, std::uint64_t max_byte
   if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
   auto tooBig = [&](std::uint64_t size, bool at_least) {
     return fail(Errc::kInvalidArgument,
-                fmt::format("{} {} is {}{}, the limit is {}", what, path, at_least ? "more than " : "",
-                            sizeText(size), sizeText(max_bytes)),
+                fmt::format("{} {} is {}{}, the limit is {}", what, path, at_least ? "more than " : "", sizeText(size),
+                            sizeText(max_bytes)),
                 fmt::format("check that {} is the right file; a {} is a small text file", path, what));
   };
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return tooBig(static_cast<std::uint64_t>(st.st_size), false);
@@ -265,7 +263,8 @@ Result<void> stdoutError(int err) {
     return fail(Errc::kIo, "cannot write the output to stdout: no space left on the device it goes to",
                 "free space there (df -h), or send the output elsewhere");
   }
-  return fail(Errc::kIo, fmt::format("cannot write the output to stdout: {}", err ? std::strerror(err) : "write failed"),
+  return fail(Errc::kIo,
+              fmt::format("cannot write the output to stdout: {}", err ? std::strerror(err) : "write failed"),
               "check where stdout goes (a full disk, a closed file, a failing device)");
 }
 

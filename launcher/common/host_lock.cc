@@ -50,8 +50,7 @@ std::string selfCommandLine() {
 }
 
 Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::milliseconds wait, const std::string& what,
-                                   const std::function<void(const std::string&)>& waiting,
-                                   const std::string& command) {
+                                   const std::function<void(const std::string&)>& waiting, const std::string& command) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   // Not through a link, and only a regular file: the lock file gets our pid written into it.
@@ -67,7 +66,8 @@ Result<HostLock> HostLock::acquire(const std::string& path, std::chrono::millise
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     if (auto ok = checkWriteTarget(path); !ok) return std::unexpected(ok.error());
-    return fail(Errc::kIo, fmt::format("the {} lock {} is not a regular file", what, path), fmt::format("remove it: rm {}", path));
+    return fail(Errc::kIo, fmt::format("the {} lock {} is not a regular file", what, path),
+                fmt::format("remove it: rm {}", path));
   }
   const auto start = std::chrono::steady_clock::now();
   bool told = false;

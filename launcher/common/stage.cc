@@ -112,11 +112,12 @@ Result<void> makeFolders(const fs::path& dir) {
         struct stat target {};
         if (::stat(at.c_str(), &target) == 0 && S_ISDIR(target.st_mode)) continue;  // /var -> /srv/var is fine
       }
-      return fail(Errc::kIo, fmt::format("cannot create folder {}: {} is {}", dir.string(), at.string(),
-                                         fileKindName(st.st_mode)),
+      return fail(Errc::kIo,
+                  fmt::format("cannot create folder {}: {} is {}", dir.string(), at.string(), fileKindName(st.st_mode)),
                   fmt::format("remove it or give another stage folder: ls -ld {}", at.string()));
     }
-    if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST) return std::unexpected(stageError("create folder", at.string(), errno));
+    if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST)
+      return std::unexpected(stageError("create folder", at.string(), errno));
     ::chmod(at.c_str(), 0755);  // whatever the umask
   }
   return {};
@@ -227,8 +228,9 @@ Result<QemuIdentity> qemuIdentity(const std::string& qemu_conf) {
   } else {
     struct passwd* pw = ::getpwnam(id.user.c_str());
     if (!pw) {
-      return fail(Errc::kNotFound, fmt::format("QEMU's user '{}' ({}) does not exist on this host", id.user, qemu_conf),
-                  fmt::format("set user in {} to an existing user, or create it: adduser --system {}", qemu_conf, id.user));
+      return fail(
+          Errc::kNotFound, fmt::format("QEMU's user '{}' ({}) does not exist on this host", id.user, qemu_conf),
+          fmt::format("set user in {} to an existing user, or create it: adduser --system {}", qemu_conf, id.user));
     }
     id.uid = pw->pw_uid;
     id.gid = pw->pw_gid;
@@ -257,7 +259,8 @@ std::string whyUnreadable(const std::string& path, uid_t uid, gid_t gid) {
   return real == abs ? "" : walk(real, uid, groups);
 }
 
-Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t qemu_gid, const std::string& stage_root) {
+Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t qemu_gid,
+                                const std::string& stage_root) {
   if (auto ok = checkBootFile(path, "boot file"); !ok) return std::unexpected(ok.error());
   std::error_code ec;
   const auto abs = fs::absolute(path, ec).lexically_normal();
@@ -271,7 +274,8 @@ Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t q
                 fmt::format("cannot stage {} for QEMU (uid {}): the stage folder is not reachable either: {}",
                             abs.string(), qemu_uid, root_why),
                 fmt::format("give a stage folder under a path QEMU's user can search, or chmod o+x the folders "
-                            "above {}", root.string()));
+                            "above {}",
+                            root.string()));
   }
   std::string tmp;
   auto digest = copyHashing(abs.string(), root, tmp);

@@ -31,9 +31,9 @@ Result<QemuIdentity> qemuIdentity(const std::string& qemu_conf = "/etc/libvirt/q
 std::string whyUnreadable(const std::string& path, uid_t uid, gid_t gid);
 
 struct StagedFile {
-  std::string path;    // what QEMU should open: the file itself, or its staged copy
+  std::string path;  // what QEMU should open: the file itself, or its staged copy
   bool staged = false;
-  std::string note;    // "" when not staged; else what was copied where, and why
+  std::string note;  // "" when not staged; else what was copied where, and why
 };
 
 // Returns `path` (made absolute) when QEMU's user can read it. Otherwise copies it to

@@ -62,7 +62,8 @@ inline std::size_t editDistance(std::string_view a, std::string_view b) {
 }
 
 // The first of `known` closest to `word` within `max_distance` edits; "" when none is that close.
-inline std::string closestMatch(std::string_view word, const std::vector<std::string>& known, std::size_t max_distance) {
+inline std::string closestMatch(std::string_view word, const std::vector<std::string>& known,
+                                std::size_t max_distance) {
   std::string best;
   std::size_t best_distance = max_distance + 1;
   for (const auto& k : known) {

@@ -23,8 +23,7 @@ void discoverKernel(Reader& r, HostTopology& host) {
   k.params = parseCmdline(k.cmdline);
   // PREEMPT_RT kernels say so in their version string, and (since 5.x) in /sys/kernel/realtime.
   k.preempt_rt = k.version.find("PREEMPT_RT") != std::string::npos ||
-                 k.version.find("PREEMPT RT") != std::string::npos ||
-                 r.optionalText("/sys/kernel/realtime") == "1";
+                 k.version.find("PREEMPT RT") != std::string::npos || r.optionalText("/sys/kernel/realtime") == "1";
 }
 
 void discoverCpuFlags(Reader& r, HostTopology& host) {
@@ -59,10 +58,14 @@ void discoverCpuFlags(Reader& r, HostTopology& host) {
         auto j = value.find(' ', i);
         if (j == std::string_view::npos) j = value.size();
         auto word = value.substr(i, j - i);
-        if (word == "vmx") f.vmx = true;
-        else if (word == "svm") f.svm = true;
-        else if (word == "pdpe1gb") f.pdpe1gb = true;
-        else if (word == "hypervisor") f.hypervisor = true;
+        if (word == "vmx")
+          f.vmx = true;
+        else if (word == "svm")
+          f.svm = true;
+        else if (word == "pdpe1gb")
+          f.pdpe1gb = true;
+        else if (word == "hypervisor")
+          f.hypervisor = true;
         i = j + 1;
       }
     }
@@ -97,10 +100,10 @@ Result<HostTopology> discoverHost(const HostFs& fs) {
   HostTopology host;
   Reader r(fs, host.notes);
   if (fs.kind("/sys/devices/system/cpu") != PathKind::kDirectory) {
-    return fail(Errc::kNotFound,
-                fmt::format("{}: /sys/devices/system/cpu does not exist, so this is not a Linux host tree",
-                            fs.root().string()),
-                "point --host-root at the root of a tree made by 'vnfctl snapshot' (it holds sys/ and proc/)");
+    return fail(
+        Errc::kNotFound,
+        fmt::format("{}: /sys/devices/system/cpu does not exist, so this is not a Linux host tree", fs.root().string()),
+        "point --host-root at the root of a tree made by 'vnfctl snapshot' (it holds sys/ and proc/)");
   }
   discoverKernel(r, host);
   discoverCpuFlags(r, host);

@@ -77,8 +77,8 @@ Result<void> discoverCpus(Reader& r, HostTopology& host) {
   std::vector<int> ids;
   for (const auto& name : *names) {
     if (name.size() > 3 && name.starts_with("cpu")) {
-      if (auto id = parseCpuList(std::string_view(name).substr(3)); id && id->size() == 1 &&
-                                                                     std::to_string(id->front()) == name.substr(3)) {
+      if (auto id = parseCpuList(std::string_view(name).substr(3));
+          id && id->size() == 1 && std::to_string(id->front()) == name.substr(3)) {
         ids.push_back(id->front());
       }
     }
@@ -92,10 +92,10 @@ Result<void> discoverCpus(Reader& r, HostTopology& host) {
   std::set<int> online_set(online->begin(), online->end());
   for (int id : *online) {
     if (!std::binary_search(ids.begin(), ids.end(), id)) {
-      return std::unexpected(Error{Errc::kBadContent,
-                                   fmt::format("{}/online lists CPU {} but {}/cpu{} does not exist", kCpuDir, id,
-                                               kCpuDir, id),
-                                   "capture the host again with 'vnfctl snapshot'"});
+      return std::unexpected(
+          Error{Errc::kBadContent,
+                fmt::format("{}/online lists CPU {} but {}/cpu{} does not exist", kCpuDir, id, kCpuDir, id),
+                "capture the host again with 'vnfctl snapshot'"});
     }
   }
 
@@ -180,13 +180,11 @@ Result<void> discoverNuma(Reader& r, HostTopology& host) {
     if (!cpus) return std::unexpected(cpus.error());
     node.cpus = *cpus;
     for (int c : node.cpus) {
-      auto cpu = std::lower_bound(host.cpus.begin(), host.cpus.end(), c,
-                                  [](const Cpu& a, int v) { return a.id < v; });
+      auto cpu = std::lower_bound(host.cpus.begin(), host.cpus.end(), c, [](const Cpu& a, int v) { return a.id < v; });
       if (cpu == host.cpus.end() || cpu->id != c) {
-        return std::unexpected(Error{Errc::kBadContent,
-                                     fmt::format("{}/cpulist lists CPU {} which {}/cpu{} does not have", dir, c,
-                                                 kCpuDir, c),
-                                     "capture the host again with 'vnfctl snapshot'"});
+        return std::unexpected(Error{
+            Errc::kBadContent, fmt::format("{}/cpulist lists CPU {} which {}/cpu{} does not have", dir, c, kCpuDir, c),
+            "capture the host again with 'vnfctl snapshot'"});
       }
       cpu->node = id;
     }
@@ -205,9 +203,8 @@ Result<void> discoverNuma(Reader& r, HostTopology& host) {
         rest = sp == std::string_view::npos ? std::string_view{} : trim(rest.substr(sp));
       }
       if (!ok || node.distances.size() != online->size()) {
-        r.note(dir + "/distance",
-               fmt::format("expected {} distances such as '10 21', found '{}'; treated as unknown", online->size(),
-                           trim(*text).substr(0, 40)));
+        r.note(dir + "/distance", fmt::format("expected {} distances such as '10 21', found '{}'; treated as unknown",
+                                              online->size(), trim(*text).substr(0, 40)));
         node.distances.clear();
       }
     }

@@ -136,8 +136,8 @@ void discoverPci(Reader& r, HostTopology& host) {
       if (!text) return 0;
       auto v = parseHex(*text);
       if (!v || *v > 0xffff) {
-        r.note(dev + "/" + file, fmt::format("expected a hex id such as 0x8086, found '{}'; treated as 0",
-                                             trim(*text).substr(0, 20)));
+        r.note(dev + "/" + file,
+               fmt::format("expected a hex id such as 0x8086, found '{}'; treated as 0", trim(*text).substr(0, 20)));
         return 0;
       }
       return static_cast<std::uint16_t>(*v);
@@ -181,8 +181,9 @@ void discoverPci(Reader& r, HostTopology& host) {
                                                   num_vfs, sriov.total_vfs, sriov.vfs.size()));
         sriov.num_vfs = static_cast<int>(sriov.vfs.size());
       } else if (static_cast<int>(sriov.vfs.size()) != sriov.num_vfs) {
-        r.note(dev + "/sriov_numvfs", fmt::format("says {} VFs (of {}) but {} virtfn links lead to its VFs; those are used",
-                                                  sriov.num_vfs, sriov.total_vfs, sriov.vfs.size()));
+        r.note(dev + "/sriov_numvfs",
+               fmt::format("says {} VFs (of {}) but {} virtfn links lead to its VFs; those are used", sriov.num_vfs,
+                           sriov.total_vfs, sriov.vfs.size()));
       }
       nic.sriov = std::move(sriov);
     }

@@ -52,8 +52,8 @@ Result<std::int64_t> Reader::requiredInt(const std::string& path, std::int64_t m
   return *value;
 }
 
-std::int64_t Reader::optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback,
-                                 bool note_missing, std::int64_t max) {
+std::int64_t Reader::optionalInt(const std::string& path, std::int64_t min, std::int64_t fallback, bool note_missing,
+                                 std::int64_t max) {
   auto text = fs_.readText(path);
   if (!text) {
     if (note_missing || text.error().code != Errc::kNotFound) {
@@ -65,8 +65,8 @@ std::int64_t Reader::optionalInt(const std::string& path, std::int64_t min, std:
   if (!value || *value < min || *value > max) {
     const bool range = value && *value > max;
     note(path, fmt::format("expected an integer {}, found '{}'; treated as {}",
-                           range ? fmt::format("from {} to {}", min, max) : fmt::format(">= {}", min),
-                           shown(*text), fallback));
+                           range ? fmt::format("from {} to {}", min, max) : fmt::format(">= {}", min), shown(*text),
+                           fallback));
     return fallback;
   }
   return *value;

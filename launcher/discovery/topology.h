@@ -13,10 +13,10 @@
 namespace vnf {
 
 struct KernelInfo {
-  std::string release;  // "6.1.0-18-amd64"
-  std::string version;  // "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"
-  std::string cmdline;  // verbatim
-  std::string cmdline_error;  // why /proc/cmdline could not be read; "" when it was read
+  std::string release;                                      // "6.1.0-18-amd64"
+  std::string version;                                      // "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"
+  std::string cmdline;                                      // verbatim
+  std::string cmdline_error;                                // why /proc/cmdline could not be read; "" when it was read
   std::vector<std::pair<std::string, std::string>> params;  // parsed cmdline, in order
   bool preempt_rt = false;
 
@@ -25,12 +25,12 @@ struct KernelInfo {
 };
 
 struct CpuFlags {
-  std::string vendor;      // "GenuineIntel", "AuthenticAMD"
-  std::string model_name;  // from /proc/cpuinfo
-  bool vmx = false;        // Intel VT-x
-  bool svm = false;        // AMD-V
-  bool pdpe1gb = false;    // 1 GiB pages
-  bool hypervisor = false; // running as a guest itself
+  std::string vendor;       // "GenuineIntel", "AuthenticAMD"
+  std::string model_name;   // from /proc/cpuinfo
+  bool vmx = false;         // Intel VT-x
+  bool svm = false;         // AMD-V
+  bool pdpe1gb = false;     // 1 GiB pages
+  bool hypervisor = false;  // running as a guest itself
 };
 
 struct Cpu {
@@ -38,8 +38,8 @@ struct Cpu {
   bool online = true;
   int package = -1;  // socket
   int die = -1;
-  int core = -1;     // core_id, unique only within a package
-  int node = -1;     // NUMA node
+  int core = -1;              // core_id, unique only within a package
+  int node = -1;              // NUMA node
   std::vector<int> siblings;  // SMT siblings including itself, sorted
   bool isolated = false;      // isolcpus / cpu/isolated
   bool nohz_full = false;
@@ -57,7 +57,7 @@ struct NumaNode {
   std::vector<int> cpus;
   std::uint64_t mem_total_kib = 0;
   std::uint64_t mem_free_kib = 0;
-  std::vector<int> distances;  // indexed by position in HostTopology::nodes
+  std::vector<int> distances;           // indexed by position in HostTopology::nodes
   std::vector<HugePagePool> hugepages;  // sorted by page size
 
   const HugePagePool* pool(std::uint64_t page_size_kib) const;
@@ -70,10 +70,10 @@ struct HugetlbfsMount {
 
 struct NetDev {
   std::string name;
-  std::string mac;              // as the kernel prints it, "" if unreadable
+  std::string mac;  // as the kernel prints it, "" if unreadable
   int mtu = -1;
-  std::string operstate;        // "up", "down", "unknown", ...
-  std::int64_t speed_mbps = -1; // -1 when the link is down or the driver does not say
+  std::string operstate;         // "up", "down", "unknown", ...
+  std::int64_t speed_mbps = -1;  // -1 when the link is down or the driver does not say
 };
 
 struct VfRef {
@@ -92,9 +92,9 @@ struct PciNic {
   std::uint16_t vendor = 0;
   std::uint16_t device = 0;
   std::uint32_t pci_class = 0;
-  std::string driver;            // "" when no driver is bound
+  std::string driver;  // "" when no driver is bound
   int numa_node = -1;
-  std::vector<int> local_cpus;   // local_cpulist
+  std::vector<int> local_cpus;  // local_cpulist
   int iommu_group = -1;
   std::vector<PciAddress> iommu_group_peers;  // other devices in the same group
   std::optional<SriovInfo> sriov;             // for physical functions that can make VFs
@@ -106,12 +106,12 @@ struct PciNic {
 };
 
 struct Platform {
-  bool dev_kvm = false;               // /dev/kvm exists
-  bool dev_vfio = false;              // /dev/vfio/vfio exists
-  bool vfio_pci_loaded = false;       // /sys/bus/pci/drivers/vfio-pci
-  bool vfio_pci_available = false;    // loaded, built in, or a module file for this kernel
+  bool dev_kvm = false;                  // /dev/kvm exists
+  bool dev_vfio = false;                 // /dev/vfio/vfio exists
+  bool vfio_pci_loaded = false;          // /sys/bus/pci/drivers/vfio-pci
+  bool vfio_pci_available = false;       // loaded, built in, or a module file for this kernel
   std::vector<std::string> iommu_units;  // /sys/class/iommu entries (dmar0, ivhd0, ...)
-  int iommu_groups = 0;               // entries of /sys/kernel/iommu_groups
+  int iommu_groups = 0;                  // entries of /sys/kernel/iommu_groups
 };
 
 // Something discovery could not read and worked around; shown by `vnfctl host` and doctor.
@@ -124,11 +124,11 @@ struct HostTopology {
   KernelInfo kernel;
   CpuFlags cpu_flags;
   Platform platform;
-  std::vector<Cpu> cpus;         // sorted by id; possible CPUs
-  std::vector<NumaNode> nodes;   // sorted by id
+  std::vector<Cpu> cpus;                   // sorted by id; possible CPUs
+  std::vector<NumaNode> nodes;             // sorted by id
   std::uint64_t default_hugepage_kib = 0;  // Hugepagesize from /proc/meminfo; 0 if unknown
   std::vector<HugetlbfsMount> hugetlbfs;
-  std::vector<PciNic> nics;      // network-class PCI functions, sorted by address
+  std::vector<PciNic> nics;  // network-class PCI functions, sorted by address
   std::vector<DiscoveryNote> notes;
 
   const Cpu* cpu(int id) const;

@@ -10,11 +10,8 @@ using Json = nlohmann::ordered_json;
 std::string hex4(std::uint32_t v) { return fmt::format("0x{:04x}", v); }
 
 Json netdevJson(const NetDev& d) {
-  return Json{{"name", d.name},
-              {"mac", d.mac},
-              {"mtu", d.mtu},
-              {"operstate", d.operstate},
-              {"speed_mbps", d.speed_mbps}};
+  return Json{
+      {"name", d.name}, {"mac", d.mac}, {"mtu", d.mtu}, {"operstate", d.operstate}, {"speed_mbps", d.speed_mbps}};
 }
 
 Json nicJson(const PciNic& n) {
@@ -59,12 +56,9 @@ nlohmann::ordered_json toJson(const HostTopology& host) {
                      {"preempt_rt", host.kernel.preempt_rt}};
   // Only when set, so readers of vnfctl.host/v1 see no new key on hosts where it was read.
   if (!host.kernel.cmdline_error.empty()) j["kernel"]["cmdline_error"] = host.kernel.cmdline_error;
-  j["cpu"] = Json{{"vendor", host.cpu_flags.vendor},
-                  {"model_name", host.cpu_flags.model_name},
-                  {"vmx", host.cpu_flags.vmx},
-                  {"svm", host.cpu_flags.svm},
-                  {"pdpe1gb", host.cpu_flags.pdpe1gb},
-                  {"hypervisor", host.cpu_flags.hypervisor}};
+  j["cpu"] = Json{{"vendor", host.cpu_flags.vendor},   {"model_name", host.cpu_flags.model_name},
+                  {"vmx", host.cpu_flags.vmx},         {"svm", host.cpu_flags.svm},
+                  {"pdpe1gb", host.cpu_flags.pdpe1gb}, {"hypervisor", host.cpu_flags.hypervisor}};
   const auto& p = host.platform;
   j["platform"] = Json{{"dev_kvm", p.dev_kvm},
                        {"dev_vfio", p.dev_vfio},
@@ -89,10 +83,8 @@ nlohmann::ordered_json toJson(const HostTopology& host) {
   for (const auto& n : host.nodes) {
     Json pools = Json::array();
     for (const auto& hp : n.hugepages) {
-      pools.push_back(Json{{"page_size_kib", hp.page_size_kib},
-                           {"total", hp.total},
-                           {"free", hp.free},
-                           {"surplus", hp.surplus}});
+      pools.push_back(
+          Json{{"page_size_kib", hp.page_size_kib}, {"total", hp.total}, {"free", hp.free}, {"surplus", hp.surplus}});
     }
     nodes.push_back(Json{{"id", n.id},
                          {"cpus", formatCpuList(n.cpus)},

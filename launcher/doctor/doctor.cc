@@ -8,8 +8,7 @@
 namespace vnf {
 namespace {
 
-constexpr const char* kGrubFix =
-    "add {} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run: update-grub && reboot";
+constexpr const char* kGrubFix = "add {} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run: update-grub && reboot";
 
 bool isIntel(const HostTopology& h) { return h.cpu_flags.vendor == "GenuineIntel"; }
 bool isAmd(const HostTopology& h) { return h.cpu_flags.vendor == "AuthenticAMD"; }
@@ -22,15 +21,15 @@ Check kernelVersion(const HostTopology& h, const DoctorInputs& in) {
   auto release = h.kernel.release;
   int major = 0, minor = 0;
   if (std::sscanf(release.c_str(), "%d.%d", &major, &minor) != 2) {
-    return make("kernel.version", "Kernel release", Verdict::kWarn,
-                fmt::format("release '{}' not understood", release), "check /proc/sys/kernel/osrelease");
+    return make("kernel.version", "Kernel release", Verdict::kWarn, fmt::format("release '{}' not understood", release),
+                "check /proc/sys/kernel/osrelease");
   }
   bool ok = major > in.min_kernel_major || (major == in.min_kernel_major && minor >= in.min_kernel_minor);
-  return make("kernel.version", "Kernel release", ok ? Verdict::kPass : Verdict::kFail,
-              fmt::format("{} ({} {}.{} or newer)", release, ok ? "is" : "needs", in.min_kernel_major,
-                          in.min_kernel_minor),
-              fmt::format("install a kernel >= {}.{}: apt-get install linux-image-amd64 && reboot",
-                          in.min_kernel_major, in.min_kernel_minor));
+  return make(
+      "kernel.version", "Kernel release", ok ? Verdict::kPass : Verdict::kFail,
+      fmt::format("{} ({} {}.{} or newer)", release, ok ? "is" : "needs", in.min_kernel_major, in.min_kernel_minor),
+      fmt::format("install a kernel >= {}.{}: apt-get install linux-image-amd64 && reboot", in.min_kernel_major,
+                  in.min_kernel_minor));
 }
 
 Check cpuVirt(const HostTopology& h) {
@@ -138,7 +137,8 @@ Check vfioCheck(const HostTopology& h) {
 
 std::vector<Check> hugepageChecks(const HostTopology& h) {
   std::vector<Check> out;
-  out.push_back(make("hugepages.1g", "1 GiB page support (pdpe1gb)", h.cpu_flags.pdpe1gb ? Verdict::kPass : Verdict::kWarn,
+  out.push_back(make("hugepages.1g", "1 GiB page support (pdpe1gb)",
+                     h.cpu_flags.pdpe1gb ? Verdict::kPass : Verdict::kWarn,
                      h.cpu_flags.pdpe1gb ? "CPU supports 1 GiB pages" : "no pdpe1gb flag: only 2 MiB pages",
                      "use hugepage size 2M in the VNF spec, or a CPU with pdpe1gb"));
   // Reserved pages per node: every node with CPUs should have some, of either size.
@@ -149,12 +149,15 @@ std::vector<Check> hugepageChecks(const HostTopology& h) {
     std::string pools;
     for (const auto& p : n.hugepages) {
       kib += p.total * p.page_size_kib;
-      if (p.total) pools += fmt::format("{}{}x{}", pools.empty() ? "" : "+", p.total,
-                                        pageSizeName(p.page_size_kib));
+      if (p.total) pools += fmt::format("{}{}x{}", pools.empty() ? "" : "+", p.total, pageSizeName(p.page_size_kib));
     }
     summary += fmt::format("{}node{}: {}", summary.empty() ? "" : "; ", n.id,
                            kib ? fmt::format("{} ({} MiB, {} free pages)", pools, kib / 1024,
-                                             [&] { std::uint64_t f = 0; for (auto& p : n.hugepages) f += p.free; return f; }())
+                                             [&] {
+                                               std::uint64_t f = 0;
+                                               for (auto& p : n.hugepages) f += p.free;
+                                               return f;
+                                             }())
                                : "none");
     if (!n.cpus.empty() && kib == 0) empty_nodes.push_back(std::to_string(n.id));
   }
@@ -162,20 +165,21 @@ std::vector<Check> hugepageChecks(const HostTopology& h) {
   const std::string size_dir = h.cpu_flags.pdpe1gb ? "hugepages-1048576kB" : "hugepages-2048kB";
   const std::string count = h.cpu_flags.pdpe1gb ? "4" : "1024";
   for (const auto& id : empty_nodes) {
-    fix += fmt::format("{}echo {} > /sys/devices/system/node/node{}/hugepages/{}/nr_hugepages",
-                       fix.empty() ? "" : "; ", count, id, size_dir);
+    fix += fmt::format("{}echo {} > /sys/devices/system/node/node{}/hugepages/{}/nr_hugepages", fix.empty() ? "" : "; ",
+                       count, id, size_dir);
   }
   out.push_back(make("hugepages.reserved", "Hugepages reserved per NUMA node",
-                     empty_nodes.empty() ? Verdict::kPass : Verdict::kFail, summary,
-                     fix));
+                     empty_nodes.empty() ? Verdict::kPass : Verdict::kFail, summary, fix));
   if (!h.hugetlbfs.empty()) {
     std::string mounts;
-    for (const auto& m : h.hugetlbfs) mounts += fmt::format("{}{} ({} KiB pages)", mounts.empty() ? "" : ", ", m.path, m.page_size_kib);
+    for (const auto& m : h.hugetlbfs)
+      mounts += fmt::format("{}{} ({} KiB pages)", mounts.empty() ? "" : ", ", m.path, m.page_size_kib);
     out.push_back(make("hugetlbfs.mounted", "hugetlbfs mounted", Verdict::kPass, mounts));
   } else {
     out.push_back(make("hugetlbfs.mounted", "hugetlbfs mounted", Verdict::kFail, "no hugetlbfs mount in /proc/mounts",
-                       h.cpu_flags.pdpe1gb ? "mkdir -p /dev/hugepages1G && mount -t hugetlbfs -o pagesize=1G nodev /dev/hugepages1G"
-                                           : "mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages"));
+                       h.cpu_flags.pdpe1gb
+                           ? "mkdir -p /dev/hugepages1G && mount -t hugetlbfs -o pagesize=1G nodev /dev/hugepages1G"
+                           : "mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages"));
   }
   return out;
 }
@@ -196,15 +200,17 @@ Check isolatedCores(const HostTopology& h) {
   for (const auto& c : h.cpus) {
     if (c.online && !housekeeping.contains(c.id)) suggest.push_back(c.id);
   }
-  std::string fix = suggest.empty()
-                        ? "this host has no CPU to spare beyond housekeeping: use a host with more cores"
-                        : fmt::format(kGrubFix, fmt::format("isolcpus={0} nohz_full={0} rcu_nocbs={0}", formatCpuList(suggest)));
+  std::string fix =
+      suggest.empty()
+          ? "this host has no CPU to spare beyond housekeeping: use a host with more cores"
+          : fmt::format(kGrubFix, fmt::format("isolcpus={0} nohz_full={0} rcu_nocbs={0}", formatCpuList(suggest)));
   return make("cpu.isolated", "Isolated cores for packet processing", Verdict::kWarn,
               "no isolated CPUs (isolcpus / cpu/isolated): packet cores share time with host tasks", fix);
 }
 
 Check realtimeKernel(const HostTopology& h) {
-  if (h.kernel.preempt_rt) return make("kernel.rt", "Low-latency (PREEMPT_RT) kernel", Verdict::kPass, "PREEMPT_RT kernel");
+  if (h.kernel.preempt_rt)
+    return make("kernel.rt", "Low-latency (PREEMPT_RT) kernel", Verdict::kPass, "PREEMPT_RT kernel");
   return make("kernel.rt", "Low-latency (PREEMPT_RT) kernel", Verdict::kWarn,
               "not a PREEMPT_RT kernel: fine for throughput, worse tail latency",
               "apt-get install linux-image-rt-amd64 && reboot");
@@ -217,10 +223,10 @@ std::vector<Check> nicChecks(const HostTopology& h, const DoctorInputs& in) {
     if (n.sriov) pfs.push_back(&n);
   }
   if (pfs.empty()) {
-    out.push_back(make("sriov.nics", "SR-IOV capable NICs", Verdict::kWarn,
-                       fmt::format("none of the {} network functions can create VFs: VNFs get virtio NICs only",
-                                   h.nics.size()),
-                       "install an SR-IOV NIC (and enable SR-IOV in the firmware setup), or use virtio data NICs"));
+    out.push_back(
+        make("sriov.nics", "SR-IOV capable NICs", Verdict::kWarn,
+             fmt::format("none of the {} network functions can create VFs: VNFs get virtio NICs only", h.nics.size()),
+             "install an SR-IOV NIC (and enable SR-IOV in the firmware setup), or use virtio data NICs"));
     out.push_back(make("numa.nic_local_cores", "NIC-local cores", Verdict::kSkip, "no SR-IOV NIC to place VNFs near"));
   } else {
     std::string detail;
@@ -233,8 +239,7 @@ std::vector<Check> nicChecks(const HostTopology& h, const DoctorInputs& in) {
     }
     std::string fix;
     const auto* first = pfs.front();
-    fix = fmt::format("echo {} > /sys/bus/pci/devices/{}/sriov_numvfs", first->sriov->total_vfs,
-                      first->address.str());
+    fix = fmt::format("echo {} > /sys/bus/pci/devices/{}/sriov_numvfs", first->sriov->total_vfs, first->address.str());
     out.push_back(make("sriov.nics", "SR-IOV capable NICs", any_vfs ? Verdict::kPass : Verdict::kWarn,
                        detail + (any_vfs ? "" : "; no VFs created yet"), fix));
     // NIC-local cores: the PF's node must have online CPUs that are not housekeeping-only.
@@ -268,13 +273,15 @@ std::vector<Check> nicChecks(const HostTopology& h, const DoctorInputs& in) {
       }
     }
     if (short_ones.empty()) {
-      out.push_back(make("nic.mtu", "NIC MTU", Verdict::kPass, fmt::format("every NIC netdev has MTU >= {}", *in.required_mtu)));
+      out.push_back(
+          make("nic.mtu", "NIC MTU", Verdict::kPass, fmt::format("every NIC netdev has MTU >= {}", *in.required_mtu)));
     } else {
       std::string list, fix;
       for (const auto& s : short_ones) list += (list.empty() ? "" : ", ") + s;
       for (const auto& n : h.nics) {
         for (const auto& d : n.netdevs) {
-          if (d.mtu >= 0 && d.mtu < *in.required_mtu) fix += fmt::format("{}ip link set dev {} mtu {}", fix.empty() ? "" : "; ", d.name, *in.required_mtu);
+          if (d.mtu >= 0 && d.mtu < *in.required_mtu)
+            fix += fmt::format("{}ip link set dev {} mtu {}", fix.empty() ? "" : "; ", d.name, *in.required_mtu);
         }
       }
       out.push_back(make("nic.mtu", "NIC MTU", Verdict::kFail,
@@ -292,7 +299,8 @@ Check libvirtCheck(const DoctorInputs& in) {
                 "not checked (host read from a snapshot, or --no-libvirt)");
   }
   const auto& l = *in.libvirt;
-  if (l.reachable) return make("libvirt.reachable", "libvirt reachable", Verdict::kPass, fmt::format("{}: {}", l.uri, l.detail));
+  if (l.reachable)
+    return make("libvirt.reachable", "libvirt reachable", Verdict::kPass, fmt::format("{}: {}", l.uri, l.detail));
   return make("libvirt.reachable", "libvirt reachable", Verdict::kFail, fmt::format("{}: {}", l.uri, l.detail),
               "start the daemons: systemctl start libvirtd (without systemd: virtlogd --daemon && libvirtd --daemon)");
 }
@@ -324,8 +332,8 @@ std::vector<Check> runDoctor(const HostTopology& h, const DoctorInputs& in) {
   if (!h.notes.empty()) {
     std::string detail = fmt::format("{} host file(s) unreadable or odd, first: {}: {}", h.notes.size(),
                                      h.notes.front().path, h.notes.front().message);
-    out.push_back(make("discovery.notes", "Host files read cleanly", Verdict::kWarn, detail,
-                       "see 'vnfctl host' for every note"));
+    out.push_back(
+        make("discovery.notes", "Host files read cleanly", Verdict::kWarn, detail, "see 'vnfctl host' for every note"));
   }
   return out;
 }

@@ -14,8 +14,8 @@ enum class Verdict { kPass, kWarn, kFail, kSkip };
 const char* verdictName(Verdict v);  // "pass", "warn", "fail", "skip"
 
 struct Check {
-  std::string id;      // stable, e.g. "iommu.cmdline"
-  std::string title;   // what is checked, for people
+  std::string id;     // stable, e.g. "iommu.cmdline"
+  std::string title;  // what is checked, for people
   Verdict verdict = Verdict::kSkip;
   std::string detail;  // what was found
   std::string fix;     // the exact command or edit; empty on pass

@@ -91,9 +91,7 @@ void checkInput(const VnfSpec& spec, const Placement& pl, const RenderInput& in,
 
 }  // namespace
 
-std::string diskFormat(const std::string& path) {
-  return path.ends_with(".qcow2") ? "qcow2" : "raw";
-}
+std::string diskFormat(const std::string& path) { return path.ends_with(".qcow2") ? "qcow2" : "raw"; }
 
 Result<Domain> buildDomain(const RenderInput& in) {
   if (!in.spec || !in.placement) {
@@ -180,9 +178,9 @@ Result<Domain> buildDomain(const RenderInput& in) {
     d.devices.ethernet_interfaces.push_back({tap.tap, macs.take(tap.mac, fmt::format("tap{}", i)), tap.mtu});
   }
   if (spec.mgmt) {
-    d.devices.mgmt = NetworkInterface{
-        spec.mgmt->kind == MgmtNicSpec::Kind::kBridge ? NetworkInterface::Kind::kBridge : NetworkInterface::Kind::kNetwork,
-        spec.mgmt->source, macs.take(spec.mgmt->mac, "mgmt")};
+    d.devices.mgmt = NetworkInterface{spec.mgmt->kind == MgmtNicSpec::Kind::kBridge ? NetworkInterface::Kind::kBridge
+                                                                                    : NetworkInterface::Kind::kNetwork,
+                                      spec.mgmt->source, macs.take(spec.mgmt->mac, "mgmt")};
   }
   d.devices.serial.log_path = in.serial_log_path;
 
@@ -215,7 +213,11 @@ MacAddress derivedMac(const std::string& uuid, const std::string& label) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  return {0x52, 0x54, 0x00, static_cast<std::uint8_t>(h >> 16), static_cast<std::uint8_t>(h >> 8),
+  return {0x52,
+          0x54,
+          0x00,
+          static_cast<std::uint8_t>(h >> 16),
+          static_cast<std::uint8_t>(h >> 8),
           static_cast<std::uint8_t>(h)};
 }
 

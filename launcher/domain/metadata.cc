@@ -188,9 +188,8 @@ Result<std::optional<VnfMetadata>> readVnfMetadata(const std::string& text) {
     }
     if (!vnf) return std::optional<VnfMetadata>{};
   } else {
-    return fail(Errc::kBadContent,
-                fmt::format("expected a <domain> or a <vnf xmlns='{}'> element, found <{}>", kVnfMetadataNs,
-                            xml::name(root)));
+    return fail(Errc::kBadContent, fmt::format("expected a <domain> or a <vnf xmlns='{}'> element, found <{}>",
+                                               kVnfMetadataNs, xml::name(root)));
   }
   Fields f;
   VnfMetadata m = readElement(vnf, f);

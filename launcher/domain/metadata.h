@@ -51,12 +51,12 @@ struct VfMetadata {
 };
 
 struct VnfMetadata {
-  std::string spec_hash;            // "sha256:HEX" (recipe >= 2) or 16 hex digits (recipe 1)
-  int recipe = 1;                   // how spec_hash was made (lifecycle/recipe.h); 1 when absent
+  std::string spec_hash;               // "sha256:HEX" (recipe >= 2) or 16 hex digits (recipe 1)
+  int recipe = 1;                      // how spec_hash was made (lifecycle/recipe.h); 1 when absent
   std::vector<SpecField> spec_fields;  // recipe >= 2: the fields it covers, for a field-by-field diff
   std::string tool_version;
   std::string image_hash;
-  int node = -1;                   // host NUMA node of vCPUs and memory
+  int node = -1;  // host NUMA node of vCPUs and memory
   std::uint64_t memory_kib = 0;
   std::uint64_t page_size_kib = 0;  // 0: no hugepages
   std::uint64_t hugepages = 0;      // pages of page_size_kib taken from `node`

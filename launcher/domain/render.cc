@@ -81,9 +81,7 @@ Result<RenderedDomainXml> renderDomain(const Template& tmpl, const RenderInput& 
   return out;
 }
 
-std::string templateDigest(const Template& tmpl) {
-  return sha256Hex(xml::dump(const_cast<xmlDoc*>(tmpl.doc())));
-}
+std::string templateDigest(const Template& tmpl) { return sha256Hex(xml::dump(const_cast<xmlDoc*>(tmpl.doc()))); }
 
 Result<void> validateDomainXml(const std::string& text, const std::filesystem::path& rng) {
   auto doc = xml::parse(text, "the domain XML");

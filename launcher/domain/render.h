@@ -64,10 +64,10 @@ struct RenderInput {
   const VnfSpec* spec = nullptr;
   const Placement* placement = nullptr;
   DomainType type = DomainType::kQemu;
-  std::string uuid;              // 8-4-4-4-12 hex; also seeds the MACs the spec leaves out
+  std::string uuid;  // 8-4-4-4-12 hex; also seeds the MACs the spec leaves out
   DomainMetadata meta;
-  std::string serial_log_path;   // <serial type='file'>; "" gives a pty console
-  std::string kernel_cmdline;    // vnfctl's kernel arguments, placed before spec.guest.cmdline
+  std::string serial_log_path;  // <serial type='file'>; "" gives a pty console
+  std::string kernel_cmdline;   // vnfctl's kernel arguments, placed before spec.guest.cmdline
 };
 
 // The domain XML (UTF-8, indented). Errors (kInvalidArgument) list every inconsistency between

@@ -31,15 +31,17 @@ std::string closest(const std::string& name, const std::vector<std::string>& can
 
 std::unexpected<Error> unknownProfile(const std::string& profile, const fs::path& dir) {
   const auto profiles = profilesIn(dir);
-  std::string message = fmt::format("unknown domain profile '{}': no {} ", profile, (dir / (profile + ".xml")).string());
+  std::string message =
+      fmt::format("unknown domain profile '{}': no {} ", profile, (dir / (profile + ".xml")).string());
   message += profiles.empty() ? fmt::format("(no profiles in {})", dir.string())
                               : fmt::format("(profiles: {})", fmt::join(profiles, ", "));
   const std::string guess = closest(profile, profiles);
   if (!guess.empty()) message += fmt::format("; did you mean '{}'?", guess);
   return fail(Errc::kNotFound, std::move(message),
-              guess.empty() ? std::string("set profile to one of the profiles listed, or to the path of a template file "
-                                          "(a name containing '/' or ending in .xml)")
-                            : fmt::format("set profile: {}", guess));
+              guess.empty()
+                  ? std::string("set profile to one of the profiles listed, or to the path of a template file "
+                                "(a name containing '/' or ending in .xml)")
+                  : fmt::format("set profile: {}", guess));
 }
 
 }  // namespace
@@ -63,7 +65,8 @@ Result<Template> loadTemplate(const std::string& profile_or_path, const fs::path
   if (!profileIsPath(profile_or_path)) {
     path = templates_dir / (profile_or_path + ".xml");
     std::error_code ec;
-    if (profile_or_path.empty() || !fs::is_regular_file(path, ec)) return unknownProfile(profile_or_path, templates_dir);
+    if (profile_or_path.empty() || !fs::is_regular_file(path, ec))
+      return unknownProfile(profile_or_path, templates_dir);
   }
   std::error_code ec;
   if (!fs::exists(path, ec)) {

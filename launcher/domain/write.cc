@@ -16,21 +16,21 @@ using xml::set;
 
 // Top-level elements the renderer replaces whole (see docs/domain-xml.md).
 constexpr std::array<std::string_view, 15> kOwnedTopLevel = {
-    "name",    "uuid",     "memory",   "currentMemory", "memoryBacking", "vcpu", "vcpus", "cputune",
-    "numatune", "cpu", "os", "on_poweroff", "on_reboot", "on_crash", "maxMemory"};
+    "name",     "uuid", "memory", "currentMemory", "memoryBacking", "vcpu",     "vcpus",    "cputune",
+    "numatune", "cpu",  "os",     "on_poweroff",   "on_reboot",     "on_crash", "maxMemory"};
 
 // Device kinds the renderer replaces; the template's other devices are kept.
-constexpr std::array<std::string_view, 5> kOwnedDevices = {"interface", "hostdev", "serial", "console",
-                                                           "memballoon"};
+constexpr std::array<std::string_view, 5> kOwnedDevices = {"interface", "hostdev", "serial", "console", "memballoon"};
 
 // libvirt's own order for the top-level elements (virDomainDefFormat), so the rendered XML reads
 // like `virsh dumpxml`. Elements not listed (e.g. <qemu:commandline>) go last.
 constexpr std::array<std::string_view, 33> kTopLevelOrder = {
-    "name",     "uuid",        "genid",     "title",       "description", "metadata",  "maxMemory",
-    "memory",   "currentMemory", "blkiotune", "memtune",   "memoryBacking", "vcpu",    "vcpus",
-    "iothreads", "iothreadids", "cputune",  "numatune",    "resource",    "sysinfo",   "bootloader",
-    "bootloader_args", "os",   "idmap",     "features",    "cpu",         "clock",     "on_poweroff",
-    "on_reboot", "on_crash",   "on_lockfailure", "pm",     "devices"};
+    "name",           "uuid",    "genid",         "title",           "description", "metadata",
+    "maxMemory",      "memory",  "currentMemory", "blkiotune",       "memtune",     "memoryBacking",
+    "vcpu",           "vcpus",   "iothreads",     "iothreadids",     "cputune",     "numatune",
+    "resource",       "sysinfo", "bootloader",    "bootloader_args", "os",          "idmap",
+    "features",       "cpu",     "clock",         "on_poweroff",     "on_reboot",   "on_crash",
+    "on_lockfailure", "pm",      "devices"};
 
 std::size_t rank(const xmlNode* n) {
   if (n->ns) return kTopLevelOrder.size() + 1;
@@ -98,7 +98,8 @@ void writeCpus(xmlNode* root, const Domain& d) {
       set(p, "vcpu", std::to_string(pin.vcpu));
       set(p, "cpuset", std::to_string(pin.host_cpu));
     }
-    if (!d.cputune.emulator_cpus.empty()) set(add(tune, "emulatorpin"), "cpuset", formatCpuList(d.cputune.emulator_cpus));
+    if (!d.cputune.emulator_cpus.empty())
+      set(add(tune, "emulatorpin"), "cpuset", formatCpuList(d.cputune.emulator_cpus));
   }
 
   xmlNode* numatune = add(root, "numatune");

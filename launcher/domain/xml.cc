@@ -51,8 +51,8 @@ Result<DocHandle> parse(const std::string& text, const std::string& what) {
   if (!ctxt) throw std::bad_alloc();
   // NONET: never fetch a DTD or entity from the network. NOENT is not set: entities stay unexpanded.
   const int options = XML_PARSE_NOBLANKS | XML_PARSE_NONET;
-  DocHandle doc(xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), what.c_str(), nullptr,
-                                  options));
+  DocHandle doc(
+      xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()), what.c_str(), nullptr, options));
   if (!doc || !ctxt->wellFormed) {
     // The first error is the cause; the ones after it are libxml2 giving up ("Premature end").
     std::string detail = errors.empty() ? std::string("no document") : errors.front();

@@ -49,7 +49,7 @@ inline const xmlChar* x(const std::string& s) { return x(s.c_str()); }
 
 std::string name(const xmlNode* n);
 bool isElement(const xmlNode* n, std::string_view local_name);
-std::vector<xmlNode*> children(xmlNode* parent);          // element children
+std::vector<xmlNode*> children(xmlNode* parent);               // element children
 xmlNode* child(xmlNode* parent, std::string_view local_name);  // first element child of that name
 // Reads an attribute without namespace into `out`; false when absent.
 bool attr(const xmlNode* n, const char* attr_name, std::string& out);

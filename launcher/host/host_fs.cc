@@ -34,17 +34,14 @@ std::vector<std::string> components(std::string_view path) {
 Error errnoError(int err, std::string_view path, std::string_view what) {
   switch (err) {
     case ENOENT:
-    case ENOTDIR:
-      return {Errc::kNotFound, fmt::format("{} does not exist", path), {}};
+    case ENOTDIR: return {Errc::kNotFound, fmt::format("{} does not exist", path), {}};
     case EACCES:
     case EPERM:
-      return {Errc::kUnreadable, fmt::format("cannot {} {}: permission denied", what, path),
-              "run vnfctl as root"};
+      return {Errc::kUnreadable, fmt::format("cannot {} {}: permission denied", what, path), "run vnfctl as root"};
     case ELOOP:
       return {Errc::kSymlinkLoop, fmt::format("cannot {} {}: too many levels of symbolic links", what, path),
               "repair the symbolic link loop in the host tree"};
-    default:
-      return {Errc::kUnreadable, fmt::format("cannot {} {}: {}", what, path, std::strerror(err)), {}};
+    default: return {Errc::kUnreadable, fmt::format("cannot {} {}: {}", what, path, std::strerror(err)), {}};
   }
 }
 
@@ -53,7 +50,8 @@ Error errnoError(int err, std::string_view path, std::string_view what) {
 Result<HostFs> HostFs::open(const std::filesystem::path& root) {
   std::error_code ec;
   auto abs = std::filesystem::absolute(root, ec);
-  if (ec) return fail(Errc::kNotFound, fmt::format("host root '{}' is not a usable path: {}", root.string(), ec.message()));
+  if (ec)
+    return fail(Errc::kNotFound, fmt::format("host root '{}' is not a usable path: {}", root.string(), ec.message()));
   struct stat st {};
   if (::stat(abs.c_str(), &st) != 0) {
     return fail(Errc::kInvalidArgument, fmt::format("host root '{}' does not exist", root.string()),
@@ -68,8 +66,7 @@ Result<HostFs> HostFs::open(const std::filesystem::path& root) {
   return HostFs(normal);
 }
 
-HostFs::HostFs(std::filesystem::path root)
-    : root_(std::move(root)), dir_fds_(std::make_unique<DirFds>()) {
+HostFs::HostFs(std::filesystem::path root) : root_(std::move(root)), dir_fds_(std::make_unique<DirFds>()) {
   root_prefix_ = root_ == "/" ? "" : root_.string();
 }
 
@@ -237,8 +234,8 @@ Result<std::string> HostFs::readText(std::string_view path) const {
     if (static_cast<std::size_t>(n) < sizeof buf && resolved.starts_with("/sys/")) break;
     if (out.size() > kMaxFileBytes) {
       ::close(fd);
-      return fail(Errc::kBadContent, fmt::format("{} is larger than {} MiB, which no sysfs or procfs file is", path,
-                                                 kMaxFileBytes >> 20));
+      return fail(Errc::kBadContent,
+                  fmt::format("{} is larger than {} MiB, which no sysfs or procfs file is", path, kMaxFileBytes >> 20));
     }
   }
   ::close(fd);

@@ -22,10 +22,10 @@ namespace vnf {
 
 // What a HostFs read, so `vnfctl snapshot` can capture exactly those files.
 struct AccessLog {
-  std::map<std::string, std::string> files;  // resolved host path -> content read
-  std::map<std::string, std::string> links;  // host path of a symlink -> its target, verbatim
+  std::map<std::string, std::string> files;              // resolved host path -> content read
+  std::map<std::string, std::string> links;              // host path of a symlink -> its target, verbatim
   std::map<std::string, std::vector<std::string>> dirs;  // resolved directory -> names listed (or none)
-  std::map<std::string, bool> present;       // resolved host path of a non-regular file seen to exist
+  std::map<std::string, bool> present;                   // resolved host path of a non-regular file seen to exist
 };
 
 enum class PathKind { kMissing, kFile, kDirectory, kOther };

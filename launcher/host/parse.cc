@@ -220,9 +220,12 @@ std::optional<std::uint64_t> parseSizeKib(std::string_view text) {
   if (text.empty()) return std::nullopt;
   std::uint64_t mult_bytes = 1;
   switch (text.back()) {
-    case 'k': case 'K': mult_bytes = 1ull << 10; break;
-    case 'm': case 'M': mult_bytes = 1ull << 20; break;
-    case 'g': case 'G': mult_bytes = 1ull << 30; break;
+    case 'k':
+    case 'K': mult_bytes = 1ull << 10; break;
+    case 'm':
+    case 'M': mult_bytes = 1ull << 20; break;
+    case 'g':
+    case 'G': mult_bytes = 1ull << 30; break;
     default: break;
   }
   if (mult_bytes != 1) text.remove_suffix(1);

@@ -16,7 +16,8 @@ Recipe recipeOf(const VnfSpec& spec, const RecipeInputs& in) {
   r.fields.emplace_back("image.sha256", in.image_sha256.empty() ? "-" : in.image_sha256);
   Sha256 h;
   h.update(fmt::format("vnfctl recipe {}\n", r.version));
-  for (const auto& [key, value] : r.fields) h.update(fmt::format("{}:{}={}:{}\n", key.size(), key, value.size(), value));
+  for (const auto& [key, value] : r.fields)
+    h.update(fmt::format("{}:{}={}:{}\n", key.size(), key, value.size(), value));
   r.hash = "sha256:" + h.hexDigest();
   return r;
 }

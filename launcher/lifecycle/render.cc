@@ -21,7 +21,8 @@ namespace vnf::lifecycle {
 std::filesystem::path defaultTemplatesDir() {
   if (const char* env = std::getenv("VNFCTL_TEMPLATES"); env && *env) return env;
   std::error_code ec;
-  if (std::filesystem::is_directory("/usr/share/vnfctl/domain-templates", ec)) return "/usr/share/vnfctl/domain-templates";
+  if (std::filesystem::is_directory("/usr/share/vnfctl/domain-templates", ec))
+    return "/usr/share/vnfctl/domain-templates";
   return VNFCTL_SOURCE_TEMPLATES;
 }
 

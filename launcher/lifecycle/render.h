@@ -18,10 +18,10 @@
 namespace vnf::lifecycle {
 
 struct RenderOptions {
-  std::filesystem::path templates_dir;     // domain-templates/
-  std::optional<DomainType> domain_type;   // nullopt: kvm where the CPU has vmx/svm, else qemu
-  std::string log_dir = "/var/log/vnfctl"; // serial logs: <log_dir>/<name>.serial.log
-  bool validate = true;                    // check against libvirt's domain.rng
+  std::filesystem::path templates_dir;      // domain-templates/
+  std::optional<DomainType> domain_type;    // nullopt: kvm where the CPU has vmx/svm, else qemu
+  std::string log_dir = "/var/log/vnfctl";  // serial logs: <log_dir>/<name>.serial.log
+  bool validate = true;                     // check against libvirt's domain.rng
   // The vnfctl guest image (vmlinuz, initrd.img, image.json from guest/image/build-image), used
   // when a spec names neither guest.kernel nor guest.disk.
   std::filesystem::path image_dir = "/var/lib/vnfctl/image";
@@ -43,11 +43,11 @@ void resolveBootFiles(VnfSpec& spec, const RenderOptions& options);
 
 // What one VNF is rendered from, decided before planning: its template and its recipe.
 struct Prepared {
-  VnfSpec spec;             // boot files resolved
+  VnfSpec spec;  // boot files resolved
   Template tmpl;
   DomainType type = DomainType::kQemu;
   std::string serial_log;
-  std::string image_hash;   // the guest image's recorded hash ("" if none)
+  std::string image_hash;  // the guest image's recorded hash ("" if none)
   Recipe recipe;
 };
 

@@ -10,20 +10,20 @@
 namespace vnf {
 
 struct VfAssignment {
-  int nic_index = 0;        // index into VnfSpec::nics
+  int nic_index = 0;  // index into VnfSpec::nics
   PciAddress pf;
   PciAddress vf;
-  int vf_index = -1;        // N of the PF's virtfnN
-  std::string vf_driver;    // driver bound now ("vfio-pci" means prepared: managed='no')
+  int vf_index = -1;      // N of the PF's virtfnN
+  std::string vf_driver;  // driver bound now ("vfio-pci" means prepared: managed='no')
   int numa_node = -1;
 };
 
 struct Placement {
-  std::string name;                 // the instance name (name-1.. with --count)
-  int node = -1;                    // NUMA node of vCPUs and memory
-  std::vector<int> vcpu_pins;       // host CPU for each vCPU (index = vCPU); dedicated policy
-  std::vector<int> shared_cpus;     // shared policy: the node's CPUs the vCPUs float on
-  std::vector<int> emulator_cpus;   // where QEMU's emulator threads run
+  std::string name;                // the instance name (name-1.. with --count)
+  int node = -1;                   // NUMA node of vCPUs and memory
+  std::vector<int> vcpu_pins;      // host CPU for each vCPU (index = vCPU); dedicated policy
+  std::vector<int> shared_cpus;    // shared policy: the node's CPUs the vCPUs float on
+  std::vector<int> emulator_cpus;  // where QEMU's emulator threads run
   std::uint64_t memory_kib = 0;
   std::uint64_t page_size_kib = 0;  // 0: no hugepages
   std::uint64_t hugepages = 0;      // pages taken from `node`

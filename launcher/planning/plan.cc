@@ -8,7 +8,6 @@
 namespace vnf {
 namespace {
 
-
 const char* smtName(SmtPolicy p) {
   switch (p) {
     case SmtPolicy::kPrefer: return "prefer";
@@ -37,12 +36,12 @@ struct Core {
 struct State {
   const HostTopology& host;
   Allocations used;
-  std::vector<char> busy;                             // by CPU id: pinned by a VNF
-  std::vector<char> housekeeping;                     // by CPU id
-  std::map<int, std::vector<int>> housekeeping_of;    // per node
-  std::map<int, std::vector<Core>> cores_of;          // per node: online cores in CPU order
+  std::vector<char> busy;                                     // by CPU id: pinned by a VNF
+  std::vector<char> housekeeping;                             // by CPU id
+  std::map<int, std::vector<int>> housekeeping_of;            // per node
+  std::map<int, std::vector<Core>> cores_of;                  // per node: online cores in CPU order
   std::map<PciAddress, std::vector<const PciNic*>> vf_order;  // per PF: vfio-pci first, then index
-  std::map<PciAddress, std::size_t> vf_cursor;        // per PF: candidates before it are taken
+  std::map<PciAddress, std::size_t> vf_cursor;                // per PF: candidates before it are taken
 
   State(const HostTopology& h, const Allocations& existing) : host(h), used(existing) {
     int max_id = h.cpus.empty() ? 0 : h.cpus.back().id;
@@ -84,8 +83,8 @@ std::vector<const Core*> freeCores(const State& s, int node_id) {
   auto it = s.cores_of.find(node_id);
   if (it == s.cores_of.end()) return out;
   for (const auto& core : it->second) {
-    bool free = std::none_of(core.threads.begin(), core.threads.end(),
-                             [&](int t) { return s.busy[t] || s.housekeeping[t]; });
+    bool free =
+        std::none_of(core.threads.begin(), core.threads.end(), [&](int t) { return s.busy[t] || s.housekeeping[t]; });
     if (free) out.push_back(&core);
   }
   return out;
@@ -119,14 +118,15 @@ NicChoice chooseVfs(State& s, const VnfSpec& spec) {
       continue;
     }
     if (pf->isVf()) {
-      out.problems.push_back(fmt::format("nics[{}].pf: {} is itself a VF of {}; name its PF instead", i, nicName(*pf),
-                                         pf->physfn->str()));
+      out.problems.push_back(
+          fmt::format("nics[{}].pf: {} is itself a VF of {}; name its PF instead", i, nicName(*pf), pf->physfn->str()));
       continue;
     }
     if (!pf->sriov) {
-      out.problems.push_back(fmt::format("nics[{}].pf: {} is not SR-IOV capable (driver {}, no sriov_totalvfs); use "
-                                         "an SR-IOV NIC, or a tap/virtio NIC for this port",
-                                         i, nicName(*pf), pf->driver.empty() ? "no driver" : pf->driver));
+      out.problems.push_back(
+          fmt::format("nics[{}].pf: {} is not SR-IOV capable (driver {}, no sriov_totalvfs); use "
+                      "an SR-IOV NIC, or a tap/virtio NIC for this port",
+                      i, nicName(*pf), pf->driver.empty() ? "no driver" : pf->driver));
       continue;
     }
     auto& order = s.vf_order[pf->address];
@@ -163,11 +163,11 @@ NicChoice chooseVfs(State& s, const VnfSpec& spec) {
                                                     i, nicName(*pf), *want.vf, pf->sriov->num_vfs,
                                                     std::min(*want.vf + 1, pf->sriov->total_vfs), pf->address.str()));
       } else {
-        out.problems.push_back(fmt::format(
-            "nics[{}].pf: {} has no free VF ({} VFs, all in use{}); create more (up to {}) with: echo {} > "
-            "/sys/bus/pci/devices/{}/sriov_numvfs",
-            i, nicName(*pf), pf->sriov->num_vfs, pf->sriov->num_vfs ? "" : ": none created yet", pf->sriov->total_vfs,
-            pf->sriov->total_vfs, pf->address.str()));
+        out.problems.push_back(
+            fmt::format("nics[{}].pf: {} has no free VF ({} VFs, all in use{}); create more (up to {}) with: echo {} > "
+                        "/sys/bus/pci/devices/{}/sriov_numvfs",
+                        i, nicName(*pf), pf->sriov->num_vfs, pf->sriov->num_vfs ? "" : ": none created yet",
+                        pf->sriov->total_vfs, pf->sriov->total_vfs, pf->address.str()));
       }
       continue;
     }
@@ -212,9 +212,10 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
     if (where == node.id) {
       p.reasons.push_back(fmt::format("nic{} {} is local to node {}", vf.nic_index, nicName(*pf), node.id));
     } else if (spec.numa_affinity == NumaAffinity::kRequired && where >= 0) {
-      why.push_back(fmt::format("NIC {} is on node {} and numa_affinity is required (numa_affinity: preferred accepts a "
-                                "remote NIC, at the cost of cross-node traffic)",
-                                nicName(*pf), where));
+      why.push_back(
+          fmt::format("NIC {} is on node {} and numa_affinity is required (numa_affinity: preferred accepts a "
+                      "remote NIC, at the cost of cross-node traffic)",
+                      nicName(*pf), where));
     } else {
       p.reasons.push_back(fmt::format("nic{} {} is {} (numa_affinity {}: accepted)", vf.nic_index, nicName(*pf),
                                       where < 0 ? "on an unknown node" : fmt::format("on node {}, remote", where),
@@ -251,14 +252,14 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
     if (static_cast<int>(pins.size()) < spec.vcpus) {
       int per_core = spec.smt_policy == SmtPolicy::kIsolate ? 1 : (smt ? 2 : 1);
       int need_cores = (spec.vcpus + per_core - 1) / per_core;
-      std::string fix = spec.smt_policy == SmtPolicy::kIsolate && smt
-                            ? "; smt_policy prefer would use both threads of each core"
-                            : spec.smt_policy == SmtPolicy::kRequire && !smt ? "; this node has no SMT siblings: use smt_policy prefer"
-                                                                             : "; free cores by removing a VNF, or lower vcpus";
-      why.push_back(fmt::format("{} free cores for dedicated vCPUs (housekeeping CPUs {} excluded), the VNF needs {} "
-                                "(vcpus {}, smt_policy {}){}",
-                                cores.size(), formatCpuList(housekeeping), need_cores, spec.vcpus,
-                                smtName(spec.smt_policy), fix));
+      std::string fix =
+          spec.smt_policy == SmtPolicy::kIsolate && smt    ? "; smt_policy prefer would use both threads of each core"
+          : spec.smt_policy == SmtPolicy::kRequire && !smt ? "; this node has no SMT siblings: use smt_policy prefer"
+                                                           : "; free cores by removing a VNF, or lower vcpus";
+      why.push_back(fmt::format(
+          "{} free cores for dedicated vCPUs (housekeeping CPUs {} excluded), the VNF needs {} "
+          "(vcpus {}, smt_policy {}){}",
+          cores.size(), formatCpuList(housekeeping), need_cores, spec.vcpus, smtName(spec.smt_policy), fix));
     } else {
       p.vcpu_pins = pins;
       bool threads2 = spec.smt_policy != SmtPolicy::kIsolate && all_pairs && spec.vcpus % 2 == 0 && smt;
@@ -266,13 +267,11 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
       p.guest_cores = spec.vcpus / p.guest_threads;
       auto sorted = pins;
       std::sort(sorted.begin(), sorted.end());
-      p.reasons.push_back(fmt::format("vCPUs on {} whole core{} of node {} (CPUs {}; smt_policy {}{}){}", cores_used,
-                                      cores_used == 1 ? "" : "s", node.id, formatCpuList(sorted),
-                                      smtName(spec.smt_policy), threads2 ? ", guest sees SMT pairs" : "",
-                                      std::any_of(pins.begin(), pins.end(),
-                                                  [&](int c) { return s.host.cpu(c)->isolated; })
-                                          ? ", isolated CPUs"
-                                          : ""));
+      p.reasons.push_back(fmt::format(
+          "vCPUs on {} whole core{} of node {} (CPUs {}; smt_policy {}{}){}", cores_used, cores_used == 1 ? "" : "s",
+          node.id, formatCpuList(sorted), smtName(spec.smt_policy), threads2 ? ", guest sees SMT pairs" : "",
+          std::any_of(pins.begin(), pins.end(), [&](int c) { return s.host.cpu(c)->isolated; }) ? ", isolated CPUs"
+                                                                                                : ""));
     }
   } else {
     for (int c : node.cpus) {
@@ -313,17 +312,19 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
       if (auto it = s.used.hugepages.find({n, spec.page_size_kib}); it != s.used.hugepages.end()) held += it->second;
     }
     std::uint64_t back = 0;
-    if (auto it = s.used.hugepages_returning.find({node.id, spec.page_size_kib}); it != s.used.hugepages_returning.end()) {
+    if (auto it = s.used.hugepages_returning.find({node.id, spec.page_size_kib});
+        it != s.used.hugepages_returning.end()) {
       back = it->second;
     }
     std::uint64_t avail = (pool ? pool->free : 0) + back;
     std::uint64_t free = avail > held ? avail - held : 0;
     if (free < p.hugepages) {
       std::uint64_t total = pool ? pool->total : 0;
-      why.push_back(fmt::format("{} free {} hugepages{}, the VNF needs {} ({} MiB): reserve more with: echo {} > "
-                                "/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages",
-                                free, pageSizeName(spec.page_size_kib), held ? fmt::format(" ({} promised to defined VNFs)", held) : "",
-                                p.hugepages, spec.memory_mib, total + (p.hugepages - free), node.id, spec.page_size_kib));
+      why.push_back(fmt::format(
+          "{} free {} hugepages{}, the VNF needs {} ({} MiB): reserve more with: echo {} > "
+          "/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages",
+          free, pageSizeName(spec.page_size_kib), held ? fmt::format(" ({} promised to defined VNFs)", held) : "",
+          p.hugepages, spec.memory_mib, total + (p.hugepages - free), node.id, spec.page_size_kib));
     } else {
       p.reasons.push_back(fmt::format("memory: {} x {} hugepages from node {} ({} free before, {} after)", p.hugepages,
                                       pageSizeName(spec.page_size_kib), node.id, free, free - p.hugepages));
@@ -331,9 +332,10 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
   } else {
     const auto m = normalMemory(s, node);
     if (node.mem_total_kib == 0) {
-      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; the node's "
-                                      "MemTotal is unknown, so it was not checked)",
-                                      spec.memory_mib, node.id));
+      p.reasons.push_back(
+          fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; the node's "
+                      "MemTotal is unknown, so it was not checked)",
+                      spec.memory_mib, node.id));
     } else if (m.free_kib < p.memory_kib) {
       why.push_back(fmt::format(
           "{} MiB of normal memory free for VNFs ({} MiB total - {} MiB reserved as hugepages - {} MiB host reserve - "
@@ -344,9 +346,10 @@ std::optional<Placement> tryNode(State& s, const VnfSpec& spec, const NicChoice&
           m.unbound_kib ? fmt::format(", {} MiB of it by VMs bound to no node", m.unbound_kib / 1024) : "",
           spec.memory_mib, node.id));
     } else {
-      p.reasons.push_back(fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; {} MiB free for "
-                                      "VNFs before, {} after)",
-                                      spec.memory_mib, node.id, m.free_kib / 1024, (m.free_kib - p.memory_kib) / 1024));
+      p.reasons.push_back(
+          fmt::format("memory: {} MiB of node {}'s normal pages (no hugepages asked; {} MiB free for "
+                      "VNFs before, {} after)",
+                      spec.memory_mib, node.id, m.free_kib / 1024, (m.free_kib - p.memory_kib) / 1024));
     }
   }
   if (!why.empty()) return std::nullopt;
@@ -436,12 +439,12 @@ Result<std::vector<Placement>> planAll(const HostTopology& host, const Allocatio
       for (const auto& w : why) verdicts += fmt::format("\n  node {}: {}", order[i]->id, w);
     }
     if (!placed) {
-      return fail(Errc::kDoesNotFit,
-                  fmt::format("cannot place {} ({} vCPUs, {} MiB{}): no NUMA node fits{}", spec.name, spec.vcpus,
-                              spec.memory_mib,
-                              spec.page_size_kib ? fmt::format(" as {} hugepages", pageSizeName(spec.page_size_kib)) : "",
-                              verdicts),
-                  "act on one of the node lines above; nothing was changed");
+      return fail(
+          Errc::kDoesNotFit,
+          fmt::format(
+              "cannot place {} ({} vCPUs, {} MiB{}): no NUMA node fits{}", spec.name, spec.vcpus, spec.memory_mib,
+              spec.page_size_kib ? fmt::format(" as {} hugepages", pageSizeName(spec.page_size_kib)) : "", verdicts),
+          "act on one of the node lines above; nothing was changed");
     }
     s.take(*placed);
     out.push_back(std::move(*placed));

@@ -24,8 +24,8 @@ inline constexpr std::uint64_t kDefaultHostReserveKib = 1024 * 1024;
 // What other VNFs (and foreign domains) already hold. Dedicated vCPUs always take whole cores, so a
 // core with any CPU in `cpus` is not free.
 struct Allocations {
-  std::set<int> cpus;           // host CPUs pinned to vCPUs (or emulator threads) of existing domains
-  std::set<PciAddress> vfs;     // VFs (PCI functions) assigned to existing domains
+  std::set<int> cpus;        // host CPUs pinned to vCPUs (or emulator threads) of existing domains
+  std::set<PciAddress> vfs;  // VFs (PCI functions) assigned to existing domains
   // Hugepages promised to VNFs that do not hold them yet (defined, not running), per (node, page KiB).
   // Pages of running VNFs are already missing from the host's free counts.
   std::map<std::pair<int, std::uint64_t>, std::uint64_t> hugepages;

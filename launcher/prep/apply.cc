@@ -73,7 +73,8 @@ Result<std::string> Preparer::vfAddress(const HostFs& fs, const std::string& pf,
 Result<std::string> Preparer::pfNetdev(const HostFs& fs, const std::string& pf) const {
   auto names = fs.listDir(devPath(pf) + "/net");
   if (!names || names->empty()) {
-    return fail(Errc::kNotFound, fmt::format("PF {} has no netdev (driver '{}'): VF settings are made through it", pf, driverOf(fs, pf)),
+    return fail(Errc::kNotFound,
+                fmt::format("PF {} has no netdev (driver '{}'): VF settings are made through it", pf, driverOf(fs, pf)),
                 "bind the PF to its kernel driver");
   }
   return names->front();
@@ -116,7 +117,8 @@ Result<std::string> Preparer::current(const Step& step) const {
           default: return onOff(s.spoofchk);
         }
       }
-      return fail(Errc::kNotFound, fmt::format("{} ({}) does not report VF {} over netlink", step.target, *dev, step.vf));
+      return fail(Errc::kNotFound,
+                  fmt::format("{} ({}) does not report VF {} over netlink", step.target, *dev, step.vf));
     }
     case StepKind::kMount: {
       auto mounts = host->readText("/proc/mounts");
@@ -136,8 +138,7 @@ Result<std::string> Preparer::current(const Step& step) const {
       }
       return std::string();
     }
-    case StepKind::kFile:
-      return readRealFile(step.target).value_or("");
+    case StepKind::kFile: return readRealFile(step.target).value_or("");
   }
   return std::string();
 }
@@ -167,13 +168,14 @@ Result<void> Preparer::checkIommuGroup(const std::string& addr) const {
   if (bad.empty()) return {};
   std::string list;
   for (const auto& b : bad) list += (list.empty() ? "" : ", ") + b;
-  return fail(Errc::kConflict,
-              fmt::format("{} shares IOMMU group {} with {}: vfio gives a VM the whole group, so the VM could DMA into "
-                          "memory that the host driver of the other device uses, and vfio-pci refuses to open such a group",
-                          addr, group, list),
-              fmt::format("bind the other device(s) to vfio-pci as well (they then go to the VM too), unbind them "
-                          "(echo ADDR > /sys/bus/pci/devices/ADDR/driver/unbind), or move the NIC to a slot whose "
-                          "PCIe switch has ACS so it gets its own group"));
+  return fail(
+      Errc::kConflict,
+      fmt::format("{} shares IOMMU group {} with {}: vfio gives a VM the whole group, so the VM could DMA into "
+                  "memory that the host driver of the other device uses, and vfio-pci refuses to open such a group",
+                  addr, group, list),
+      fmt::format("bind the other device(s) to vfio-pci as well (they then go to the VM too), unbind them "
+                  "(echo ADDR > /sys/bus/pci/devices/ADDR/driver/unbind), or move the NIC to a slot whose "
+                  "PCIe switch has ACS so it gets its own group"));
 }
 
 Result<std::vector<Step>> Preparer::diff(const std::vector<Step>& desired) const {
@@ -193,7 +195,8 @@ Result<std::vector<Step>> Preparer::diff(const std::vector<Step>& desired) const
       auto host = fs();
       auto addr = host ? vfAddress(*host, step.target, step.vf) : Result<std::string>(std::string());
       if (addr && !addr->empty()) {
-        if (auto ok = checkIommuGroup(*addr); !ok) problems.push_back(ok.error().message + "\n    fix: " + ok.error().fix);
+        if (auto ok = checkIommuGroup(*addr); !ok)
+          problems.push_back(ok.error().message + "\n    fix: " + ok.error().fix);
       }
     }
     step.from = *cur;
@@ -236,8 +239,9 @@ Result<std::string> Preparer::setDriver(const Step& step, const std::string& val
     auto after = fs();
     const auto now = after ? driverOf(*after, *addr) : std::string();
     if (now != value) {
-      return fail(Errc::kIo, fmt::format("{} (VF {} of {}) is bound to '{}' after drivers_probe, expected '{}'", *addr,
-                                         step.vf, step.target, now, value),
+      return fail(Errc::kIo,
+                  fmt::format("{} (VF {} of {}) is bound to '{}' after drivers_probe, expected '{}'", *addr, step.vf,
+                              step.target, now, value),
                   value == "vfio-pci" ? "check dmesg for vfio-pci errors (IOMMU group, device reset)"
                                       : fmt::format("modprobe {} and rerun", value));
     }
@@ -259,8 +263,7 @@ Result<std::string> Preparer::set(const Step& step, const std::string& value, co
       if (auto ok = ops_.writeAttr(path, value); !ok) return std::unexpected(ok.error());
       return note;
     }
-    case StepKind::kDriver:
-      return setDriver(step, value, note);
+    case StepKind::kDriver: return setDriver(step, value, note);
     case StepKind::kVfMac:
     case StepKind::kVfVlan:
     case StepKind::kVfTrust:
@@ -342,8 +345,10 @@ void Preparer::rollback(std::vector<std::pair<Step, bool>>& done, std::vector<st
       entry->done = true;
     }
   }
-  if (journal_.empty()) (void)journal_.remove();
-  else (void)journal_.save();
+  if (journal_.empty())
+    (void)journal_.remove();
+  else
+    (void)journal_.save();
 }
 
 Result<std::vector<Step>> Preparer::apply(const std::vector<Step>& steps) {
@@ -439,8 +444,9 @@ Result<std::vector<Step>> Preparer::restoreAll(bool dry_run) {
   if (!failures.empty()) {
     std::string all;
     for (const auto& f : failures) all += "\n  - " + f;
-    return fail(Errc::kIo, fmt::format("{} change(s) could not be undone (kept in the journal {}):{}", failures.size(),
-                                       journal_.path, all),
+    return fail(Errc::kIo,
+                fmt::format("{} change(s) could not be undone (kept in the journal {}):{}", failures.size(),
+                            journal_.path, all),
                 "fix the cause and run vnfctl unprepare again");
   }
   if (!dry_run) {

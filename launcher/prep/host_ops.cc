@@ -1,10 +1,10 @@
 #include "prep/host_ops.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -39,7 +39,8 @@ Result<void> LiveHostOps::writeAttr(const std::string& path, const std::string& 
   int err = errno;
   ::close(fd);
   if (n < 0 || static_cast<std::size_t>(n) != value.size()) {
-    return fail(Errc::kIo, fmt::format("writing '{}' to {} failed: {}", value, path, n < 0 ? std::strerror(err) : "short write"));
+    return fail(Errc::kIo,
+                fmt::format("writing '{}' to {} failed: {}", value, path, n < 0 ? std::strerror(err) : "short write"));
   }
   return {};
 }
@@ -62,7 +63,8 @@ Result<void> LiveHostOps::mountHugetlbfs(const std::string& dir, std::uint64_t p
   if (!live()) return std::unexpected(notLive("mounting hugetlbfs", root_));
   const auto options = fmt::format("pagesize={}K", page_size_kib);
   if (::mount("nodev", dir.c_str(), "hugetlbfs", 0, options.c_str()) != 0) {
-    return fail(Errc::kIo, fmt::format("mount -t hugetlbfs -o {} nodev {} failed: {}", options, dir, std::strerror(errno)),
+    return fail(Errc::kIo,
+                fmt::format("mount -t hugetlbfs -o {} nodev {} failed: {}", options, dir, std::strerror(errno)),
                 "check that the kernel has hugetlbfs (grep hugetlbfs /proc/filesystems) and that you are root");
   }
   return {};
@@ -95,10 +97,8 @@ Result<void> LiveHostOps::setVf(const std::string& pf_netdev, int vf, VfField fi
       if (!id || *id > 4094) return fail(Errc::kInvalidArgument, fmt::format("VLAN '{}' is not 0..4094", value));
       return netlink::setVfVlan(pf_netdev, vf, static_cast<int>(*id));
     }
-    case VfField::kTrust:
-      return netlink::setVfTrust(pf_netdev, vf, value == "on");
-    case VfField::kSpoofchk:
-      return netlink::setVfSpoofchk(pf_netdev, vf, value == "on");
+    case VfField::kTrust: return netlink::setVfTrust(pf_netdev, vf, value == "on");
+    case VfField::kSpoofchk: return netlink::setVfSpoofchk(pf_netdev, vf, value == "on");
   }
   return fail(Errc::kInvalidArgument, "unknown VF field");
 }

@@ -33,7 +33,8 @@ Result<Journal> Journal::load(const std::string& path) {
       auto kind = stepKindFromName(e.at("kind").get<std::string>());
       if (!kind) return fail(Errc::kBadContent, fmt::format("{}: unknown entry kind '{}'", path, e.at("kind").dump()));
       JournalEntry entry;
-      entry.step = Step{*kind, e.at("target"), e.value("vf", -1), e.at("original"), e.at("applied"), e.value("note", "")};
+      entry.step =
+          Step{*kind, e.at("target"), e.value("vf", -1), e.at("original"), e.at("applied"), e.value("note", "")};
       entry.done = e.value("done", false);
       j.entries.push_back(std::move(entry));
     }

@@ -19,7 +19,8 @@ std::string bootParams(const HostTopology& host, const PrepareSpec& spec) {
     p.push_back(host.cpu_flags.vendor == "AuthenticAMD" ? "amd_iommu=on" : "intel_iommu=on");
     p.push_back("iommu=pt");
   }
-  if (spec.kernel.default_hugepage_kib) p.push_back("default_hugepagesz=" + pageSizeName(spec.kernel.default_hugepage_kib));
+  if (spec.kernel.default_hugepage_kib)
+    p.push_back("default_hugepagesz=" + pageSizeName(spec.kernel.default_hugepage_kib));
   if (spec.kernel.boot_1g_pages) {
     p.push_back("hugepagesz=1G");
     p.push_back(fmt::format("hugepages={}", spec.kernel.boot_1g_pages));
@@ -67,7 +68,8 @@ std::vector<Step> persistSteps(const HostTopology& host, const PrepareSpec& spec
 
 std::vector<std::string> activationCommands(const HostTopology& host, const PrepareSpec& spec) {
   std::vector<std::string> cmds{"systemctl daemon-reload", std::string("systemctl enable ") + kUnitName};
-  if (!bootParams(host, spec).empty()) cmds.push_back("update-grub && reboot   # kernel parameters: " + bootParams(host, spec));
+  if (!bootParams(host, spec).empty())
+    cmds.push_back("update-grub && reboot   # kernel parameters: " + bootParams(host, spec));
   return cmds;
 }
 

@@ -14,9 +14,9 @@
 namespace vnf::prep {
 
 struct PersistOptions {
-  std::string root = "/";        // where /etc is written (a temp dir in tests)
+  std::string root = "/";  // where /etc is written (a temp dir in tests)
   std::string vnfctl_path = "/usr/bin/vnfctl";
-  std::string journal_path;      // passed to the boot-time run
+  std::string journal_path;  // passed to the boot-time run
 };
 
 inline constexpr const char* kUnitName = "vnfctl-prepare.service";

@@ -78,8 +78,10 @@ void parseVf(Parser& p, const YAML::Node& n, int num_vfs, PfSpec& pf) {
     auto text = p.string(n["mac"], "mac");
     if (text) {
       vf.mac = parseMac(*text);
-      if (!vf.mac) p.problem(n["mac"], fmt::format("mac '{}' is not a MAC address (like 52:54:00:12:34:56)", *text));
-      else if ((*vf.mac)[0] & 1) p.problem(n["mac"], fmt::format("mac '{}' is a multicast address: clear the low bit of the first byte", *text));
+      if (!vf.mac)
+        p.problem(n["mac"], fmt::format("mac '{}' is not a MAC address (like 52:54:00:12:34:56)", *text));
+      else if ((*vf.mac)[0] & 1)
+        p.problem(n["mac"], fmt::format("mac '{}' is a multicast address: clear the low bit of the first byte", *text));
     }
   }
   if (n["vlan"]) {
@@ -94,14 +96,20 @@ void parsePf(Parser& p, const YAML::Node& n, PrepareSpec& spec) {
   if (!n.IsMap()) return p.problem(n, "each entry of 'pfs' must be a map with 'pf' and 'vfs'");
   p.checkKeys(n, {"pf", "vfs", "vfio", "vf_settings"}, "a PF entry");
   PfSpec pf;
-  if (!n["pf"]) p.problem(n, "PF entry without 'pf' (a netdev name or PCI address)");
-  else if (auto name = p.string(n["pf"], "pf")) pf.pf = *name;
-  if (!n["vfs"]) p.problem(n, "PF entry without 'vfs' (the number of VFs to create)");
-  else if (auto count = p.integer(n["vfs"], "vfs", 0, 4096)) pf.num_vfs = static_cast<int>(*count);
+  if (!n["pf"])
+    p.problem(n, "PF entry without 'pf' (a netdev name or PCI address)");
+  else if (auto name = p.string(n["pf"], "pf"))
+    pf.pf = *name;
+  if (!n["vfs"])
+    p.problem(n, "PF entry without 'vfs' (the number of VFs to create)");
+  else if (auto count = p.integer(n["vfs"], "vfs", 0, 4096))
+    pf.num_vfs = static_cast<int>(*count);
   if (n["vfio"]) pf.vfio = p.boolean(n["vfio"], "vfio").value_or(true);
   if (auto list = n["vf_settings"]) {
-    if (!list.IsSequence()) p.problem(list, "vf_settings must be a list");
-    else for (const auto& vf : list) parseVf(p, vf, pf.num_vfs, pf);
+    if (!list.IsSequence())
+      p.problem(list, "vf_settings must be a list");
+    else
+      for (const auto& vf : list) parseVf(p, vf, pf.num_vfs, pf);
   }
   for (const auto& existing : spec.pfs) {
     if (!pf.pf.empty() && existing.pf == pf.pf) p.problem(n["pf"], fmt::format("PF '{}' is listed twice", pf.pf));
@@ -124,17 +132,23 @@ void parseHugepages(Parser& p, const YAML::Node& n, PrepareSpec& spec) {
   if (!n.IsMap()) return p.problem(n, "each entry of 'hugepages' must be a map with 'size' and 'count'");
   p.checkKeys(n, {"size", "count", "node", "mount"}, "a hugepages entry");
   HugepageSpec h;
-  if (!n["size"]) p.problem(n, "hugepages entry without 'size' (2M or 1G)");
-  else if (auto kib = pageSize(p, n["size"])) h.page_size_kib = *kib;
-  if (!n["count"]) p.problem(n, "hugepages entry without 'count'");
-  else if (auto c = p.integer(n["count"], "count", 0, 1 << 24)) h.count = static_cast<std::uint64_t>(*c);
+  if (!n["size"])
+    p.problem(n, "hugepages entry without 'size' (2M or 1G)");
+  else if (auto kib = pageSize(p, n["size"]))
+    h.page_size_kib = *kib;
+  if (!n["count"])
+    p.problem(n, "hugepages entry without 'count'");
+  else if (auto c = p.integer(n["count"], "count", 0, 1 << 24))
+    h.count = static_cast<std::uint64_t>(*c);
   if (n["node"]) {
     if (auto v = p.integer(n["node"], "node", 0, 1023)) h.node = static_cast<int>(*v);
   }
   if (n["mount"]) {
     auto path = p.string(n["mount"], "mount");
-    if (path && (path->empty() || path->front() != '/')) p.problem(n["mount"], fmt::format("mount '{}' must be an absolute path", *path));
-    else if (path) h.mount = *path;
+    if (path && (path->empty() || path->front() != '/'))
+      p.problem(n["mount"], fmt::format("mount '{}' must be an absolute path", *path));
+    else if (path)
+      h.mount = *path;
   }
   spec.hugepages.push_back(h);
 }
@@ -145,14 +159,17 @@ void parseKernel(Parser& p, const YAML::Node& n, PrepareSpec& spec) {
   if (n["iommu"]) spec.kernel.iommu = p.boolean(n["iommu"], "iommu").value_or(true);
   if (n["isolcpus"]) {
     auto text = p.string(n["isolcpus"], "isolcpus");
-    if (text && !parseCpuList(*text)) p.problem(n["isolcpus"], fmt::format("isolcpus '{}' is not a CPU list (like 2-7,10)", *text));
-    else if (text) spec.kernel.isolcpus = *text;
+    if (text && !parseCpuList(*text))
+      p.problem(n["isolcpus"], fmt::format("isolcpus '{}' is not a CPU list (like 2-7,10)", *text));
+    else if (text)
+      spec.kernel.isolcpus = *text;
   }
   if (n["default_hugepagesz"]) {
     if (auto kib = pageSize(p, n["default_hugepagesz"])) spec.kernel.default_hugepage_kib = *kib;
   }
   if (n["boot_1g_pages"]) {
-    if (auto c = p.integer(n["boot_1g_pages"], "boot_1g_pages", 0, 1 << 20)) spec.kernel.boot_1g_pages = static_cast<std::uint64_t>(*c);
+    if (auto c = p.integer(n["boot_1g_pages"], "boot_1g_pages", 0, 1 << 20))
+      spec.kernel.boot_1g_pages = static_cast<std::uint64_t>(*c);
   }
 }
 
@@ -165,18 +182,24 @@ Result<PrepareSpec> parsePrepareSpec(const std::string& text) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    return fail(Errc::kInvalidArgument, fmt::format("{}:{}: not valid YAML: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
+    return fail(Errc::kInvalidArgument,
+                fmt::format("{}:{}: not valid YAML: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   try {
-    if (!root.IsMap()) return fail(Errc::kInvalidArgument, "a host spec must be a map with 'pfs', 'hugepages' and/or 'kernel'");
+    if (!root.IsMap())
+      return fail(Errc::kInvalidArgument, "a host spec must be a map with 'pfs', 'hugepages' and/or 'kernel'");
     p.checkKeys(root, {"pfs", "hugepages", "kernel"}, "the host spec");
     if (auto pfs = root["pfs"]) {
-      if (!pfs.IsSequence()) p.problem(pfs, "'pfs' must be a list");
-      else for (const auto& pf : pfs) parsePf(p, pf, spec);
+      if (!pfs.IsSequence())
+        p.problem(pfs, "'pfs' must be a list");
+      else
+        for (const auto& pf : pfs) parsePf(p, pf, spec);
     }
     if (auto hp = root["hugepages"]) {
-      if (!hp.IsSequence()) p.problem(hp, "'hugepages' must be a list");
-      else for (const auto& h : hp) parseHugepages(p, h, spec);
+      if (!hp.IsSequence())
+        p.problem(hp, "'hugepages' must be a list");
+      else
+        for (const auto& h : hp) parseHugepages(p, h, spec);
     }
     if (auto k = root["kernel"]) parseKernel(p, k, spec);
   } catch (const YAML::Exception& e) {
@@ -205,8 +228,8 @@ std::string emitPrepareSpec(const PrepareSpec& spec) {
   if (!spec.pfs.empty()) {
     out << YAML::Key << "pfs" << YAML::Value << YAML::BeginSeq;
     for (const auto& pf : spec.pfs) {
-      out << YAML::BeginMap << YAML::Key << "pf" << YAML::Value << pf.pf << YAML::Key << "vfs" << YAML::Value << pf.num_vfs
-          << YAML::Key << "vfio" << YAML::Value << pf.vfio;
+      out << YAML::BeginMap << YAML::Key << "pf" << YAML::Value << pf.pf << YAML::Key << "vfs" << YAML::Value
+          << pf.num_vfs << YAML::Key << "vfio" << YAML::Value << pf.vfio;
       if (!pf.vfs.empty()) {
         out << YAML::Key << "vf_settings" << YAML::Value << YAML::BeginSeq;
         for (const auto& vf : pf.vfs) {
@@ -226,17 +249,19 @@ std::string emitPrepareSpec(const PrepareSpec& spec) {
   if (!spec.hugepages.empty()) {
     out << YAML::Key << "hugepages" << YAML::Value << YAML::BeginSeq;
     for (const auto& h : spec.hugepages) {
-      out << YAML::BeginMap << YAML::Key << "size" << YAML::Value << pageSizeName(h.page_size_kib) << YAML::Key << "count"
-          << YAML::Value << h.count;
+      out << YAML::BeginMap << YAML::Key << "size" << YAML::Value << pageSizeName(h.page_size_kib) << YAML::Key
+          << "count" << YAML::Value << h.count;
       if (h.node >= 0) out << YAML::Key << "node" << YAML::Value << h.node;
       if (!h.mount.empty()) out << YAML::Key << "mount" << YAML::Value << h.mount;
       out << YAML::EndMap;
     }
     out << YAML::EndSeq;
   }
-  out << YAML::Key << "kernel" << YAML::Value << YAML::BeginMap << YAML::Key << "iommu" << YAML::Value << spec.kernel.iommu;
+  out << YAML::Key << "kernel" << YAML::Value << YAML::BeginMap << YAML::Key << "iommu" << YAML::Value
+      << spec.kernel.iommu;
   if (!spec.kernel.isolcpus.empty()) out << YAML::Key << "isolcpus" << YAML::Value << spec.kernel.isolcpus;
-  if (spec.kernel.default_hugepage_kib) out << YAML::Key << "default_hugepagesz" << YAML::Value << pageSizeName(spec.kernel.default_hugepage_kib);
+  if (spec.kernel.default_hugepage_kib)
+    out << YAML::Key << "default_hugepagesz" << YAML::Value << pageSizeName(spec.kernel.default_hugepage_kib);
   if (spec.kernel.boot_1g_pages) out << YAML::Key << "boot_1g_pages" << YAML::Value << spec.kernel.boot_1g_pages;
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -22,9 +22,9 @@ struct VfSettings {
 };
 
 struct PfSpec {
-  std::string pf;       // netdev name ("ens1f0") or PCI address ("0000:81:00.0")
+  std::string pf;  // netdev name ("ens1f0") or PCI address ("0000:81:00.0")
   int num_vfs = 0;
-  bool vfio = true;     // bind every VF of this PF to vfio-pci
+  bool vfio = true;  // bind every VF of this PF to vfio-pci
   std::vector<VfSettings> vfs;
 };
 
@@ -37,8 +37,8 @@ struct HugepageSpec {
 
 // Boot-time kernel parameters written by --persist to /etc/default/grub.d/vnfctl.cfg.
 struct KernelSpec {
-  bool iommu = true;            // intel_iommu=on / amd_iommu=on, iommu=pt
-  std::string isolcpus;         // "" = none
+  bool iommu = true;                       // intel_iommu=on / amd_iommu=on, iommu=pt
+  std::string isolcpus;                    // "" = none
   std::uint64_t default_hugepage_kib = 0;  // default_hugepagesz=; 0 = leave
   std::uint64_t boot_1g_pages = 0;         // hugepagesz=1G hugepages=N (1 GiB pages fragment at runtime)
 };

@@ -6,9 +6,15 @@ namespace vnf::prep {
 namespace {
 
 constexpr std::pair<StepKind, const char*> kNames[] = {
-    {StepKind::kNumVfs, "numvfs"},   {StepKind::kVfMac, "vf-mac"},         {StepKind::kVfVlan, "vf-vlan"},
-    {StepKind::kVfTrust, "vf-trust"}, {StepKind::kVfSpoofchk, "vf-spoofchk"}, {StepKind::kDriver, "driver"},
-    {StepKind::kHugepages, "hugepages"}, {StepKind::kMount, "mount"},     {StepKind::kFile, "file"},
+    {StepKind::kNumVfs, "numvfs"},
+    {StepKind::kVfMac, "vf-mac"},
+    {StepKind::kVfVlan, "vf-vlan"},
+    {StepKind::kVfTrust, "vf-trust"},
+    {StepKind::kVfSpoofchk, "vf-spoofchk"},
+    {StepKind::kDriver, "driver"},
+    {StepKind::kHugepages, "hugepages"},
+    {StepKind::kMount, "mount"},
+    {StepKind::kFile, "file"},
 };
 
 std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
@@ -52,7 +58,8 @@ std::string describe(const Step& s) {
     case StepKind::kMount:
       return s.to.empty() ? fmt::format("unmount hugetlbfs {}", s.target)
                           : fmt::format("mount hugetlbfs pagesize={} at {}", s.to, s.target);
-    case StepKind::kFile: return fmt::format("write {}{}", s.target, s.from.empty() && s.note == "absent" ? " (new)" : "");
+    case StepKind::kFile:
+      return fmt::format("write {}{}", s.target, s.from.empty() && s.note == "absent" ? " (new)" : "");
   }
   return "?";
 }
@@ -76,7 +83,8 @@ Result<std::vector<Step>> desiredSteps(const HostTopology& host, const PrepareSp
     }
     const auto addr = nic->address.str();
     if (nic->isVf()) {
-      problems.push_back(fmt::format("'{}' ({}) is a VF of {}, not a PF: VFs cannot have VFs", pf.pf, addr, nic->physfn->str()));
+      problems.push_back(
+          fmt::format("'{}' ({}) is a VF of {}, not a PF: VFs cannot have VFs", pf.pf, addr, nic->physfn->str()));
       continue;
     }
     if (!nic->sriov) {
@@ -87,20 +95,22 @@ Result<std::vector<Step>> desiredSteps(const HostTopology& host, const PrepareSp
       continue;
     }
     if (pf.num_vfs > nic->sriov->total_vfs) {
-      problems.push_back(fmt::format("PF '{}' ({}) can have at most {} VFs (sriov_totalvfs), asked {}: ask for {} or fewer",
-                                     pf.pf, addr, nic->sriov->total_vfs, pf.num_vfs, nic->sriov->total_vfs));
+      problems.push_back(
+          fmt::format("PF '{}' ({}) can have at most {} VFs (sriov_totalvfs), asked {}: ask for {} or fewer", pf.pf,
+                      addr, nic->sriov->total_vfs, pf.num_vfs, nic->sriov->total_vfs));
       continue;
     }
     if (!pf.vfs.empty() && nic->netdevs.empty()) {
-      problems.push_back(fmt::format("PF '{}' ({}) has no netdev (driver '{}'): VF settings need the PF bound to its "
-                                     "kernel driver",
-                                     pf.pf, addr, nic->driver.empty() ? "none" : nic->driver));
+      problems.push_back(
+          fmt::format("PF '{}' ({}) has no netdev (driver '{}'): VF settings need the PF bound to its "
+                      "kernel driver",
+                      pf.pf, addr, nic->driver.empty() ? "none" : nic->driver));
     }
     numvfs.push_back({StepKind::kNumVfs, addr, -1, "", std::to_string(pf.num_vfs), ""});
     for (const auto& vf : pf.vfs) {
       if (vf.index >= pf.num_vfs) {
-        problems.push_back(fmt::format("PF '{}': settings for VF {} but only {} VFs asked (indexes 0..{})", pf.pf, vf.index,
-                                       pf.num_vfs, pf.num_vfs - 1));
+        problems.push_back(fmt::format("PF '{}': settings for VF {} but only {} VFs asked (indexes 0..{})", pf.pf,
+                                       vf.index, pf.num_vfs, pf.num_vfs - 1));
         continue;
       }
       if (vf.mac) settings.push_back({StepKind::kVfMac, addr, vf.index, "", formatMac(*vf.mac), ""});
@@ -114,13 +124,15 @@ Result<std::vector<Step>> desiredSteps(const HostTopology& host, const PrepareSp
     }
   }
   if (vfio_needed && !host.platform.vfio_pci_loaded) {
-    problems.push_back("vfio-pci is not loaded (no /sys/bus/pci/drivers/vfio-pci): load it with `modprobe vfio-pci` "
-                       "(and list it in /etc/modules-load.d/ to keep it across reboots)");
+    problems.push_back(
+        "vfio-pci is not loaded (no /sys/bus/pci/drivers/vfio-pci): load it with `modprobe vfio-pci` "
+        "(and list it in /etc/modules-load.d/ to keep it across reboots)");
   }
   if (vfio_needed && host.platform.iommu_groups == 0) {
-    problems.push_back("the IOMMU is off (no /sys/kernel/iommu_groups entries): vfio-pci needs it; add "
-                       "`intel_iommu=on iommu=pt` (AMD: `amd_iommu=on iommu=pt`) to the kernel command line "
-                       "(`vnfctl prepare --persist` writes it), run update-grub and reboot");
+    problems.push_back(
+        "the IOMMU is off (no /sys/kernel/iommu_groups entries): vfio-pci needs it; add "
+        "`intel_iommu=on iommu=pt` (AMD: `amd_iommu=on iommu=pt`) to the kernel command line "
+        "(`vnfctl prepare --persist` writes it), run update-grub and reboot");
   }
   const int default_node = defaultHugepageNode(host, spec);
   for (const auto& h : spec.hugepages) {
@@ -128,19 +140,21 @@ Result<std::vector<Step>> desiredSteps(const HostTopology& host, const PrepareSp
     const NumaNode* node = host.node(node_id);
     const auto size = pageSizeName(h.page_size_kib);
     if (!node) {
-      problems.push_back(fmt::format("hugepages: NUMA node {} does not exist on this host ({} node(s))", node_id, host.nodes.size()));
+      problems.push_back(
+          fmt::format("hugepages: NUMA node {} does not exist on this host ({} node(s))", node_id, host.nodes.size()));
       continue;
     }
     if (!node->pool(h.page_size_kib)) {
-      problems.push_back(fmt::format("hugepages: node {} has no {} pool (no hugepages-{}kB directory): {}", node_id, size,
-                                     h.page_size_kib,
-                                     h.page_size_kib == 1048576 ? "the CPU lacks pdpe1gb or the kernel lacks gigantic pages; use 2M"
-                                                                : "the kernel lacks hugetlb support"));
+      problems.push_back(fmt::format(
+          "hugepages: node {} has no {} pool (no hugepages-{}kB directory): {}", node_id, size, h.page_size_kib,
+          h.page_size_kib == 1048576 ? "the CPU lacks pdpe1gb or the kernel lacks gigantic pages; use 2M"
+                                     : "the kernel lacks hugetlb support"));
       continue;
     }
-    pages.push_back({StepKind::kHugepages,
-                     fmt::format("/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages", node_id, h.page_size_kib),
-                     -1, "", std::to_string(h.count), std::to_string(node_id)});
+    pages.push_back(
+        {StepKind::kHugepages,
+         fmt::format("/sys/devices/system/node/node{}/hugepages/hugepages-{}kB/nr_hugepages", node_id, h.page_size_kib),
+         -1, "", std::to_string(h.count), std::to_string(node_id)});
     bool mounted = false;
     for (const auto& m : host.hugetlbfs) {
       const auto kib = m.page_size_kib ? m.page_size_kib : host.default_hugepage_kib;
@@ -161,7 +175,8 @@ Result<std::vector<Step>> desiredSteps(const HostTopology& host, const PrepareSp
                 problems.size() == 1 && problems[0].starts_with("vfio-pci") ? "modprobe vfio-pci" : "");
   }
   std::vector<Step> out;
-  for (auto* group : {&numvfs, &settings, &drivers, &pages, &mounts}) out.insert(out.end(), group->begin(), group->end());
+  for (auto* group : {&numvfs, &settings, &drivers, &pages, &mounts})
+    out.insert(out.end(), group->begin(), group->end());
   return out;
 }
 

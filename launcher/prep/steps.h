@@ -13,15 +13,15 @@
 namespace vnf::prep {
 
 enum class StepKind {
-  kNumVfs,    // target: PF address; value: VF count
-  kVfMac,     // target: PF address, vf: index; value: MAC
-  kVfVlan,    // value: "0".."4094"
-  kVfTrust,   // value: "on"/"off"
+  kNumVfs,   // target: PF address; value: VF count
+  kVfMac,    // target: PF address, vf: index; value: MAC
+  kVfVlan,   // value: "0".."4094"
+  kVfTrust,  // value: "on"/"off"
   kVfSpoofchk,
-  kDriver,    // target: PF address, vf: index; value: driver name ("" = none); note: driver_override
-  kHugepages, // target: per-node nr_hugepages path; value: page count
-  kMount,     // target: hugetlbfs directory; value: page size ("" = not mounted); note: "created" if made
-  kFile,      // target: real path of a persistence file; value: content; note: "absent" if it did not exist
+  kDriver,     // target: PF address, vf: index; value: driver name ("" = none); note: driver_override
+  kHugepages,  // target: per-node nr_hugepages path; value: page count
+  kMount,      // target: hugetlbfs directory; value: page size ("" = not mounted); note: "created" if made
+  kFile,       // target: real path of a persistence file; value: content; note: "absent" if it did not exist
 };
 
 const char* stepKindName(StepKind kind);

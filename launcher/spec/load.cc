@@ -13,9 +13,9 @@
 namespace vnf {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name",       "vcpus",        "memory",     "hugepages", "cpu_policy",
-                                           "smt_policy", "emulator_threads", "numa_affinity", "nics", "taps",
-                                           "management", "profile",      "guest",      "count"};
+const std::vector<std::string> kTopKeys = {
+    "name",          "vcpus", "memory", "hugepages",  "cpu_policy", "smt_policy", "emulator_threads",
+    "numa_affinity", "nics",  "taps",   "management", "profile",    "guest",      "count"};
 const std::vector<std::string> kNicKeys = {"pf", "vf", "mac", "vlan", "mtu", "trust", "spoofchk", "mode"};
 const std::vector<std::string> kTapKeys = {"tap", "mac", "mtu"};
 const std::vector<std::string> kMgmtKeys = {"network", "bridge", "mac"};
@@ -28,8 +28,8 @@ class Parser {
 
   void problem(const YAML::Node& at, std::string message) {
     auto mark = at.Mark();
-    problems_.push_back({file_, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0,
-                         std::move(message)});
+    problems_.push_back(
+        {file_, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0, std::move(message)});
   }
   void problem(const YAML::Mark& mark, std::string message) {
     problems_.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
@@ -44,8 +44,8 @@ class Parser {
       auto hint = didYouMean(key, known);
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      problem(kv.first, fmt::format("unknown key '{}'{}{}; {} takes: {}", key, hint.empty() ? "" : ": ", hint,
-                                    where, list));
+      problem(kv.first,
+              fmt::format("unknown key '{}'{}{}; {} takes: {}", key, hint.empty() ? "" : ": ", hint, where, list));
     }
   }
 
@@ -80,7 +80,8 @@ class Parser {
   }
 
   template <class E>
-  std::optional<E> choice(const YAML::Node& n, const std::string& key, const std::vector<std::pair<std::string, E>>& options) {
+  std::optional<E> choice(const YAML::Node& n, const std::string& key,
+                          const std::vector<std::pair<std::string, E>>& options) {
     auto text = str(n, key);
     if (!text) return std::nullopt;
     std::vector<std::string> names;
@@ -115,7 +116,8 @@ class Parser {
 std::optional<std::uint64_t> parseMemoryMib(std::string_view text) {
   text = trim(text);
   std::uint64_t mult = 1;
-  for (auto [suffix, m] : {std::pair<std::string_view, std::uint64_t>{"GiB", 1024}, {"G", 1024}, {"MiB", 1}, {"M", 1}}) {
+  for (auto [suffix, m] :
+       {std::pair<std::string_view, std::uint64_t>{"GiB", 1024}, {"G", 1024}, {"MiB", 1}, {"M", 1}}) {
     if (text.ends_with(suffix)) {
       text.remove_suffix(suffix.size());
       mult = m;
@@ -153,7 +155,8 @@ void parseNics(Parser& p, const YAML::Node& list, VnfSpec& spec) {
       } else if (key == "mac") {
         nic.mac = p.mac(v, at + "mac");
       } else if (key == "vlan") {
-        if (auto i = p.integer(v, at + "vlan", 1, 4094, "VLAN 0 means untagged: leave vlan out")) nic.vlan = static_cast<int>(*i);
+        if (auto i = p.integer(v, at + "vlan", 1, 4094, "VLAN 0 means untagged: leave vlan out"))
+          nic.vlan = static_cast<int>(*i);
       } else if (key == "mtu") {
         if (auto i = p.integer(v, at + "mtu", 68, 9216)) nic.mtu = static_cast<int>(*i);
       } else if (key == "trust") {
@@ -214,8 +217,9 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
       }
       p.checkKeys(v, kFwdKeys, "guest.forwarder");
       if (v["mode"]) {
-        if (auto m = p.choice<std::string>(v["mode"], "guest.forwarder.mode",
-                                           {{"io", "io"}, {"mac", "mac"}, {"macswap", "macswap"}, {"l2fwd", "l2fwd"}})) {
+        if (auto m =
+                p.choice<std::string>(v["mode"], "guest.forwarder.mode",
+                                      {{"io", "io"}, {"mac", "mac"}, {"macswap", "macswap"}, {"l2fwd", "l2fwd"}})) {
           spec.guest.forwarder_mode = *m;
         }
       }
@@ -232,10 +236,14 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
     }
     auto s = p.str(v, "guest." + key);
     if (!s) continue;
-    if (key == "kernel") spec.guest.kernel = *s;
-    else if (key == "initrd") spec.guest.initrd = *s;
-    else if (key == "cmdline") spec.guest.cmdline = *s;
-    else if (key == "disk") spec.guest.disk = *s;
+    if (key == "kernel")
+      spec.guest.kernel = *s;
+    else if (key == "initrd")
+      spec.guest.initrd = *s;
+    else if (key == "cmdline")
+      spec.guest.cmdline = *s;
+    else if (key == "disk")
+      spec.guest.disk = *s;
   }
 }
 
@@ -262,13 +270,21 @@ void parseTop(Parser& p, const YAML::Node& root, VnfSpec& spec) {
         spec.page_size_kib = *kib;
       }
     } else if (key == "cpu_policy") {
-      if (auto c = p.choice<CpuPolicy>(v, key, {{"dedicated", CpuPolicy::kDedicated}, {"shared", CpuPolicy::kShared}})) spec.cpu_policy = *c;
+      if (auto c = p.choice<CpuPolicy>(v, key, {{"dedicated", CpuPolicy::kDedicated}, {"shared", CpuPolicy::kShared}}))
+        spec.cpu_policy = *c;
     } else if (key == "smt_policy") {
-      if (auto c = p.choice<SmtPolicy>(v, key, {{"prefer", SmtPolicy::kPrefer}, {"isolate", SmtPolicy::kIsolate}, {"require", SmtPolicy::kRequire}})) spec.smt_policy = *c;
+      if (auto c = p.choice<SmtPolicy>(
+              v, key,
+              {{"prefer", SmtPolicy::kPrefer}, {"isolate", SmtPolicy::kIsolate}, {"require", SmtPolicy::kRequire}}))
+        spec.smt_policy = *c;
     } else if (key == "emulator_threads") {
-      if (auto c = p.choice<EmulatorPolicy>(v, key, {{"isolate", EmulatorPolicy::kIsolate}, {"share", EmulatorPolicy::kShare}})) spec.emulator_policy = *c;
+      if (auto c = p.choice<EmulatorPolicy>(v, key,
+                                            {{"isolate", EmulatorPolicy::kIsolate}, {"share", EmulatorPolicy::kShare}}))
+        spec.emulator_policy = *c;
     } else if (key == "numa_affinity") {
-      if (auto c = p.choice<NumaAffinity>(v, key, {{"required", NumaAffinity::kRequired}, {"preferred", NumaAffinity::kPreferred}})) spec.numa_affinity = *c;
+      if (auto c = p.choice<NumaAffinity>(
+              v, key, {{"required", NumaAffinity::kRequired}, {"preferred", NumaAffinity::kPreferred}}))
+        spec.numa_affinity = *c;
     } else if (key == "nics") {
       parseNics(p, v, spec);
     } else if (key == "taps") {
@@ -363,7 +379,8 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
     }
     auto bad = std::find_if(n.begin(), n.end(), [](char c) { return !nameCharOk(c); });
     if (bad != n.end()) {
-      add(fmt::format("name: '{}' has the character '{}'; names may use only letters, digits, '.', '_' and '-' "
+      add(
+          fmt::format("name: '{}' has the character '{}'; names may use only letters, digits, '.', '_' and '-' "
                       "(they become file names and libvirt domain names)",
                       n, std::string(1, *bad)));
     } else if (n.front() == '.' || n.front() == '-' || n.front() == '_') {
@@ -379,15 +396,16 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
                       spec.memory_mib, size, spec.page_size_kib / 1024));
     } else if (mem_kib % spec.page_size_kib != 0) {
       std::uint64_t up = (mem_kib / spec.page_size_kib + 1) * spec.page_size_kib / 1024;
-      add(fmt::format("memory: {} MiB is not a multiple of the {} hugepage size; use {} MiB or {} MiB",
-                      spec.memory_mib, size, up - spec.page_size_kib / 1024, up));
+      add(fmt::format("memory: {} MiB is not a multiple of the {} hugepage size; use {} MiB or {} MiB", spec.memory_mib,
+                      size, up - spec.page_size_kib / 1024, up));
     }
   }
   auto checkMac = [&](const std::optional<MacAddress>& mac, const std::string& where) {
     if (!mac) return;
     if ((*mac)[0] & 1) {
-      add(fmt::format("{}: {} is a multicast MAC (lowest bit of the first byte set); use a unicast one such as 52:54:00:xx:xx:xx",
-                      where, formatMac(*mac)));
+      add(fmt::format(
+          "{}: {} is a multicast MAC (lowest bit of the first byte set); use a unicast one such as 52:54:00:xx:xx:xx",
+          where, formatMac(*mac)));
     } else if (*mac == MacAddress{}) {
       add(fmt::format("{}: 00:00:00:00:00:00 is not a usable MAC; leave mac out to get one generated", where));
     }
@@ -404,8 +422,10 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
       add(fmt::format("{}.mtu: {} is outside 68..9216 (the manuals use 1500..9000)", where, *nic.mtu));
     }
     if (nic.hostdev && (nic.mac || nic.vlan)) {
-      add(fmt::format("{}: mode hostdev passes the VF as a bare PCI device, so libvirt cannot set its mac/vlan; "
-                      "use mode interface, or set them with vnfctl prepare", where));
+      add(
+          fmt::format("{}: mode hostdev passes the VF as a bare PCI device, so libvirt cannot set its mac/vlan; "
+                      "use mode interface, or set them with vnfctl prepare",
+                      where));
     }
   }
   for (std::size_t i = 0; i < spec.tap_nics.size(); ++i) {
@@ -413,10 +433,12 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
     const std::string where = fmt::format("taps[{}]", i);
     if (tap.tap.empty() || tap.tap.size() > 15 ||
         std::find_if(tap.tap.begin(), tap.tap.end(), [](char c) { return !nameCharOk(c); }) != tap.tap.end()) {
-      add(fmt::format("{}.tap: '{}' is not a Linux interface name (1..15 of letters, digits, '.', '_', '-')", where, tap.tap));
+      add(fmt::format("{}.tap: '{}' is not a Linux interface name (1..15 of letters, digits, '.', '_', '-')", where,
+                      tap.tap));
     }
     checkMac(tap.mac, where + ".mac");
-    if (tap.mtu && (*tap.mtu < 68 || *tap.mtu > 9216)) add(fmt::format("{}.mtu: {} is outside 68..9216", where, *tap.mtu));
+    if (tap.mtu && (*tap.mtu < 68 || *tap.mtu > 9216))
+      add(fmt::format("{}.mtu: {} is outside 68..9216", where, *tap.mtu));
   }
   if (spec.mgmt) checkMac(spec.mgmt->mac, "management.mac");
   for (std::size_t i = 0; i < spec.guest.peer_macs.size(); ++i) {
@@ -428,14 +450,15 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
                                                                    [](const NicSpec& n) { return !n.hostdev; })) +
                             spec.tap_nics.size();
   if (!spec.guest.peer_macs.empty() && spec.guest.peer_macs.size() != ports) {
-    add(fmt::format("guest.forwarder.peer_macs: {} MAC{} for {} data port{} (interface-mode nics, then taps); give "
-                    "one per port",
-                    spec.guest.peer_macs.size(), spec.guest.peer_macs.size() == 1 ? "" : "s", ports,
-                    ports == 1 ? "" : "s"));
+    add(fmt::format(
+        "guest.forwarder.peer_macs: {} MAC{} for {} data port{} (interface-mode nics, then taps); give "
+        "one per port",
+        spec.guest.peer_macs.size(), spec.guest.peer_macs.size() == 1 ? "" : "s", ports, ports == 1 ? "" : "s"));
   }
   if ((spec.guest.forwarder_mode == "mac" || spec.guest.forwarder_mode == "l2fwd") && spec.guest.peer_macs.empty() &&
       ports > 0) {
-    add(fmt::format("guest.forwarder.mode: {} rewrites each frame's destination to the port's peer, and "
+    add(
+        fmt::format("guest.forwarder.mode: {} rewrites each frame's destination to the port's peer, and "
                     "peer_macs is empty; give peer_macs (one per port), or use mode io or macswap",
                     spec.guest.forwarder_mode));
   }
@@ -445,8 +468,10 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
     if (!mac) return;
     auto [it, fresh] = macs.emplace(*mac, where);
     if (!fresh) {
-      add(fmt::format("{}: {} is also {}; every MAC must be different: change one of them, or leave mac out to get "
-                      "one generated", where, formatMac(*mac), it->second));
+      add(
+          fmt::format("{}: {} is also {}; every MAC must be different: change one of them, or leave mac out to get "
+                      "one generated",
+                      where, formatMac(*mac), it->second));
     }
   };
   for (std::size_t i = 0; i < spec.nics.size(); ++i) uniqueMac(spec.nics[i].mac, fmt::format("nics[{}].mac", i));
@@ -503,8 +528,9 @@ Result<VnfSpec> parseRoot(Parser& p, const YAML::Node& root, const std::string& 
   }
   if (!p.problems().empty()) {
     // Sort by position so the user reads them top to bottom.
-    std::stable_sort(p.problems().begin(), p.problems().end(),
-                     [](const SpecProblem& a, const SpecProblem& b) { return std::tie(a.line, a.column) < std::tie(b.line, b.column); });
+    std::stable_sort(p.problems().begin(), p.problems().end(), [](const SpecProblem& a, const SpecProblem& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
     return std::unexpected(problemsError(p.problems(), file));
   }
   return spec;
@@ -576,11 +602,11 @@ std::vector<VnfSpec> expandCount(const VnfSpec& spec) {
 
 std::string specHash(const VnfSpec& s) {
   // FNV-1a over a canonical text of the fields that shape the domain.
-  std::string canon = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.name, s.vcpus, s.memory_mib,
-                                  s.page_size_kib, static_cast<int>(s.cpu_policy), static_cast<int>(s.smt_policy),
-                                  static_cast<int>(s.emulator_policy), static_cast<int>(s.numa_affinity), s.profile,
-                                  s.guest.kernel, s.guest.initrd, s.guest.cmdline, s.guest.disk,
-                                  s.guest.forwarder_mode, s.mgmt ? s.mgmt->source : "");
+  std::string canon =
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.name, s.vcpus, s.memory_mib, s.page_size_kib,
+                  static_cast<int>(s.cpu_policy), static_cast<int>(s.smt_policy), static_cast<int>(s.emulator_policy),
+                  static_cast<int>(s.numa_affinity), s.profile, s.guest.kernel, s.guest.initrd, s.guest.cmdline,
+                  s.guest.disk, s.guest.forwarder_mode, s.mgmt ? s.mgmt->source : "");
   for (const auto& n : s.nics) {
     canon += fmt::format("|nic:{}:{}:{}:{}:{}:{}:{}:{}", n.pf, n.vf.value_or(-1), n.mac ? formatMac(*n.mac) : "",
                          n.vlan.value_or(0), n.mtu.value_or(0), n.trust.value_or(false) ? 1 : 0,

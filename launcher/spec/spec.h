@@ -12,48 +12,48 @@
 namespace vnf {
 
 enum class CpuPolicy { kDedicated, kShared };
-enum class SmtPolicy { kPrefer, kIsolate, kRequire };     // as Nova's hw:cpu_thread_policy
-enum class EmulatorPolicy { kIsolate, kShare };           // as Nova's hw:emulator_threads_policy
-enum class NumaAffinity { kRequired, kPreferred };        // as Nova's pci_numa_affinity_policy
+enum class SmtPolicy { kPrefer, kIsolate, kRequire };  // as Nova's hw:cpu_thread_policy
+enum class EmulatorPolicy { kIsolate, kShare };        // as Nova's hw:emulator_threads_policy
+enum class NumaAffinity { kRequired, kPreferred };     // as Nova's pci_numa_affinity_policy
 
 // One data-plane NIC: a VF of a physical function.
 struct NicSpec {
-  std::string pf;                  // netdev name ("ens2f0") or PCI address of the PF
-  std::optional<int> vf;           // a specific VF index; nullopt: any free VF
-  std::optional<MacAddress> mac;   // MAC the guest sees; nullopt: generated from the domain UUID
-  std::optional<int> vlan;         // 1..4094, set on the VF by libvirt
-  std::optional<int> mtu;          // 68..9216
-  std::optional<bool> trust;       // VF trust (promiscuous/multicast in the guest)
-  std::optional<bool> spoofchk;    // VF MAC anti-spoofing
-  bool hostdev = false;            // <hostdev> instead of <interface type='hostdev'> (no MAC/VLAN by libvirt)
+  std::string pf;                 // netdev name ("ens2f0") or PCI address of the PF
+  std::optional<int> vf;          // a specific VF index; nullopt: any free VF
+  std::optional<MacAddress> mac;  // MAC the guest sees; nullopt: generated from the domain UUID
+  std::optional<int> vlan;        // 1..4094, set on the VF by libvirt
+  std::optional<int> mtu;         // 68..9216
+  std::optional<bool> trust;      // VF trust (promiscuous/multicast in the guest)
+  std::optional<bool> spoofchk;   // VF MAC anti-spoofing
+  bool hostdev = false;           // <hostdev> instead of <interface type='hostdev'> (no MAC/VLAN by libvirt)
 };
 
 // The management NIC: virtio on a libvirt network or a host bridge.
 struct MgmtNicSpec {
   enum class Kind { kNetwork, kBridge } kind = Kind::kNetwork;
-  std::string source;              // network name or bridge name
+  std::string source;  // network name or bridge name
   std::optional<MacAddress> mac;
 };
 
 // A virtio data NIC on a host tap device (for hosts without SR-IOV, and for the tests).
 struct TapNicSpec {
-  std::string tap;                 // host tap device, created by the caller (managed='no')
+  std::string tap;  // host tap device, created by the caller (managed='no')
   std::optional<MacAddress> mac;
   std::optional<int> mtu;
 };
 
 // What the guest boots and how its forwarder runs.
 struct GuestSpec {
-  std::string kernel;              // path on the host; with initrd: direct kernel boot
+  std::string kernel;  // path on the host; with initrd: direct kernel boot
   std::string initrd;
-  std::string cmdline;             // extra kernel arguments
-  std::string disk;                // a disk image instead of kernel+initrd
-  std::string forwarder_mode;          // io | mac | macswap | l2fwd; "": mac with peer_macs, else io
-  std::vector<MacAddress> peer_macs;   // for mac / l2fwd mode, one per data port (nics, then taps)
+  std::string cmdline;                // extra kernel arguments
+  std::string disk;                   // a disk image instead of kernel+initrd
+  std::string forwarder_mode;         // io | mac | macswap | l2fwd; "": mac with peer_macs, else io
+  std::vector<MacAddress> peer_macs;  // for mac / l2fwd mode, one per data port (nics, then taps)
 };
 
 struct VnfSpec {
-  std::string name;                // 1..48 chars of [A-Za-z0-9._-], starting with a letter or digit
+  std::string name;  // 1..48 chars of [A-Za-z0-9._-], starting with a letter or digit
   int vcpus = 2;
   std::uint64_t memory_mib = 2048;
   std::uint64_t page_size_kib = 1048576;  // 1 GiB; 2048 for 2 MiB; 0 for no hugepages
@@ -64,10 +64,10 @@ struct VnfSpec {
   std::vector<NicSpec> nics;
   std::vector<TapNicSpec> tap_nics;
   std::optional<MgmtNicSpec> mgmt;
-  std::string profile = "default"; // template name in domain-templates/, or a path to an XML file
+  std::string profile = "default";  // template name in domain-templates/, or a path to an XML file
   GuestSpec guest;
-  int count = 1;                   // N identical instances name-1..name-N
-  std::string source;              // file the spec came from ("" for flags), for messages
+  int count = 1;       // N identical instances name-1..name-N
+  std::string source;  // file the spec came from ("" for flags), for messages
 };
 
 // Whether a profile names a template file (it has a '/' or ends in .xml) rather than a template in

@@ -22,9 +22,7 @@ void initLibvirtOnce() {
   });
 }
 
-std::string versionText(unsigned long v) {
-  return fmt::format("{}.{}.{}", v / 1000000, (v / 1000) % 1000, v % 1000);
-}
+std::string versionText(unsigned long v) { return fmt::format("{}.{}.{}", v / 1000000, (v / 1000) % 1000, v % 1000); }
 
 }  // namespace
 
@@ -58,11 +56,14 @@ Error connectError(const std::string& uri, bool read_only) {
   e.code = Errc::kUnreachable;
   std::string socket;
   if (auto at = uri.find("socket="); at != std::string::npos) {
-    socket = uri.substr(at + 7, uri.find('&', at) == std::string::npos ? std::string::npos : uri.find('&', at) - at - 7);
+    socket =
+        uri.substr(at + 7, uri.find('&', at) == std::string::npos ? std::string::npos : uri.find('&', at) - at - 7);
     std::error_code ec;
     if (!std::filesystem::exists(socket, ec)) {
-      e.fix = fmt::format("the socket {} named in the URI does not exist: check the URI (qemu:///system uses "
-                          "/var/run/libvirt/libvirt-sock)", socket);
+      e.fix = fmt::format(
+          "the socket {} named in the URI does not exist: check the URI (qemu:///system uses "
+          "/var/run/libvirt/libvirt-sock)",
+          socket);
       return e;
     }
   } else if (uri.starts_with("qemu:///system") || uri.starts_with("qemu+unix:///system")) {
@@ -70,11 +71,14 @@ Error connectError(const std::string& uri, bool read_only) {
   }
   std::error_code ec;
   if (socket.empty() || !std::filesystem::exists(socket, ec)) {
-    e.fix = "libvirtd is not running: start it with 'systemctl start libvirtd', or without systemd "
-            "'virtlogd --daemon && libvirtd --daemon' (scripts/libvirt start does this)";
+    e.fix =
+        "libvirtd is not running: start it with 'systemctl start libvirtd', or without systemd "
+        "'virtlogd --daemon && libvirtd --daemon' (scripts/libvirt start does this)";
   } else {
-    e.fix = fmt::format("libvirtd does not answer on {} (it may have died and left its socket): restart it "
-                        "('systemctl restart libvirtd' or scripts/libvirt stop && scripts/libvirt start)", socket);
+    e.fix = fmt::format(
+        "libvirtd does not answer on {} (it may have died and left its socket): restart it "
+        "('systemctl restart libvirtd' or scripts/libvirt stop && scripts/libvirt start)",
+        socket);
   }
   return e;
 }
@@ -84,15 +88,16 @@ Error connectError(const std::string& uri, bool read_only) {
 Result<Connection> Connection::open(const std::string& uri_in, bool read_only) {
   initLibvirtOnce();
   const std::string uri = uri_in.empty() ? defaultUri() : uri_in;
-  virConnectPtr c = read_only ? virConnectOpenReadOnly(uri.c_str())
-                              : virConnectOpenAuth(uri.c_str(), virConnectAuthPtrDefault, 0);
+  virConnectPtr c =
+      read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpenAuth(uri.c_str(), virConnectAuthPtrDefault, 0);
   if (!c) return std::unexpected(connectError(uri, read_only));
   return Connection(ConnectHandle(c), uri);
 }
 
 Result<std::string> Connection::versionString() const {
   unsigned long lib = 0, hv = 0;
-  if (virConnectGetLibVersion(conn_.get(), &lib) != 0) return std::unexpected(lastLibvirtError("read libvirt's version"));
+  if (virConnectGetLibVersion(conn_.get(), &lib) != 0)
+    return std::unexpected(lastLibvirtError("read libvirt's version"));
   std::string out = "libvirt " + versionText(lib);
   const char* type = virConnectGetType(conn_.get());
   if (virConnectGetVersion(conn_.get(), &hv) == 0 && hv != 0) {

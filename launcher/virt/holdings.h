@@ -33,15 +33,15 @@ namespace vnf {
 
 struct DomainHolding {
   std::string name;
-  bool managed = false;               // has vnfctl's metadata element (kVnfMetadataNs)
+  bool managed = false;  // has vnfctl's metadata element (kVnfMetadataNs)
   DomainState state = DomainState::kOther;
-  std::set<int> cpus;                 // host CPUs pinned to its vCPUs and emulator threads
-  std::set<PciAddress> vfs;           // PCI functions assigned to it
+  std::set<int> cpus;        // host CPUs pinned to its vCPUs and emulator threads
+  std::set<PciAddress> vfs;  // PCI functions assigned to it
   std::uint64_t memory_kib = 0;
-  int node = -1;                      // strict single-node memory binding; -1 none or several
-  std::uint64_t page_size_kib = 0;    // 0: normal pages
-  std::uint64_t hugepages = 0;        // pages of page_size_kib
-  std::optional<VnfMetadata> meta;    // managed domains
+  int node = -1;                    // strict single-node memory binding; -1 none or several
+  std::uint64_t page_size_kib = 0;  // 0: normal pages
+  std::uint64_t hugepages = 0;      // pages of page_size_kib
+  std::optional<VnfMetadata> meta;  // managed domains
 };
 
 // What one domain XML (virDomainGetXMLDesc) holds; `state` is left kOther for the caller.

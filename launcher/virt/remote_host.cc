@@ -64,8 +64,9 @@ Result<HostTopology> topologyFromCapabilities(const std::string& xml) {
   auto doc = parse(xml);
   if (!doc) return fail(Errc::kBadContent, "libvirt's capabilities XML is not well-formed");
   HostTopology host;
-  host.notes.push_back({"libvirt", "discovered through libvirt's host APIs: isolated CPUs, the kernel command line, "
-                                   "hugetlbfs mounts and /dev are not visible this way"});
+  host.notes.push_back({"libvirt",
+                        "discovered through libvirt's host APIs: isolated CPUs, the kernel command line, "
+                        "hugetlbfs mounts and /dev are not visible this way"});
   host.kernel.cmdline_error = "libvirt's host APIs do not expose it; give --host-root a snapshot of that host";
   for (auto* f : select(doc.get(), "/capabilities/host/cpu/feature|/capabilities/host/cpu/features/*")) {
     std::string name = f->name && std::string(reinterpret_cast<const char*>(f->name)) == "feature"
@@ -152,10 +153,13 @@ void addNetworkDevices(HostTopology& host, const std::vector<std::string>& pci_x
     nic.address = PciAddress{static_cast<std::uint32_t>(*d), static_cast<std::uint8_t>(*b),
                              static_cast<std::uint8_t>(*s), static_cast<std::uint8_t>(*f)};
     nic.pci_class = static_cast<std::uint32_t>(parseHex(text(cls.front())).value_or(0));
-    for (auto* v : select(doc.get(), "vendor", cap)) nic.vendor = static_cast<std::uint16_t>(parseHex(attr(v, "id")).value_or(0));
-    for (auto* p : select(doc.get(), "product", cap)) nic.device = static_cast<std::uint16_t>(parseHex(attr(p, "id")).value_or(0));
+    for (auto* v : select(doc.get(), "vendor", cap))
+      nic.vendor = static_cast<std::uint16_t>(parseHex(attr(v, "id")).value_or(0));
+    for (auto* p : select(doc.get(), "product", cap))
+      nic.device = static_cast<std::uint16_t>(parseHex(attr(p, "id")).value_or(0));
     for (auto* n : select(doc.get(), "/device/driver/name")) nic.driver = text(n);
-    for (auto* n : select(doc.get(), "numa", cap)) nic.numa_node = static_cast<int>(parseInt(attr(n, "node")).value_or(-1));
+    for (auto* n : select(doc.get(), "numa", cap))
+      nic.numa_node = static_cast<int>(parseInt(attr(n, "node")).value_or(-1));
     for (auto* g : select(doc.get(), "iommuGroup", cap)) {
       nic.iommu_group = static_cast<int>(parseInt(attr(g, "number")).value_or(-1));
       for (auto* a : select(doc.get(), "address", g)) {
@@ -212,7 +216,8 @@ Result<HostTopology> discoverViaLibvirt(const Connection& conn) {
     free(devs);
     return out;
   };
-  addNetworkDevices(*host, fetch(VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV), fetch(VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET));
+  addNetworkDevices(*host, fetch(VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV),
+                    fetch(VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET));
   return host;
 }
 

@@ -93,7 +93,8 @@ Result<std::vector<VerifyCheck>> verifyDomain(const Connection& conn, const Mana
     for (int v = 0; v < nv; ++v) {
       auto cpus = got > v ? cpusOfMap(&maps[static_cast<std::size_t>(v * maplen)], maplen, ncpus) : std::vector<int>{};
       std::string want = std::to_string(m.meta.vcpu_pins[v]);
-      out.push_back({fmt::format("vCPU {} pinning (libvirt)", v), want, formatCpuList(cpus), formatCpuList(cpus) == want});
+      out.push_back(
+          {fmt::format("vCPU {} pinning (libvirt)", v), want, formatCpuList(cpus), formatCpuList(cpus) == want});
     }
     // The vCPU threads' real affinity, and the host CPU each ran on last.
     std::vector<virVcpuInfo> info(static_cast<std::size_t>(nv));
@@ -103,7 +104,8 @@ Result<std::vector<VerifyCheck>> verifyDomain(const Connection& conn, const Mana
       auto cpus = cpusOfMap(&real[static_cast<std::size_t>(v * maplen)], maplen, ncpus);
       std::string want = std::to_string(m.meta.vcpu_pins[v]);
       out.push_back({fmt::format("vCPU {} thread affinity (kernel)", v), want,
-                     fmt::format("{} (last ran on CPU {})", formatCpuList(cpus), info[v].cpu), formatCpuList(cpus) == want});
+                     fmt::format("{} (last ran on CPU {})", formatCpuList(cpus), info[v].cpu),
+                     formatCpuList(cpus) == want});
     }
   }
   std::vector<unsigned char> emap(static_cast<std::size_t>(maplen));
@@ -127,7 +129,8 @@ Result<std::vector<VerifyCheck>> verifyDomain(const Connection& conn, const Mana
     bool huge = m.meta.page_size_kib > 0;
     auto nodes = memoryNodes(static_cast<int>(*pid), huge);
     std::string where;
-    for (const auto& [node, pages] : nodes) where += fmt::format("{}node {}: {} pages", where.empty() ? "" : ", ", node, pages);
+    for (const auto& [node, pages] : nodes)
+      where += fmt::format("{}node {}: {} pages", where.empty() ? "" : ", ", node, pages);
     bool ok = !nodes.empty() && nodes.size() == 1 && nodes.begin()->first == m.meta.node;
     out.push_back({huge ? "guest hugepages' NUMA node (numa_maps)" : "guest memory's NUMA node (numa_maps)",
                    fmt::format("node {}", m.meta.node), where.empty() ? "none found" : where, ok});

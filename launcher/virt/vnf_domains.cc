@@ -121,7 +121,8 @@ Result<std::optional<ManagedDomain>> findVnfDomain(const Connection& conn, const
   auto meta = readDomainMetadata(xml, name, conn.uri());
   if (!meta) return std::unexpected(meta.error());
   if (!*meta) {
-    return fail(Errc::kConflict, fmt::format("domain '{}' exists on {} but vnfctl does not manage it", name, conn.uri()),
+    return fail(Errc::kConflict,
+                fmt::format("domain '{}' exists on {} but vnfctl does not manage it", name, conn.uri()),
                 "choose another VNF name; vnfctl never changes domains it did not define");
   }
   auto m = describe(d->get(), **meta, xml);
@@ -159,7 +160,8 @@ Result<DomainState> domainState(const Connection& conn, const std::string& name)
   auto d = lookup(conn, name);
   if (!d) return std::unexpected(d.error());
   int state = 0, reason = 0;
-  if (virDomainGetState(d->get(), &state, &reason, 0) != 0) return std::unexpected(lastLibvirtError("read the state of " + name));
+  if (virDomainGetState(d->get(), &state, &reason, 0) != 0)
+    return std::unexpected(lastLibvirtError("read the state of " + name));
   return domainStateFromLibvirt(state);
 }
 
@@ -173,8 +175,8 @@ Result<void> shutdownDomain(const Connection& conn, const std::string& name, std
     if (virDomainIsActive(d->get()) != 1) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return fail(Errc::kTimeout, fmt::format("{} did not shut down within {} s (the guest ignored the ACPI request)", name,
-                                           grace.count()),
+  return fail(Errc::kTimeout,
+              fmt::format("{} did not shut down within {} s (the guest ignored the ACPI request)", name, grace.count()),
               fmt::format("force it off with: vnfctl destroy {}", name));
 }
 
@@ -196,8 +198,7 @@ Result<void> undefineDomain(const Connection& conn, const std::string& name) {
   char* text = virDomainGetXMLDesc(d->get(), VIR_DOMAIN_XML_INACTIVE);
   std::string log = text ? serialLogOf(text) : "";
   free(text);
-  if (virDomainUndefineFlags(d->get(), VIR_DOMAIN_UNDEFINE_NVRAM) != 0 &&
-      virDomainUndefine(d->get()) != 0) {
+  if (virDomainUndefineFlags(d->get(), VIR_DOMAIN_UNDEFINE_NVRAM) != 0 && virDomainUndefine(d->get()) != 0) {
     return std::unexpected(lastLibvirtError("undefine " + name));
   }
   if (!log.empty()) {
@@ -264,7 +265,8 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (auto at = line.find("VNF-READY"); at != std::string::npos) return ReadyLine{line.substr(at), waited};
         if (auto at = line.find("VNF-FAILED"); at != std::string::npos) {
-          return fail(Errc::kGuestFailed, fmt::format("the guest of {} reported a failure: {}", name, line.substr(at + 11)),
+          return fail(Errc::kGuestFailed,
+                      fmt::format("the guest of {} reported a failure: {}", name, line.substr(at + 11)),
                       "see the serial log below; fix the spec or the image and launch again");
         }
       }
@@ -273,11 +275,11 @@ Result<ReadyLine> waitForReady(const Connection& conn, const std::string& name, 
       return fail(Errc::kInterrupted, fmt::format("interrupted while waiting for {} to be ready", name));
     }
     if (waited > static_cast<double>(timeout.count())) {
-      return fail(Errc::kTimeout,
-                  fmt::format("{} did not report VNF-READY within {} s", name, timeout.count()),
+      return fail(Errc::kTimeout, fmt::format("{} did not report VNF-READY within {} s", name, timeout.count()),
                   "raise --timeout (guests under TCG emulation boot slowly), or read the serial log below");
     }
-    auto state = waited - last_state_check >= 0.5 ? domainState(conn, name) : Result<DomainState>(DomainState::kRunning);
+    auto state =
+        waited - last_state_check >= 0.5 ? domainState(conn, name) : Result<DomainState>(DomainState::kRunning);
     if (waited - last_state_check >= 0.5) last_state_check = waited;
     if (state && *state != DomainState::kRunning && *state != DomainState::kPaused) {
       return fail(Errc::kGuestFailed, fmt::format("{} stopped ({}) before it was ready", name, domainStateName(*state)),

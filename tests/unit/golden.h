@@ -25,8 +25,9 @@ inline void expectGolden(const std::string& relative, const std::string& actual)
   }
   ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: run the tests with VNF_UPDATE_GOLDEN=1 "
                                              << "(scripts/test --update-golden) and review the new file";
-  EXPECT_EQ(readFile(path), actual) << "output differs from " << path
-                                    << "; if the change is intended, regenerate with VNF_UPDATE_GOLDEN=1 and review the diff";
+  EXPECT_EQ(readFile(path), actual)
+      << "output differs from " << path
+      << "; if the change is intended, regenerate with VNF_UPDATE_GOLDEN=1 and review the diff";
 }
 
 }  // namespace vnf::test

@@ -21,8 +21,9 @@ std::string tree(const char* name) { return (test::dataDir() / "hosts" / name).s
 TEST(Cli, NonexistentHostRootIsAUsageError) {
   auto r = vnfctl({"--host-root", "/nonexistent/host", "host"});
   EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, "vnfctl: error: host root '/nonexistent/host' does not exist\n"
-                   "  fix: give --host-root a directory made by 'vnfctl snapshot', or omit it to read this host\n");
+  EXPECT_EQ(r.err,
+            "vnfctl: error: host root '/nonexistent/host' does not exist\n"
+            "  fix: give --host-root a directory made by 'vnfctl snapshot', or omit it to read this host\n");
   EXPECT_EQ(r.out, "");
 }
 
@@ -69,16 +70,16 @@ TEST(Cli, UnknownCommandIsAUsageError) {
 
 TEST(Cli, RemoteUriPlansWithLibvirtsHostApis) {
   // test:/// is treated as another host: no /sys of this machine is read.
-  auto r = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages", "1G",
-                   "--json"});
+  auto r = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages",
+                   "1G", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["placements"][0]["node"], 0);
   EXPECT_EQ(j["placements"][0]["vcpu_pins"], nlohmann::json::parse("[1,2,3,4]"));
   // The test driver's own domain 'test' (8 GiB, bound to no node) holds more normal memory than
   // either node has: a VNF on normal pages does not fit, and the reason names it.
-  auto normal = vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages",
-                        "none"});
+  auto normal =
+      vnfctl({"-c", "test:///default", "plan", "--name", "t", "--vcpus", "4", "--memory", "1G", "--hugepages", "none"});
   EXPECT_EQ(normal.code, 4) << normal.err;
   EXPECT_NE(normal.err.find("8192 MiB held by other VMs, 8192 MiB of it by VMs bound to no node"), std::string::npos)
       << normal.err;
@@ -100,7 +101,6 @@ TEST(Cli, SnapshotThenHostRootRoundTrips) {
   fs::remove_all(dir);
 }
 
-
 TEST(Cli, GlobalOptionsAreTakenAfterTheSubcommandToo) {
   auto before = vnfctl({"--host-root", tree("amd-epyc-2socket-nps2"), "host", "--json"});
   auto after = vnfctl({"host", "--json", "--host-root", tree("amd-epyc-2socket-nps2")});
@@ -111,14 +111,15 @@ TEST(Cli, GlobalOptionsAreTakenAfterTheSubcommandToo) {
 // Flags go into the spec as values, never as YAML text: a newline in a --nic key or value cannot
 // add another field (such as a profile path).
 TEST(Cli, ANewlineInAFlagCannotInjectASpecField) {
-  auto r = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1", "--vcpus", "2", "--memory", "2G",
-                   "--nic", "ens2f0,vlan=100\nprofile: /nonexistent/evil.xml"});
+  auto r = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1", "--vcpus", "2", "--memory",
+                   "2G", "--nic", "ens2f0,vlan=100\nprofile: /nonexistent/evil.xml"});
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_EQ(r.err,
-            "vnfctl: error: command-line flags has 1 problem:\n"
-            "  command-line flags: nics[0].vlan: expected an integer 1..4094, found '100\nprofile: /nonexistent/evil.xml'; "
-            "VLAN 0 means untagged: leave vlan out\n"
-            "  fix: correct the spec and run again; nothing was changed\n");
+  EXPECT_EQ(
+      r.err,
+      "vnfctl: error: command-line flags has 1 problem:\n"
+      "  command-line flags: nics[0].vlan: expected an integer 1..4094, found '100\nprofile: /nonexistent/evil.xml'; "
+      "VLAN 0 means untagged: leave vlan out\n"
+      "  fix: correct the spec and run again; nothing was changed\n");
   auto key = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "fw1", "--nic",
                      "ens2f0,mac\nprofile: /nonexistent/evil.xml=1"});
   EXPECT_EQ(key.code, 2);
@@ -156,8 +157,8 @@ TEST(Cli, DoctorForARemoteUriSaysItCannotCheckThatHostFromHere) {
 }
 
 TEST(Cli, APlanThatDoesNotFitHasItsOwnExitCode) {
-  auto r = vnfctl({"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "big", "--vcpus", "20", "--memory",
-                   "2G"});
+  auto r = vnfctl(
+      {"--host-root", tree("2socket-ht-x710-node1"), "plan", "--name", "big", "--vcpus", "20", "--memory", "2G"});
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_NE(r.err.find("cannot place big"), std::string::npos) << r.err;
 }

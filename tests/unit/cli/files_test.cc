@@ -25,8 +25,9 @@ using test::vnfctl;
 const char* kSpec = "name: fw\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\n";
 
 std::vector<std::string> render(std::vector<std::string> rest) {
-  std::vector<std::string> args{"--host-root", test::hostTree("1node-tcg-vm"), "render", "--templates", VNF_TEMPLATES,
-                                "--no-validate", "--image-dir", "/var/lib/vnfctl/image"};
+  std::vector<std::string> args{
+      "--host-root", test::hostTree("1node-tcg-vm"), "render", "--templates", VNF_TEMPLATES, "--no-validate",
+      "--image-dir", "/var/lib/vnfctl/image"};
   args.insert(args.end(), rest.begin(), rest.end());
   return args;
 }
@@ -97,9 +98,11 @@ INSTANTIATE_TEST_SUITE_P(
     Table, SpecInput,
     testing::Values(
         InputCase{"fifo", [](const fs::path& d) { return fifoAt(d, "fw.yaml"); }, 2,
-                  std::string("vnfctl: error: VNF spec DIR/fw.yaml is a FIFO (named pipe), not a regular file\n") + kNotRegularFix},
+                  std::string("vnfctl: error: VNF spec DIR/fw.yaml is a FIFO (named pipe), not a regular file\n") +
+                      kNotRegularFix},
         InputCase{"dev-zero", [](const fs::path&) { return std::string("/dev/zero"); }, 2,
-                  std::string("vnfctl: error: VNF spec /dev/zero is a character device, not a regular file\n") + kNotRegularFix},
+                  std::string("vnfctl: error: VNF spec /dev/zero is a character device, not a regular file\n") +
+                      kNotRegularFix},
         InputCase{"directory", [](const fs::path& d) { return d.string(); }, 2,
                   "vnfctl: error: VNF spec DIR is a directory, not a regular file\n"
                   "  fix: give the path of a file inside it (ls DIR)\n"},
@@ -131,10 +134,13 @@ TEST_P(ProfileInput, IsARegularFileOrARefusalThatNamesIt) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ProfileInput,
     testing::Values(
-        InputCase{"fifo", [](const fs::path& d) { return fifoAt(d, "mine.xml"); }, 2,
-                  std::string("vnfctl: error: domain template DIR/mine.xml is a FIFO (named pipe), not a regular file\n") + kNotRegularFix},
+        InputCase{
+            "fifo", [](const fs::path& d) { return fifoAt(d, "mine.xml"); }, 2,
+            std::string("vnfctl: error: domain template DIR/mine.xml is a FIFO (named pipe), not a regular file\n") +
+                kNotRegularFix},
         InputCase{"dev-zero", [](const fs::path&) { return std::string("/dev/zero"); }, 2,
-                  std::string("vnfctl: error: domain template /dev/zero is a character device, not a regular file\n") + kNotRegularFix},
+                  std::string("vnfctl: error: domain template /dev/zero is a character device, not a regular file\n") +
+                      kNotRegularFix},
         InputCase{"directory",
                   [](const fs::path& d) {
                     fs::create_directory(d / "tmpl");
@@ -223,7 +229,8 @@ TEST_F(Files, RenderOntoASymlinkLeavesTheLinkAndItsTarget) {
   auto r = vnfctl(render({(dir_ / "fw.yaml").string(), "-o", (dir_ / "out.xml").string()}));
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "vnfctl: error: " + (dir_ / "out.xml").string() + " is a symbolic link to " +
-                       (dir_ / "victim").string() + "; vnfctl does not write through links\n"
+                       (dir_ / "victim").string() +
+                       "; vnfctl does not write through links\n"
                        "  fix: give the link's target as the path, or remove the link: rm " +
                        (dir_ / "out.xml").string() + "\n");
   EXPECT_EQ(fs::read_symlink(dir_ / "out.xml"), dir_ / "victim");
@@ -304,7 +311,8 @@ INSTANTIATE_TEST_SUITE_P(
                     StdoutCase{"plan-json",
                                {"--host-root", test::hostTree("1node-tcg-vm"), "plan", "--name", "fw", "--vcpus", "1",
                                 "--memory", "512M", "--hugepages", "none", "--cpu-policy", "shared", "--json"}},
-                    StdoutCase{"doctor-json", {"--host-root", test::hostTree("2socket-ht-x710-node1"), "doctor", "--json"}},
+                    StdoutCase{"doctor-json",
+                               {"--host-root", test::hostTree("2socket-ht-x710-node1"), "doctor", "--json"}},
                     StdoutCase{"render", render({"--name", "fw", "--vcpus", "1", "--memory", "512M", "--hugepages",
                                                  "none", "--cpu-policy", "shared"})}),
     nameOf);
@@ -312,7 +320,8 @@ INSTANTIATE_TEST_SUITE_P(
 // A reader that stopped reading (`vnfctl host --json | head -1`) is not an error: the output ends
 // quietly and the exit code is the command's own, as with any filter.
 TEST(ClosedStdout, EndsQuietlyWithTheCommandsExitCode) {
-  auto r = vnfctl({"--host-root", test::hostTree("1node-tcg-vm"), "host", "--json"}, test::Stdout{.path = std::nullopt, .closed_pipe = true});
+  auto r = vnfctl({"--host-root", test::hostTree("1node-tcg-vm"), "host", "--json"},
+                  test::Stdout{.path = std::nullopt, .closed_pipe = true});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.err, "");
 }

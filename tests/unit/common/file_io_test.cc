@@ -43,7 +43,7 @@ class FileIo : public testing::Test {
 struct ReadCase {
   const char* name;
   std::function<std::string(const fs::path&)> make;  // returns the path to read
-  const char* message;  // with DIR for the test folder
+  const char* message;                               // with DIR for the test folder
   const char* fix;
   Errc code;
 };
@@ -161,30 +161,29 @@ TEST_P(WriteRefuses, AnExistingTargetThatIsNotARegularFile) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, WriteRefuses,
-    testing::Values(
-        TargetCase{"fifo",
-                   [](const fs::path& d) {
-                     ::mkfifo((d / "out.xml").c_str(), 0600);
-                     return (d / "out.xml").string();
-                   },
-                   "DIR/out.xml is a FIFO (named pipe), not a regular file", kWriteFix},
-        TargetCase{"directory",
-                   [](const fs::path& d) {
-                     fs::create_directory(d / "out.xml");
-                     return (d / "out.xml").string();
-                   },
-                   "DIR/out.xml is a directory, not a regular file", kWriteFix},
-        TargetCase{"dev-null", [](const fs::path&) { return std::string("/dev/null"); },
-                   "/dev/null is a character device, not a regular file",
-                   "to discard the output, write to stdout and redirect it: > /dev/null"},
-        TargetCase{"link-to-file",
-                   [](const fs::path& d) {
-                     test::writeFile(d / "victim", "precious\n");
-                     fs::create_symlink(d / "victim", d / "out.xml");
-                     return (d / "out.xml").string();
-                   },
-                   "DIR/out.xml is a symbolic link to DIR/victim; vnfctl does not write through links",
-                   "give the link's target as the path, or remove the link: rm DIR/out.xml"}),
+    testing::Values(TargetCase{"fifo",
+                               [](const fs::path& d) {
+                                 ::mkfifo((d / "out.xml").c_str(), 0600);
+                                 return (d / "out.xml").string();
+                               },
+                               "DIR/out.xml is a FIFO (named pipe), not a regular file", kWriteFix},
+                    TargetCase{"directory",
+                               [](const fs::path& d) {
+                                 fs::create_directory(d / "out.xml");
+                                 return (d / "out.xml").string();
+                               },
+                               "DIR/out.xml is a directory, not a regular file", kWriteFix},
+                    TargetCase{"dev-null", [](const fs::path&) { return std::string("/dev/null"); },
+                               "/dev/null is a character device, not a regular file",
+                               "to discard the output, write to stdout and redirect it: > /dev/null"},
+                    TargetCase{"link-to-file",
+                               [](const fs::path& d) {
+                                 test::writeFile(d / "victim", "precious\n");
+                                 fs::create_symlink(d / "victim", d / "out.xml");
+                                 return (d / "out.xml").string();
+                               },
+                               "DIR/out.xml is a symbolic link to DIR/victim; vnfctl does not write through links",
+                               "give the link's target as the path, or remove the link: rm DIR/out.xml"}),
     [](const testing::TestParamInfo<TargetCase>& info) {
       std::string n = info.param.name;
       for (auto& ch : n) ch = ch == '-' ? '_' : ch;
@@ -214,7 +213,8 @@ TEST_F(FileIo, ReplacesARegularFileWithTheGivenMode) {
 TEST_F(FileIo, AMissingFolderIsNamed) {
   auto ok = writeFileSafely(at("no/such/out.xml"), "x", 0644);
   ASSERT_FALSE(ok);
-  EXPECT_EQ(ok.error().message, "cannot write " + at("no/such/out.xml") + ": folder " + at("no/such") + " does not exist");
+  EXPECT_EQ(ok.error().message,
+            "cannot write " + at("no/such/out.xml") + ": folder " + at("no/such") + " does not exist");
   EXPECT_EQ(ok.error().fix, "create it first: mkdir -p " + at("no/such"));
   EXPECT_EQ(ok.error().code, Errc::kIo);
 }
@@ -228,8 +228,10 @@ TEST_F(FileIo, AReadOnlyFilesystemIsAClearErrorAndChangesNothing) {
   auto target = (ro.dir() / "out.xml").string();
   auto ok = writeFileSafely(target, "new\n", 0644);
   ASSERT_FALSE(ok);
-  EXPECT_EQ(ok.error().message, "cannot write " + target + ": the filesystem holding " + ro.dir().string() + " is read-only");
-  EXPECT_EQ(ok.error().fix, "write to a folder on a writable filesystem (findmnt -T " + ro.dir().string() + " shows the mount)");
+  EXPECT_EQ(ok.error().message,
+            "cannot write " + target + ": the filesystem holding " + ro.dir().string() + " is read-only");
+  EXPECT_EQ(ok.error().fix,
+            "write to a folder on a writable filesystem (findmnt -T " + ro.dir().string() + " shows the mount)");
   EXPECT_EQ(ok.error().code, Errc::kIo);
   EXPECT_EQ(test::readFile(target), "old\n");
   EXPECT_EQ(listing(ro.dir()), "out.xml ");
@@ -260,7 +262,8 @@ TEST_F(FileIo, CreateNewFileRefusesAnExistingName) {
   fs::create_symlink(dir_ / "a", dir_ / "b");
   auto through = createNewFile(at("b"), "new\n", 0644);
   ASSERT_FALSE(through);
-  EXPECT_EQ(through.error().message, at("b") + " is a symbolic link to " + at("a") + "; vnfctl does not write through links");
+  EXPECT_EQ(through.error().message,
+            at("b") + " is a symbolic link to " + at("a") + "; vnfctl does not write through links");
   EXPECT_EQ(test::readFile(dir_ / "a"), "old\n");
 }
 
@@ -271,8 +274,8 @@ TEST_F(FileIo, TheHostLockIsNeverOpenedThroughALink) {
   fs::create_symlink(dir_ / "victim", dir_ / "launch.lock");
   auto lock = HostLock::acquire(at("launch.lock"), std::chrono::milliseconds(0), "launch");
   ASSERT_FALSE(lock);
-  EXPECT_EQ(lock.error().message, at("launch.lock") + " is a symbolic link to " + at("victim") +
-                                       "; vnfctl does not write through links");
+  EXPECT_EQ(lock.error().message,
+            at("launch.lock") + " is a symbolic link to " + at("victim") + "; vnfctl does not write through links");
   EXPECT_EQ(test::readFile(dir_ / "victim"), "precious\n");
   ::mkfifo(at("fifo.lock").c_str(), 0600);
   auto fifo = HostLock::acquire(at("fifo.lock"), std::chrono::milliseconds(0), "launch");

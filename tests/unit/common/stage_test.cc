@@ -51,9 +51,10 @@ TEST_F(Stage, AFileInAPrivateFolderIsCopiedContentAddressed) {
   const auto want = stage_ / kKernelSha / "vmlinuz";
   EXPECT_TRUE(got->staged);
   EXPECT_EQ(got->path, want.string());
-  EXPECT_EQ(got->note, "staged " + kernel + " as " + want.string() + ": QEMU's user (uid 65534) cannot read it (folder " +
-                           (base_ / "private").string() + " is mode 0700, owner uid " + std::to_string(::geteuid()) +
-                           " gid " + std::to_string(::getegid()) + ")");
+  EXPECT_EQ(got->note, "staged " + kernel + " as " + want.string() +
+                           ": QEMU's user (uid 65534) cannot read it (folder " + (base_ / "private").string() +
+                           " is mode 0700, owner uid " + std::to_string(::geteuid()) + " gid " +
+                           std::to_string(::getegid()) + ")");
   EXPECT_EQ(test::readFile(want), "kernel\n");
   EXPECT_EQ(modeOf(want), 0644u);
   EXPECT_EQ(modeOf(stage_), 0755u);
@@ -153,8 +154,10 @@ TEST_F(Stage, AStageFolderQemuCannotReachIsAnError) {
   auto got = stageForQemu(kernel, kQemuUid, kQemuGid, (base_ / "private" / "stage").string());
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, Errc::kIo);
-  EXPECT_EQ(got.error().message, "cannot stage " + kernel + " for QEMU (uid 65534): the stage folder is not reachable "
-                                 "either: folder " + (base_ / "private").string() + " is mode 0700, owner uid " +
+  EXPECT_EQ(got.error().message, "cannot stage " + kernel +
+                                     " for QEMU (uid 65534): the stage folder is not reachable "
+                                     "either: folder " +
+                                     (base_ / "private").string() + " is mode 0700, owner uid " +
                                      std::to_string(::geteuid()) + " gid " + std::to_string(::getegid()));
 }
 
@@ -173,8 +176,8 @@ TEST(QemuIdentity, ReadsUserAndGroupFromQemuConf) {
   test::writeFile(dir / "bad.conf", "user = \"no-such-user-here\"\n");
   auto bad = qemuIdentity((dir / "bad.conf").string());
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "QEMU's user 'no-such-user-here' (" + (dir / "bad.conf").string() +
-                                     ") does not exist on this host");
+  EXPECT_EQ(bad.error().message,
+            "QEMU's user 'no-such-user-here' (" + (dir / "bad.conf").string() + ") does not exist on this host");
   fs::remove_all(dir);
 }
 

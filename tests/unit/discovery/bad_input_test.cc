@@ -160,7 +160,8 @@ TEST_F(Damaged, TruncatedCpuListIsAnError) {
   auto h = discover();
   ASSERT_FALSE(h);
   EXPECT_EQ(h.error().code, Errc::kBadContent);
-  EXPECT_EQ(h.error().message, "/sys/devices/system/node/node1/cpulist: expected a CPU list such as '0-3,8-11', found '0-'");
+  EXPECT_EQ(h.error().message,
+            "/sys/devices/system/node/node1/cpulist: expected a CPU list such as '0-3,8-11', found '0-'");
   EXPECT_NE(h.error().fix.find("vnfctl snapshot"), std::string::npos);
 }
 
@@ -169,8 +170,9 @@ TEST_F(Damaged, NegativeHugepageCountFallsBackToZero) {
   auto h = discover();
   ASSERT_TRUE(h);
   EXPECT_EQ(h->nodes[1].pool(1048576)->total, 0u);
-  EXPECT_EQ(notesOf(*h), "/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages: expected an "
-                         "integer >= 0, found '-5'; treated as 0\n");
+  EXPECT_EQ(notesOf(*h),
+            "/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages: expected an "
+            "integer >= 0, found '-5'; treated as 0\n");
 }
 
 TEST_F(Damaged, MissingOnlineCpuListIsAnError) {
@@ -209,16 +211,18 @@ TEST_F(Damaged, SiblingListWithoutTheCpuItselfIsAnError) {
   put("sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "4,20\n");
   auto h = discover();
   ASSERT_FALSE(h);
-  EXPECT_EQ(h.error().message, "/sys/devices/system/cpu/cpu3/topology/thread_siblings_list: expected a CPU list "
-                               "that includes CPU 3 itself, found '4,20'");
+  EXPECT_EQ(h.error().message,
+            "/sys/devices/system/cpu/cpu3/topology/thread_siblings_list: expected a CPU list "
+            "that includes CPU 3 itself, found '4,20'");
 }
 
 TEST_F(Damaged, NodeListingAnUnknownCpuIsAnError) {
   put("sys/devices/system/node/node1/cpulist", "8-15,24-40\n");
   auto h = discover();
   ASSERT_FALSE(h);
-  EXPECT_EQ(h.error().message, "/sys/devices/system/node/node1/cpulist lists CPU 32 which "
-                               "/sys/devices/system/cpu/cpu32 does not have");
+  EXPECT_EQ(h.error().message,
+            "/sys/devices/system/node/node1/cpulist lists CPU 32 which "
+            "/sys/devices/system/cpu/cpu32 does not have");
 }
 
 TEST_F(Damaged, SymlinkLoopInPciIsANoteNotACrash) {
@@ -228,9 +232,10 @@ TEST_F(Damaged, SymlinkLoopInPciIsANoteNotACrash) {
   auto h = discover();
   ASSERT_TRUE(h) << h.error().message;
   EXPECT_EQ(h->findNic("ens2f1"), nullptr);
-  EXPECT_NE(notesOf(*h).find("/sys/bus/pci/devices/0000:81:00.1/class: cannot read "
-                             "/sys/bus/pci/devices/0000:81:00.1/class: too many levels of symbolic links; device ignored"),
-            std::string::npos)
+  EXPECT_NE(
+      notesOf(*h).find("/sys/bus/pci/devices/0000:81:00.1/class: cannot read "
+                       "/sys/bus/pci/devices/0000:81:00.1/class: too many levels of symbolic links; device ignored"),
+      std::string::npos)
       << notesOf(*h);
 }
 

@@ -16,8 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kHosts[] = {"1node-tcg-vm",         "2socket-ht-x710-node1",       "amd-epyc-2socket-nps2",
-                              "1socket-iommu-off",    "1socket-isolcpus-rt",         "2socket-x710-firmware-quirks"};
+const char* const kHosts[] = {"1node-tcg-vm",      "2socket-ht-x710-node1", "amd-epyc-2socket-nps2",
+                              "1socket-iommu-off", "1socket-isolcpus-rt",   "2socket-x710-firmware-quirks"};
 
 Result<HostTopology> discoverTree(const fs::path& root) {
   auto hfs = HostFs::open(root);

@@ -69,9 +69,9 @@ TEST(Doctor, SingleNodeVmIsJudgedTruthfully) {
 
 TEST(Doctor, TunedServerPassesTheNfvChecks) {
   auto c = byId(runDoctor(load("2socket-ht-x710-node1"), DoctorInputs{}));
-  for (const char* id : {"kernel.version", "cpu.virt", "kvm.device", "iommu.firmware", "iommu.cmdline", "iommu.groups",
-                         "vfio.pci", "hugepages.1g", "hugepages.reserved", "hugetlbfs.mounted", "sriov.nics",
-                         "numa.nic_local_cores"}) {
+  for (const char* id :
+       {"kernel.version", "cpu.virt", "kvm.device", "iommu.firmware", "iommu.cmdline", "iommu.groups", "vfio.pci",
+        "hugepages.1g", "hugepages.reserved", "hugetlbfs.mounted", "sriov.nics", "numa.nic_local_cores"}) {
     EXPECT_EQ(c[id].verdict, Verdict::kPass) << id << ": " << c[id].detail;
     EXPECT_EQ(c[id].fix, "") << id;
   }

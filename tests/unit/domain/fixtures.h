@@ -27,7 +27,8 @@ T make(F set) {
   return value;
 }
 
-inline TapNicSpec tap(const char* dev, std::optional<MacAddress> mac = std::nullopt, std::optional<int> mtu = std::nullopt) {
+inline TapNicSpec tap(const char* dev, std::optional<MacAddress> mac = std::nullopt,
+                      std::optional<int> mtu = std::nullopt) {
   return TapNicSpec{dev, mac, mtu};
 }
 
@@ -101,12 +102,10 @@ inline std::string render(const VnfSpec& s, const Placement& p, DomainType type 
 // Evaluates an XPath 1.0 expression over `xml`; prefix "v" is vnfctl's metadata namespace.
 // Node sets give their first node's string value; use count(...) for counts.
 inline std::string xpath(const std::string& xml, const std::string& expr) {
-  std::unique_ptr<xmlDoc, void (*)(xmlDoc*)> doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "t.xml",
-                                                               nullptr, XML_PARSE_NONET),
-                                                 xmlFreeDoc);
+  std::unique_ptr<xmlDoc, void (*)(xmlDoc*)> doc(
+      xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "t.xml", nullptr, XML_PARSE_NONET), xmlFreeDoc);
   if (!doc) throw std::runtime_error("not XML");
-  std::unique_ptr<xmlXPathContext, void (*)(xmlXPathContext*)> ctx(xmlXPathNewContext(doc.get()),
-                                                                    xmlXPathFreeContext);
+  std::unique_ptr<xmlXPathContext, void (*)(xmlXPathContext*)> ctx(xmlXPathNewContext(doc.get()), xmlXPathFreeContext);
   xmlXPathRegisterNs(ctx.get(), BAD_CAST "v", BAD_CAST kVnfMetadataNs);
   std::unique_ptr<xmlXPathObject, void (*)(xmlXPathObject*)> obj(
       xmlXPathEvalExpression(BAD_CAST expr.c_str(), ctx.get()), xmlXPathFreeObject);

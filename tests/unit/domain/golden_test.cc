@@ -18,12 +18,11 @@ TEST_P(Golden, RendersToItsGoldenFile) {
   expectGolden("domain/" + sc.name + ".xml", *xml);
 }
 
-INSTANTIATE_TEST_SUITE_P(Domain, Golden, testing::ValuesIn(goldenScenarios()),
-                         [](const auto& info) {
-                           std::string n = info.param.name;
-                           for (char& c : n) c = c == '-' ? '_' : c;
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Domain, Golden, testing::ValuesIn(goldenScenarios()), [](const auto& info) {
+  std::string n = info.param.name;
+  for (char& c : n) c = c == '-' ? '_' : c;
+  return n;
+});
 
 }  // namespace
 }  // namespace vnf::test

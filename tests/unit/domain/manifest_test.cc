@@ -29,17 +29,21 @@ TEST(Manifest, MtuPerDataPortVfsInSpecOrderThenTaps1500WhereTheSpecGivesNone) {
   VnfSpec spec = dedicatedSpec();
   Placement placement = dedicatedPlacement();
   addVf(spec, placement, make<NicSpec>([](auto& n) { n.mtu = 9000; }), "0000:3b:00.0", "0000:3b:02.0", 0, "iavf");
-  addVf(spec, placement, make<NicSpec>([](auto& n) { n.hostdev = true; n.mtu = 4000; }), "0000:3b:00.0",
-        "0000:3b:02.1", 1, "vfio-pci");  // plain <hostdev>: not a data port the guest is told about
+  addVf(spec, placement, make<NicSpec>([](auto& n) {
+          n.hostdev = true;
+          n.mtu = 4000;
+        }),
+        "0000:3b:00.0", "0000:3b:02.1", 1, "vfio-pci");  // plain <hostdev>: not a data port the guest is told about
   addVf(spec, placement, NicSpec{}, "0000:3b:00.1", "0000:3b:0a.0", 0, "iavf");
   spec.tap_nics = {tap("vnftap0", std::nullopt, 9216), tap("vnftap1")};
   spec.guest.forwarder_mode = "macswap";
-  const std::vector<MacAddress> ports{mac("52:54:00:00:00:01"), mac("52:54:00:00:00:02"),
-                                      mac("52:54:00:00:00:03"), mac("52:54:00:00:00:04")};
+  const std::vector<MacAddress> ports{mac("52:54:00:00:00:01"), mac("52:54:00:00:00:02"), mac("52:54:00:00:00:03"),
+                                      mac("52:54:00:00:00:04")};
   EXPECT_EQ((std::vector<int>{9000, 1500, 9216, 1500}), dataPortMtus(spec));
-  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02,52:54:00:00:00:03,52:54:00:00:00:04 "
-            "vnf.mtu=9000,1500,9216,1500 vnf.mode=macswap",
-            portPart(manifestCmdline(spec, placement, HostTopology{}, ports)));
+  EXPECT_EQ(
+      "vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02,52:54:00:00:00:03,52:54:00:00:00:04 "
+      "vnf.mtu=9000,1500,9216,1500 vnf.mode=macswap",
+      portPart(manifestCmdline(spec, placement, HostTopology{}, ports)));
 }
 
 TEST(Manifest, NoForwarderModeIsIoWithoutPeersAndMacWithThem) {
@@ -50,9 +54,10 @@ TEST(Manifest, NoForwarderModeIsIoWithoutPeersAndMacWithThem) {
             portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
 
   spec.guest.peer_macs = {mac("02:00:00:00:00:0a"), mac("02:00:00:00:00:0b")};
-  EXPECT_EQ("vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,9000 vnf.mode=mac "
-            "vnf.peers=02:00:00:00:00:0a,02:00:00:00:00:0b",
-            portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
+  EXPECT_EQ(
+      "vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,9000 vnf.mode=mac "
+      "vnf.peers=02:00:00:00:00:0a,02:00:00:00:00:0b",
+      portPart(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, kTwoPorts)));
 }
 
 TEST(Manifest, AnExplicitModeIsKept) {

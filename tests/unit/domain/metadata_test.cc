@@ -14,8 +14,8 @@ TEST(ReadVnfMetadata, RoundTripsWhatTheRendererWrote) {
           n.mtu = 9000;
           n.trust = true;
           n.spoofchk = false;
-        }), "0000:81:00.0", "0000:81:10.0", 0,
-        "vfio-pci");
+        }),
+        "0000:81:00.0", "0000:81:10.0", 0, "vfio-pci");
   addVf(s, p, make<NicSpec>([](auto& n) { n.hostdev = true; }), "0000:81:00.1", "0000:81:10.1", 5, "iavf");
   auto m = readVnfMetadata(render(s, p));
   ASSERT_TRUE(m) << m.error().str();
@@ -78,8 +78,9 @@ TEST(ReadVnfMetadata, AcceptsTheBareElementAsVirDomainGetMetadataReturnsIt) {
 }
 
 TEST(ReadVnfMetadata, DomainsWithoutItAreNotOurs) {
-  auto m = readVnfMetadata("<domain type='kvm'><name>other</name><metadata><x:y xmlns:x='urn:other'/></metadata>"
-                           "</domain>");
+  auto m = readVnfMetadata(
+      "<domain type='kvm'><name>other</name><metadata><x:y xmlns:x='urn:other'/></metadata>"
+      "</domain>");
   ASSERT_TRUE(m);
   EXPECT_FALSE(m->has_value());
   auto none = readVnfMetadata("<domain type='kvm'><name>other</name></domain>");
@@ -108,7 +109,8 @@ TEST(ReadVnfMetadata, MalformedElementListsEveryProblem) {
 TEST(ReadVnfMetadata, OtherDocumentsAndBrokenXmlAreErrors) {
   auto other = readVnfMetadata("<network><name>default</name></network>");
   ASSERT_FALSE(other);
-  EXPECT_EQ(other.error().message, "expected a <domain> or a <vnf xmlns='urn:vnfctl:domain:1'> element, found <network>");
+  EXPECT_EQ(other.error().message,
+            "expected a <domain> or a <vnf xmlns='urn:vnfctl:domain:1'> element, found <network>");
   auto broken = readVnfMetadata("<domain>");
   ASSERT_FALSE(broken);
   EXPECT_EQ(broken.error().message,

@@ -30,8 +30,9 @@ TEST(RenderCpu, SmtPairsGiveTwoThreadsPerCore) {
   EXPECT_EQ(xpath(xml, "/domain/vcpu/@cpuset"), "2-3,18-19");
   EXPECT_EQ(xpath(xml, "/domain/cputune/vcpupin[@vcpu='1']/@cpuset"), "18");
   EXPECT_EQ(xpath(xml, "/domain/cputune/vcpupin[@vcpu='2']/@cpuset"), "3");
-  EXPECT_EQ(xpath(xml, "concat(/domain/cpu/topology/@sockets, /domain/cpu/topology/@dies, "
-                       "/domain/cpu/topology/@cores, /domain/cpu/topology/@threads)"),
+  EXPECT_EQ(xpath(xml,
+                  "concat(/domain/cpu/topology/@sockets, /domain/cpu/topology/@dies, "
+                  "/domain/cpu/topology/@cores, /domain/cpu/topology/@threads)"),
             "1122");
   EXPECT_EQ(xpath(xml, "/domain/cpu/numa/cell/@cpus"), "0-3");
 }
@@ -151,7 +152,8 @@ TEST(RenderNics, HostdevNicIsPlainPciPassthrough) {
   addVf(s, p, make<NicSpec>([](auto& n) {
           n.vlan = 7;
           n.hostdev = true;
-        }), "0000:3b:00.0", "0001:3b:02.7", 23, "vfio-pci");
+        }),
+        "0000:3b:00.0", "0001:3b:02.7", 23, "vfio-pci");
   auto xml = render(s, p);
   EXPECT_EQ(xcount(xml, "/domain/devices/interface"), 0);
   EXPECT_EQ(xpath(xml, "/domain/devices/hostdev/@mode"), "subsystem");
@@ -261,8 +263,8 @@ TEST(RenderMetadata, OneElementInTheVnfctlNamespace) {
           n.mtu = 9000;
           n.trust = true;
           n.spoofchk = false;
-        }), "0000:81:00.0", "0000:81:10.0", 0,
-        "vfio-pci");
+        }),
+        "0000:81:00.0", "0000:81:10.0", 0, "vfio-pci");
   auto xml = render(s, p);
   EXPECT_EQ(xcount(xml, "/domain/metadata/*"), 1);
   EXPECT_EQ(xpath(xml, "namespace-uri(/domain/metadata/*)"), "urn:vnfctl:domain:1");

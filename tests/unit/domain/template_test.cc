@@ -61,7 +61,8 @@ TEST(LoadTemplate, NotWellFormedNamesTheFileAndLibxml2sLine) {
 TEST(LoadTemplate, NotXmlAtAll) {
   auto t = parseTemplate("name: fw\nvcpus: 2\n", "fw.yaml");
   ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().message, "domain template fw.yaml is not well-formed XML: line 1: Start tag expected, '<' not found");
+  EXPECT_EQ(t.error().message,
+            "domain template fw.yaml is not well-formed XML: line 1: Start tag expected, '<' not found");
 }
 
 TEST(LoadTemplate, RootMustBeDomain) {
@@ -69,8 +70,9 @@ TEST(LoadTemplate, RootMustBeDomain) {
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().code, Errc::kBadContent);
   EXPECT_EQ(t.error().message, "domain template net.xml: the root element is <network> (line 2), expected <domain>");
-  EXPECT_EQ(t.error().fix,
-            "a template is a complete libvirt domain: <domain type='kvm'>...</domain> (see domain-templates/default.xml)");
+  EXPECT_EQ(
+      t.error().fix,
+      "a template is a complete libvirt domain: <domain type='kvm'>...</domain> (see domain-templates/default.xml)");
 }
 
 }  // namespace

@@ -16,17 +16,17 @@ TEST_P(CpuListTest, Parses) {
   EXPECT_EQ(parseCpuList(GetParam().text), GetParam().expected) << "input '" << GetParam().text << "'";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, CpuListTest,
-    testing::Values(CpuListCase{"0-3,8-11\n", std::vector<int>{0, 1, 2, 3, 8, 9, 10, 11}},
-                    CpuListCase{"5", std::vector<int>{5}}, CpuListCase{"", std::vector<int>{}},
-                    CpuListCase{"\n", std::vector<int>{}}, CpuListCase{"3,1,1", std::vector<int>{1, 3}},
-                    CpuListCase{"0-7:2/4", std::vector<int>{0, 1, 4, 5}},
-                    CpuListCase{"0-", std::nullopt}, CpuListCase{"-1", std::nullopt},
-                    CpuListCase{"3-1", std::nullopt}, CpuListCase{"a", std::nullopt},
-                    CpuListCase{"1,,2", std::nullopt}, CpuListCase{"0-99999", std::nullopt},
-                    CpuListCase{"8192", std::nullopt}, CpuListCase{"0-3:0/4", std::nullopt},
-                    CpuListCase{"5:1/2", std::nullopt}, CpuListCase{" 1 - 2", std::nullopt}));
+INSTANTIATE_TEST_SUITE_P(Table, CpuListTest,
+                         testing::Values(CpuListCase{"0-3,8-11\n", std::vector<int>{0, 1, 2, 3, 8, 9, 10, 11}},
+                                         CpuListCase{"5", std::vector<int>{5}}, CpuListCase{"", std::vector<int>{}},
+                                         CpuListCase{"\n", std::vector<int>{}},
+                                         CpuListCase{"3,1,1", std::vector<int>{1, 3}},
+                                         CpuListCase{"0-7:2/4", std::vector<int>{0, 1, 4, 5}},
+                                         CpuListCase{"0-", std::nullopt}, CpuListCase{"-1", std::nullopt},
+                                         CpuListCase{"3-1", std::nullopt}, CpuListCase{"a", std::nullopt},
+                                         CpuListCase{"1,,2", std::nullopt}, CpuListCase{"0-99999", std::nullopt},
+                                         CpuListCase{"8192", std::nullopt}, CpuListCase{"0-3:0/4", std::nullopt},
+                                         CpuListCase{"5:1/2", std::nullopt}, CpuListCase{" 1 - 2", std::nullopt}));
 
 TEST(CpuList, FormatRoundTrips) {
   EXPECT_EQ(formatCpuList({0, 1, 2, 3, 8, 10, 11}), "0-3,8,10-11");
@@ -79,7 +79,8 @@ TEST(Mac, ParsesAndFormats) {
 }
 
 TEST(Meminfo, ParsesNodeAndGlobalForms) {
-  auto node = parseMeminfo("Node 1 MemTotal:       16303964 kB\nNode 1 MemFree:  100 kB\nNode 1 HugePages_Total:     4\n");
+  auto node =
+      parseMeminfo("Node 1 MemTotal:       16303964 kB\nNode 1 MemFree:  100 kB\nNode 1 HugePages_Total:     4\n");
   ASSERT_TRUE(node);
   EXPECT_EQ(node->at("MemTotal"), 16303964u);
   EXPECT_EQ(node->at("HugePages_Total"), 4u);

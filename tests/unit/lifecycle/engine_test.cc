@@ -67,7 +67,9 @@ class Engine : public testing::Test {
     env_.run_dir = (dir_ / "run").string();
     env_.state_dir = (dir_ / "state").string();
     env_.lock_wait = std::chrono::milliseconds(200);
-    env_.progress = [this](const Event& e) { events_.push_back(fmt::format("{} {}: {}", passName(e.pass), e.vnf, e.message)); };
+    env_.progress = [this](const Event& e) {
+      events_.push_back(fmt::format("{} {}: {}", passName(e.pass), e.vnf, e.message));
+    };
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -146,7 +148,8 @@ TEST_F(Engine, AChangedSpecNeedsReplaceAndShowsTheFieldDiff) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().error.code, Errc::kNeedsReplace);
   EXPECT_EQ(exitCodeOf(r.error().error.code), 9);
-  EXPECT_EQ(r.error().error.message, "fw1 is already defined from a different spec (running):\n    nics[0].vlan: 100 -> 200");
+  EXPECT_EQ(r.error().error.message,
+            "fw1 is already defined from a different spec (running):\n    nics[0].vlan: 100 -> 200");
   EXPECT_EQ(r.error().error.fix,
             "add --replace to redefine it (the running guest is stopped and started again: it reboots); nothing was "
             "changed");
@@ -156,7 +159,8 @@ TEST_F(Engine, AChangedSpecNeedsReplaceAndShowsTheFieldDiff) {
 
 // Every pass of a fresh launch fails once: nothing of the run is left.
 TEST_F(Engine, AFailureAfterAnyPassOfANewLaunchLeavesNothing) {
-  for (Pass pass : {Pass::kGather, Pass::kReconcile, Pass::kPlan, Pass::kRender, Pass::kDefine, Pass::kStart, Pass::kReady}) {
+  for (Pass pass :
+       {Pass::kGather, Pass::kReconcile, Pass::kPlan, Pass::kRender, Pass::kDefine, Pass::kStart, Pass::kReady}) {
     SCOPED_TRACE(passName(pass));
     const auto before = snapshot();
     env_.after_pass = [pass](Pass p, const std::string&) -> Result<void> {
@@ -174,7 +178,8 @@ TEST_F(Engine, AFailureAfterAnyPassOfANewLaunchLeavesNothing) {
 // Every pass of a --replace of a running VNF fails once: the old definition is back and runs.
 TEST_F(Engine, AFailureAfterAnyPassOfAReplaceLeavesTheOldDomainDefinedAndRunning) {
   ASSERT_TRUE(launch(env_, request(kFw)));
-  for (Pass pass : {Pass::kGather, Pass::kReconcile, Pass::kPlan, Pass::kRender, Pass::kDefine, Pass::kStart, Pass::kReady}) {
+  for (Pass pass :
+       {Pass::kGather, Pass::kReconcile, Pass::kPlan, Pass::kRender, Pass::kDefine, Pass::kStart, Pass::kReady}) {
     SCOPED_TRACE(passName(pass));
     const auto before = snapshot();
     env_.after_pass = [pass](Pass p, const std::string&) -> Result<void> {
@@ -188,7 +193,8 @@ TEST_F(Engine, AFailureAfterAnyPassOfAReplaceLeavesTheOldDomainDefinedAndRunning
     EXPECT_EQ(snapshot(), before);
     EXPECT_FALSE(std::filesystem::exists(dir_ / "state" / "undo" / "fw1.xml")) << "the kept definition is cleaned up";
     if (pass >= Pass::kDefine) {
-      EXPECT_EQ(r.error().rolled_back.back(), "fw1: the previous definition is back and running again (the guest rebooted)");
+      EXPECT_EQ(r.error().rolled_back.back(),
+                "fw1: the previous definition is back and running again (the guest rebooted)");
     }
   }
   env_.after_pass = {};
@@ -266,9 +272,8 @@ TEST_F(Engine, AnotherRunHoldingTheLockMakesThisOneBusyAndNamesIt) {
   EXPECT_EQ(r.error().error.code, Errc::kBusy);
   EXPECT_EQ(exitCodeOf(r.error().error.code), 8);
   const std::string holder = fmt::format("pid {} (vnfctl launch other.yaml)", ::getpid());
-  EXPECT_EQ(r.error().error.message,
-            fmt::format("another vnfctl launch holds the host lock {}: {}; waited 0 s",
-                        lockPathFor(env_.run_dir, conn_->uri()), holder));
+  EXPECT_EQ(r.error().error.message, fmt::format("another vnfctl launch holds the host lock {}: {}; waited 0 s",
+                                                 lockPathFor(env_.run_dir, conn_->uri()), holder));
   ASSERT_FALSE(events_.empty());
   EXPECT_EQ(events_.front(), fmt::format("gather : the host lock {} is held by {}; waiting up to 0 s",
                                          lockPathFor(env_.run_dir, conn_->uri()), holder))

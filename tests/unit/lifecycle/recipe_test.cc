@@ -36,7 +36,8 @@ VnfSpec base() {
   return *s;
 }
 
-const RecipeInputs kInputs{"qemu", "/var/log/vnfctl/fw1.serial.log", "t" + std::string(63, '0'), "i" + std::string(63, '0')};
+const RecipeInputs kInputs{"qemu", "/var/log/vnfctl/fw1.serial.log", "t" + std::string(63, '0'),
+                           "i" + std::string(63, '0')};
 
 TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
   const std::string h0 = recipeOf(base(), kInputs).hash;
@@ -88,7 +89,8 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
     EXPECT_TRUE(hashes.insert(r.hash).second) << what << " does not change the hash";
     auto diff = diffFields(recipeOf(base(), kInputs).fields, r.fields);
     ASSERT_FALSE(diff.empty()) << what;
-    EXPECT_TRUE(diff.front().field.starts_with(what.substr(0, what.find('[')))) << what << " shows as " << diff.front().field;
+    EXPECT_TRUE(diff.front().field.starts_with(what.substr(0, what.find('['))))
+        << what << " shows as " << diff.front().field;
   }
   // source and count are not part of an instance's shape.
   VnfSpec s = base();

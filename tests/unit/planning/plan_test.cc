@@ -87,7 +87,8 @@ TEST(Plan, SmtRequireNeedsSiblings) {
 
 TEST(Plan, EmulatorShareFollowsTheVcpus) {
   auto h = host("2socket-ht-x710-node1");
-  auto r = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 2G\nemulator_threads: share\nnics:\n  - pf: ens2f0\n"));
+  auto r =
+      planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 2G\nemulator_threads: share\nnics:\n  - pf: ens2f0\n"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->front().emulator_cpus, (std::vector<int>{9, 25}));
 }
@@ -121,11 +122,13 @@ TEST(Plan, TwoNicsOnDifferentNodesRequiredVsPreferred) {
   const char* two = "name: fw\nvcpus: 2\nmemory: 2G\nnics:\n  - pf: ens2f0\n  - pf: ens2f1\n";
   auto required = planAll(h, {}, instances(two));
   ASSERT_FALSE(required);
-  EXPECT_NE(required.error().message.find("node 1: NIC 0000:81:00.1 (ens2f1) is on node 0 and numa_affinity is required"),
-            std::string::npos)
+  EXPECT_NE(
+      required.error().message.find("node 1: NIC 0000:81:00.1 (ens2f1) is on node 0 and numa_affinity is required"),
+      std::string::npos)
       << required.error().message;
-  EXPECT_NE(required.error().message.find("node 0: NIC 0000:81:00.0 (ens2f0) is on node 1 and numa_affinity is required"),
-            std::string::npos);
+  EXPECT_NE(
+      required.error().message.find("node 0: NIC 0000:81:00.0 (ens2f0) is on node 1 and numa_affinity is required"),
+      std::string::npos);
   auto preferred = planAll(h, {}, instances(std::string(two) + "numa_affinity: preferred\n"));
   ASSERT_TRUE(preferred) << preferred.error().message;
   EXPECT_EQ(preferred->front().node, 0) << "tie on local NICs: more free cores... then the lowest node";
@@ -138,9 +141,10 @@ TEST(Plan, HugepagesShortOnTheLocalNodeSaysHowToReserve) {
   auto h = host("2socket-ht-x710-node1");
   auto r = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 8G\nnics:\n  - pf: ens2f0\n"));
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("node 1: 6 free 1G hugepages, the VNF needs 8 (8192 MiB): reserve more with: echo 10 > "
-                                   "/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages"),
-            std::string::npos)
+  EXPECT_NE(
+      r.error().message.find("node 1: 6 free 1G hugepages, the VNF needs 8 (8192 MiB): reserve more with: echo 10 > "
+                             "/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages"),
+      std::string::npos)
       << r.error().message;
 }
 
@@ -152,10 +156,12 @@ TEST(Plan, CountFillsANodeExactlyAndOneMoreFails) {
   ASSERT_EQ(full->size(), 7u);
   EXPECT_EQ(full->back().name, "fw-7");
   EXPECT_EQ(full->back().vcpu_pins, (std::vector<int>{15, 31}));
-  auto over = planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 128M\nhugepages: 2M\ncount: 8\nnics:\n  - pf: ens2f0\n"));
+  auto over =
+      planAll(h, {}, instances("name: fw\nvcpus: 2\nmemory: 128M\nhugepages: 2M\ncount: 8\nnics:\n  - pf: ens2f0\n"));
   ASSERT_FALSE(over);
   EXPECT_NE(over.error().message.find("cannot place fw-8"), std::string::npos) << over.error().message;
-  EXPECT_NE(over.error().message.find("node 1: 0 free cores for dedicated vCPUs"), std::string::npos) << over.error().message;
+  EXPECT_NE(over.error().message.find("node 1: 0 free cores for dedicated vCPUs"), std::string::npos)
+      << over.error().message;
 }
 
 TEST(Plan, ExistingAllocationsAreRespected) {
@@ -170,7 +176,8 @@ TEST(Plan, ExistingAllocationsAreRespected) {
   EXPECT_EQ(r->front().vfs[0].vf.str(), "0000:81:02.1");
   auto more = planAll(h, used, instances("name: fw\nvcpus: 2\nmemory: 5G\nnics:\n  - pf: ens2f0\n"));
   ASSERT_FALSE(more);
-  EXPECT_NE(more.error().message.find("4 free 1G hugepages (2 promised to defined VNFs), the VNF needs 5"), std::string::npos)
+  EXPECT_NE(more.error().message.find("4 free 1G hugepages (2 promised to defined VNFs), the VNF needs 5"),
+            std::string::npos)
       << more.error().message;
 }
 
@@ -191,8 +198,9 @@ TEST(PlanMemory, TenSixtyGibVnfsOnOneSixtyFourGibNodeExactlyOneFits) {
   EXPECT_EQ(r.error().fix, "act on one of the node lines above; nothing was changed");
   auto one = planAll(h, {}, instances("name: big\nvcpus: 2\nmemory: 60G\nhugepages: none\n"));
   ASSERT_TRUE(one) << one.error().message;
-  EXPECT_EQ(one->front().reasons.back(),
-            "memory: 61440 MiB of node 0's normal pages (no hugepages asked; 62464 MiB free for VNFs before, 1024 after)");
+  EXPECT_EQ(
+      one->front().reasons.back(),
+      "memory: 61440 MiB of node 0's normal pages (no hugepages asked; 62464 MiB free for VNFs before, 1024 after)");
 }
 
 TEST(PlanMemory, HostReserveIsKeptBack) {
@@ -270,15 +278,19 @@ INSTANTIATE_TEST_SUITE_P(
         HostProblem{"name: fw\nvcpus: 33\nmemory: 2G\n", "vcpus: 33 is more than the 32 online CPUs of this host"},
         HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: eno1\n",
                     "nics[0].pf: 0000:18:00.0 (eno1) is not SR-IOV capable (driver igb, no sriov_totalvfs)"},
-        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: ens9\n",
-                    "nics[0].pf: no NIC 'ens9' on this host; SR-IOV PFs here: 0000:81:00.0, ens2f0, 0000:81:00.1, ens2f1"},
-        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: ens2f1\n",
-                    "nics[0].pf: 0000:81:00.1 (ens2f1) has no free VF (0 VFs, all in use: none created yet); create more "
-                    "(up to 64) with: echo 64 > /sys/bus/pci/devices/0000:81:00.1/sriov_numvfs"},
+        HostProblem{
+            "name: fw\nmemory: 2G\nnics:\n  - pf: ens9\n",
+            "nics[0].pf: no NIC 'ens9' on this host; SR-IOV PFs here: 0000:81:00.0, ens2f0, 0000:81:00.1, ens2f1"},
+        HostProblem{
+            "name: fw\nmemory: 2G\nnics:\n  - pf: ens2f1\n",
+            "nics[0].pf: 0000:81:00.1 (ens2f1) has no free VF (0 VFs, all in use: none created yet); create more "
+            "(up to 64) with: echo 64 > /sys/bus/pci/devices/0000:81:00.1/sriov_numvfs"},
         HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: ens2f0\n    vf: 0\n",
                     "nics[0].vf: VF 0 of 0000:81:00.0 (ens2f0) is already used by another VNF"},
-        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: ens2f0\n    vf: 12\n", "nics[0].vf: 0000:81:00.0 (ens2f0) has no VF 12 (it has 8 VFs)"},
-        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: 0000:81:02.4\n", "is itself a VF of 0000:81:00.0; name its PF instead"}));
+        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: ens2f0\n    vf: 12\n",
+                    "nics[0].vf: 0000:81:00.0 (ens2f0) has no VF 12 (it has 8 VFs)"},
+        HostProblem{"name: fw\nmemory: 2G\nnics:\n  - pf: 0000:81:02.4\n",
+                    "is itself a VF of 0000:81:00.0; name its PF instead"}));
 
 }  // namespace
 }  // namespace vnf

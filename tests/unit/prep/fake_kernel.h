@@ -29,7 +29,7 @@ class FakeKernel : public prep::HostOps {
   bool vf0_shares_pf_group = false;         // new VF 0 lands in its PF's IOMMU group (no ACS)
   int crash_after_writes = -1;              // _exit(9) at this write (an interrupted run)
   int writes = 0;
-  std::vector<std::string> log;             // "path=value" of every attribute write
+  std::vector<std::string> log;  // "path=value" of every attribute write
 
   fs::path real(const std::string& p) const { return root_ / fs::path(p).relative_path(); }
   std::string read(const std::string& p) const { return std::string(trim(readFile(real(p)))); }
@@ -71,7 +71,8 @@ class FakeKernel : public prep::HostOps {
     return {};
   }
   Result<void> mountHugetlbfs(const std::string& dir, std::uint64_t kib) override {
-    std::ofstream(real("/proc/mounts"), std::ios::app) << fmt::format("nodev {} hugetlbfs rw,relatime,pagesize={}K 0 0\n", dir, kib);
+    std::ofstream(real("/proc/mounts"), std::ios::app)
+        << fmt::format("nodev {} hugetlbfs rw,relatime,pagesize={}K 0 0\n", dir, kib);
     return {};
   }
   Result<void> unmount(const std::string& dir) override {
@@ -146,7 +147,8 @@ class FakeKernel : public prep::HostOps {
       fs::create_directory_symlink("../../../devices/" + pf_dir.parent_path().filename().string() + "/" + vf,
                                    real("/sys/bus/pci/devices/" + vf));
       fs::create_directory_symlink("../" + vf, pf_dir / fmt::format("virtfn{}", i));
-      if (fs::exists(real("/sys/bus/pci/drivers/iavf"))) fs::create_directory_symlink("../../../bus/pci/drivers/iavf", dir / "driver");
+      if (fs::exists(real("/sys/bus/pci/drivers/iavf")))
+        fs::create_directory_symlink("../../../bus/pci/drivers/iavf", dir / "driver");
       prep::VfLinkState s;
       s.index = i;
       s.trust = 0;

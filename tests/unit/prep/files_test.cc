@@ -39,7 +39,8 @@ TEST_F(PrepFiles, AHostSpecThatIsAFifoIsRefusedWithoutBlocking) {
   ASSERT_EQ(::mkfifo((dir_ / "host.yaml").c_str(), 0600), 0);
   auto spec = loadPrepareSpec((dir_ / "host.yaml").string());
   ASSERT_FALSE(spec);
-  EXPECT_EQ(spec.error().message, "host spec " + (dir_ / "host.yaml").string() + " is a FIFO (named pipe), not a regular file");
+  EXPECT_EQ(spec.error().message,
+            "host spec " + (dir_ / "host.yaml").string() + " is a FIFO (named pipe), not a regular file");
   EXPECT_EQ(spec.error().code, Errc::kInvalidArgument);
 }
 

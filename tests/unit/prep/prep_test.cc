@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "common/host_lock.h"
 #include "discovery/discover.h"
 #include "prep/apply.h"
-#include "common/host_lock.h"
 #include "prep/persist.h"
 #include "tests/unit/prep/fake_kernel.h"
 
@@ -78,8 +78,7 @@ TEST_F(PrepTest, DryRunShowsCurrentAndDesiredAndChangesNothing) {
                       "0000:81:00.1 sriov_numvfs: 0 -> 2", "0000:81:00.1 VF 0 mac: (new VF) -> 52:54:00:00:00:01",
                       "0000:81:00.1 VF 0 vlan: (new VF) -> 100", "0000:81:00.1 VF 0 trust: (new VF) -> on",
                       "0000:81:00.1 VF 0 spoofchk: (new VF) -> off", "0000:81:00.1 VF 0 driver: (new VF) -> vfio-pci",
-                      "0000:81:00.1 VF 1 driver: (new VF) -> vfio-pci",
-                      std::string(kNode1Pages) + ": 512 -> 600"}));
+                      "0000:81:00.1 VF 1 driver: (new VF) -> vfio-pci", std::string(kNode1Pages) + ": 512 -> 600"}));
   EXPECT_TRUE(kernel_->log.empty());
   EXPECT_FALSE(fs::exists(journal_path_));
 }
@@ -164,37 +163,42 @@ TEST_P(PrepBadInputTest, RefusesWithAClearMessageAndChangesNothing) {
   GetParam().change(spec, root_);
   auto result = prepare(spec);
   ASSERT_FALSE(result);
-  for (const auto& e : GetParam().expected) EXPECT_NE(result.error().str().find(e), std::string::npos) << result.error().str();
+  for (const auto& e : GetParam().expected)
+    EXPECT_NE(result.error().str().find(e), std::string::npos) << result.error().str();
   EXPECT_TRUE(kernel_->log.empty());
   EXPECT_EQ(kernel_->read("/sys/bus/pci/devices/0000:81:00.1/sriov_numvfs"), "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, PrepBadInputTest,
-    ::testing::Values(
-        BadInput{"NotSriov", [](PrepareSpec& s, const fs::path&) { s.pfs[0].pf = "eno1"; },
-                 {"PF 'eno1' (0000:18:00.0, driver igb) is not SR-IOV capable", "sriov_totalvfs"}},
-        BadInput{"AboveTotalVfs", [](PrepareSpec& s, const fs::path&) { s.pfs[0].num_vfs = 65; },
-                 {"can have at most 64 VFs (sriov_totalvfs), asked 65: ask for 64 or fewer"}},
-        BadInput{"UnknownPf", [](PrepareSpec& s, const fs::path&) { s.pfs[0].pf = "ens9"; },
-                 {"PF 'ens9' not found", "0000:81:00.1 (ens2f1)"}},
-        BadInput{"VfioNotLoaded",
-                 [](PrepareSpec&, const fs::path& r) {
-                   fs::remove_all(r / "sys/bus/pci/drivers/vfio-pci");
-                   for (auto& e : fs::directory_iterator(r / "sys/devices/pci0000:81")) {
-                     std::error_code ec;
-                     if (fs::read_symlink(e.path() / "driver", ec).filename() == "vfio-pci") fs::remove(e.path() / "driver");
-                   }
-                 },
-                 {"vfio-pci is not loaded", "modprobe vfio-pci"}},
-        BadInput{"NoHugepagePool", [](PrepareSpec& s, const fs::path&) { s.hugepages[0].node = 7; },
-                 {"NUMA node 7 does not exist"}},
-        BadInput{"EveryProblemAtOnce",
-                 [](PrepareSpec& s, const fs::path&) {
-                   s.pfs[0].num_vfs = 65;
-                   s.hugepages[0].node = 7;
-                 },
-                 {"2 problem(s)", "at most 64 VFs", "NUMA node 7"}}),
+    ::testing::Values(BadInput{"NotSriov",
+                               [](PrepareSpec& s, const fs::path&) { s.pfs[0].pf = "eno1"; },
+                               {"PF 'eno1' (0000:18:00.0, driver igb) is not SR-IOV capable", "sriov_totalvfs"}},
+                      BadInput{"AboveTotalVfs",
+                               [](PrepareSpec& s, const fs::path&) { s.pfs[0].num_vfs = 65; },
+                               {"can have at most 64 VFs (sriov_totalvfs), asked 65: ask for 64 or fewer"}},
+                      BadInput{"UnknownPf",
+                               [](PrepareSpec& s, const fs::path&) { s.pfs[0].pf = "ens9"; },
+                               {"PF 'ens9' not found", "0000:81:00.1 (ens2f1)"}},
+                      BadInput{"VfioNotLoaded",
+                               [](PrepareSpec&, const fs::path& r) {
+                                 fs::remove_all(r / "sys/bus/pci/drivers/vfio-pci");
+                                 for (auto& e : fs::directory_iterator(r / "sys/devices/pci0000:81")) {
+                                   std::error_code ec;
+                                   if (fs::read_symlink(e.path() / "driver", ec).filename() == "vfio-pci")
+                                     fs::remove(e.path() / "driver");
+                                 }
+                               },
+                               {"vfio-pci is not loaded", "modprobe vfio-pci"}},
+                      BadInput{"NoHugepagePool",
+                               [](PrepareSpec& s, const fs::path&) { s.hugepages[0].node = 7; },
+                               {"NUMA node 7 does not exist"}},
+                      BadInput{"EveryProblemAtOnce",
+                               [](PrepareSpec& s, const fs::path&) {
+                                 s.pfs[0].num_vfs = 65;
+                                 s.hugepages[0].node = 7;
+                               },
+                               {"2 problem(s)", "at most 64 VFs", "NUMA node 7"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(PrepTest, IommuGroupSharedWithAHostDriverIsRefusedAndRolledBack) {
@@ -278,9 +282,11 @@ TEST_F(PrepTest, PersistWritesUnitAndGrubDropInAndUnprepareRemovesThem) {
   ASSERT_TRUE(p.apply(*changes));
   const auto unit = test::readFile(etc / "etc/systemd/system/vnfctl-prepare.service");
   EXPECT_NE(unit.find("Before=libvirtd.service"), std::string::npos);
-  EXPECT_NE(unit.find("ExecStart=/usr/bin/vnfctl prepare --spec /etc/vnfctl/host.yaml --journal /var/lib/vnfctl/j.json"),
-            std::string::npos);
-  EXPECT_NE(test::readFile(etc / "etc/default/grub.d/vnfctl.cfg").find("intel_iommu=on iommu=pt hugepagesz=1G hugepages=4 isolcpus=2-7"),
+  EXPECT_NE(
+      unit.find("ExecStart=/usr/bin/vnfctl prepare --spec /etc/vnfctl/host.yaml --journal /var/lib/vnfctl/j.json"),
+      std::string::npos);
+  EXPECT_NE(test::readFile(etc / "etc/default/grub.d/vnfctl.cfg")
+                .find("intel_iommu=on iommu=pt hugepagesz=1G hugepages=4 isolcpus=2-7"),
             std::string::npos);
   auto reparsed = parsePrepareSpec(test::readFile(etc / "etc/vnfctl/host.yaml"));
   ASSERT_TRUE(reparsed) << reparsed.error().str();
@@ -303,8 +309,8 @@ TEST_F(PrepTest, SecondLockHolderWaitsThenFailsNamingTheHolder) {
                                     [&](const std::string& holder) { told = holder; });
     const std::string holder = fmt::format("pid {} ({})", ::getppid(), selfCommandLine());
     bool ok = !second && second.error().code == Errc::kBusy && told == holder &&
-              second.error().message == fmt::format("another vnfctl prepare/unprepare holds the host lock {}: {}; waited 0 s",
-                                                    path, holder);
+              second.error().message ==
+                  fmt::format("another vnfctl prepare/unprepare holds the host lock {}: {}; waited 0 s", path, holder);
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;

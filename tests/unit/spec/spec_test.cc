@@ -90,7 +90,9 @@ TEST(Spec, UnknownKeysSuggestAndLocate) {
 }
 
 TEST(Spec, EveryProblemIsReportedAtOnce) {
-  auto m = errorOf("name: fw/1\nvcpus: 0\nmemory: 1500M\nnics:\n  - pf: ens2f0\n    vlan: 4095\n    mac: 01:00:5e:00:00:01\n    mtu: 67\n");
+  auto m = errorOf(
+      "name: fw/1\nvcpus: 0\nmemory: 1500M\nnics:\n  - pf: ens2f0\n    vlan: 4095\n    mac: 01:00:5e:00:00:01\n    "
+      "mtu: 67\n");
   for (const char* part :
        {"fw.yaml:2:8: vcpus: expected an integer 1..1024, found '0'",
         "fw.yaml:6:11: nics[0].vlan: expected an integer 1..4094, found '4095'; VLAN 0 means untagged: leave vlan out",
@@ -122,19 +124,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "is 50 characters, the limit is 48"},
         BadCase{"name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ncount: 10\n",
                 "is 46 characters, the limit is 45 (with room for the -N suffix of count)"},
-        BadCase{"name: fw\nmemory: 512M\n", "memory: 512 MiB is smaller than one 1G hugepage; use at least 1024 MiB or hugepages: 2M"},
-        BadCase{"name: fw\nmemory: 3M\nhugepages: 2M\n", "memory: 3 MiB is not a multiple of the 2M hugepage size; use 2 MiB or 4 MiB"},
-        BadCase{"name: fw\nmemory: lots\n", "memory: expected a size such as 4G or 4096M (MiB when no unit), found 'lots'"},
-        BadCase{"name: fw\nnics:\n  - pf: x\n    mac: 52:54:00:zz:00:01\n", "nics[0].mac: '52:54:00:zz:00:01' is not a MAC address"},
+        BadCase{"name: fw\nmemory: 512M\n",
+                "memory: 512 MiB is smaller than one 1G hugepage; use at least 1024 MiB or hugepages: 2M"},
+        BadCase{"name: fw\nmemory: 3M\nhugepages: 2M\n",
+                "memory: 3 MiB is not a multiple of the 2M hugepage size; use 2 MiB or 4 MiB"},
+        BadCase{"name: fw\nmemory: lots\n",
+                "memory: expected a size such as 4G or 4096M (MiB when no unit), found 'lots'"},
+        BadCase{"name: fw\nnics:\n  - pf: x\n    mac: 52:54:00:zz:00:01\n",
+                "nics[0].mac: '52:54:00:zz:00:01' is not a MAC address"},
         BadCase{"name: fw\nnics:\n  - pf: x\n    mac: 00:00:00:00:00:00\n", "00:00:00:00:00:00 is not a usable MAC"},
         BadCase{"name: fw\nnics:\n  - vlan: 3\n", "nics: each NIC needs 'pf'"},
-        BadCase{"name: fw\nnics:\n  - pf: x\n    mode: hostdev\n    vlan: 3\n", "mode hostdev passes the VF as a bare PCI device"},
-        BadCase{"name: fw\nsmt_policy: isolated\n", "smt_policy: 'isolated' is not one of prefer, isolate, require; did you mean 'isolate'?"},
-        BadCase{"name: fw\ntaps:\n  - tap: a-very-long-tap-name0\n", "taps[0].tap: 'a-very-long-tap-name0' is not a Linux interface name"},
-        BadCase{"name: fw\nmanagement: {network: default, bridge: br0}\n", "management: give either network or bridge, not both"},
-        BadCase{"name: fw\nguest: {disk: /a.qcow2, kernel: /vmlinuz}\n", "guest: give either disk or kernel (+initrd), not both"},
-        BadCase{"name: [fw\n", "not valid YAML"},
-        BadCase{"- just a list\n", "expected a map of VNF settings"},
+        BadCase{"name: fw\nnics:\n  - pf: x\n    mode: hostdev\n    vlan: 3\n",
+                "mode hostdev passes the VF as a bare PCI device"},
+        BadCase{"name: fw\nsmt_policy: isolated\n",
+                "smt_policy: 'isolated' is not one of prefer, isolate, require; did you mean 'isolate'?"},
+        BadCase{"name: fw\ntaps:\n  - tap: a-very-long-tap-name0\n",
+                "taps[0].tap: 'a-very-long-tap-name0' is not a Linux interface name"},
+        BadCase{"name: fw\nmanagement: {network: default, bridge: br0}\n",
+                "management: give either network or bridge, not both"},
+        BadCase{"name: fw\nguest: {disk: /a.qcow2, kernel: /vmlinuz}\n",
+                "guest: give either disk or kernel (+initrd), not both"},
+        BadCase{"name: [fw\n", "not valid YAML"}, BadCase{"- just a list\n", "expected a map of VNF settings"},
         BadCase{"vcpus: 2\n", "name: missing; every VNF needs a name"},
         BadCase{"name: fw\ncount: 0\n", "count: expected an integer 1..1000, found '0'"}));
 
@@ -157,8 +167,8 @@ TEST(Spec, AFileOverOneMibIsRefused) {
   test::writeFile(dir / "fw.yaml", "name: fw\n" + std::string(kMaxSpecFileBytes, '#'));
   auto spec = loadSpecFile((dir / "fw.yaml").string());
   ASSERT_FALSE(spec);
-  EXPECT_EQ(spec.error().message, "VNF spec " + (dir / "fw.yaml").string() +
-                                      " is 1048585 bytes, the limit is 1048576 bytes (1 MiB)");
+  EXPECT_EQ(spec.error().message,
+            "VNF spec " + (dir / "fw.yaml").string() + " is 1048585 bytes, the limit is 1048576 bytes (1 MiB)");
   std::filesystem::remove_all(dir);
 }
 
@@ -187,7 +197,8 @@ TEST(Spec, DuplicateMacsAndTapsAreProblems) {
       "nics:\n  - {pf: a, mac: '52:54:00:00:00:01'}\n  - {pf: b, mac: '52:54:00:00:00:01'}\n"
       "taps:\n  - {tap: t0, mac: '52:54:00:00:00:02'}\n  - {tap: t0, mac: '52:54:00:00:00:01'}\n"
       "management: {network: default, mac: '52:54:00:00:00:02'}\n"
-      "guest:\n  forwarder: {peer_macs: ['52:54:00:00:00:03', '52:54:00:00:00:03', '02:00:00:00:00:04', '02:00:00:00:00:05']}\n");
+      "guest:\n  forwarder: {peer_macs: ['52:54:00:00:00:03', '52:54:00:00:00:03', '02:00:00:00:00:04', "
+      "'02:00:00:00:00:05']}\n");
   EXPECT_EQ(m,
             "fw.yaml has 5 problems:\n"
             "  fw.yaml:4:3: nics[1].mac: 52:54:00:00:00:01 is also nics[0].mac; every MAC must be different: change "
@@ -250,7 +261,8 @@ TEST(Spec, ForwarderModeDefaultsAndPeerMacsOnePerPort) {
   ASSERT_TRUE(plain) << plain.error().message;
   EXPECT_EQ(plain->guest.forwarder_mode, "") << "the manifest turns it into io (no peers) or mac (peers)";
   auto few = parseSpecYaml(
-      "name: fw1\ntaps:\n  - tap: a\n  - tap: b\nguest:\n  forwarder:\n    peer_macs: [02:00:00:00:00:01]\n", "fw.yaml");
+      "name: fw1\ntaps:\n  - tap: a\n  - tap: b\nguest:\n  forwarder:\n    peer_macs: [02:00:00:00:00:01]\n",
+      "fw.yaml");
   ASSERT_FALSE(few);
   EXPECT_EQ(few.error().message,
             "fw.yaml has 1 problem:\n  fw.yaml:6:3: guest.forwarder.peer_macs: 1 MAC for 2 data ports (interface-mode "

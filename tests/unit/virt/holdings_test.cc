@@ -29,8 +29,8 @@ struct Xml {
     return fmt::format(
         "<domain type='test'><name>{}</name>{}<memory unit='KiB'>{}</memory><vcpu placement='static'>2</vcpu>"
         "{}{}{}{}<os><type arch='x86_64'>hvm</type></os><devices>{}</devices></domain>",
-        name, uuid.empty() ? "" : "<uuid>" + uuid + "</uuid>", memory_kib, metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>",
-        backing, cputune, numatune, devices);
+        name, uuid.empty() ? "" : "<uuid>" + uuid + "</uuid>", memory_kib,
+        metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>", backing, cputune, numatune, devices);
   }
 };
 
@@ -44,8 +44,9 @@ std::string vnfMetadata(const std::string& node = "0") {
 }
 
 std::string pins(int a, int b, int emulator) {
-  return fmt::format("<cputune><vcpupin vcpu='0' cpuset='{}'/><vcpupin vcpu='1' cpuset='{}'/><emulatorpin cpuset='{}'/></cputune>",
-                     a, b, emulator);
+  return fmt::format(
+      "<cputune><vcpupin vcpu='0' cpuset='{}'/><vcpupin vcpu='1' cpuset='{}'/><emulatorpin cpuset='{}'/></cputune>", a,
+      b, emulator);
 }
 
 const char* kNode0 = "<numatune><memory mode='strict' nodeset='0'/></numatune>";
@@ -137,9 +138,10 @@ TEST_F(Holdings, FloatingVcpusHoldNoCpu) {
 
 TEST_F(Holdings, HostdevInterfaceVfIsHeld) {
   define({.name = "net",
-          .devices = "<interface type='hostdev' managed='no'><mac address='52:54:00:00:00:01'/><source><address "
-                     "type='pci' domain='0x0000' bus='0x81' slot='0x02' function='0x2'/></source></interface>"
-                     "<interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/></interface>"});
+          .devices =
+              "<interface type='hostdev' managed='no'><mac address='52:54:00:00:00:01'/><source><address "
+              "type='pci' domain='0x0000' bus='0x81' slot='0x02' function='0x2'/></source></interface>"
+              "<interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/></interface>"});
   auto h = holding("net");
   EXPECT_EQ(h.vfs, (std::set<PciAddress>{pci("0000:81:02.2")})) << "a defined network interface holds no VF yet";
 }

@@ -95,7 +95,8 @@ TEST(Connect, ASocketPathThatDoesNotExistIsTheUrisFaultNotTheDaemons) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, Errc::kUnreachable);
   EXPECT_EQ(exitCodeOf(c.error().code), 3);
-  EXPECT_NE(c.error().message.find("cannot connect to qemu:///system?socket=/nonexistent/libvirt-sock"), std::string::npos);
+  EXPECT_NE(c.error().message.find("cannot connect to qemu:///system?socket=/nonexistent/libvirt-sock"),
+            std::string::npos);
   EXPECT_EQ(c.error().fix,
             "the socket /nonexistent/libvirt-sock named in the URI does not exist: check the URI (qemu:///system uses "
             "/var/run/libvirt/libvirt-sock)");

@@ -17,27 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Closes a descriptor on every path out of a function.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now and reports close()'s own error (NFS reports write errors there).
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 std::string folderOf(const std::string& path) {
   auto parent = fs::path(path).parent_path();
   return parent.empty() ? "." : parent.string();

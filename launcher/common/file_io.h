@@ -4,6 +4,8 @@
 // naming the path and the cause (docs/cli.md, "Files vnfctl reads and writes").
 #pragma once
 
+#include <unistd.h>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -13,6 +15,27 @@
 #include "common/error.h"
 
 namespace vnf {
+
+// Closes a descriptor on every path out of a function.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now and reports close()'s own error (NFS reports write errors there).
+  int close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
 
 // "a regular file", "a directory", "a FIFO (named pipe)", "a character device", ... for st_mode.
 std::string fileKindName(mode_t mode);

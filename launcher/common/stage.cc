@@ -23,25 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 // The user's primary and supplementary groups (getgrouplist), so group bits count as the kernel does.
 std::vector<gid_t> groupsOf(uid_t uid, gid_t gid) {
   std::vector<gid_t> groups{gid};

@@ -2,215 +2,173 @@
 
 #include <cerrno>
 #include <cstring>
-#include <linux/if_link.h>
 #include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <net/if.h>
+#include <netlink/addr.h>
+#include <netlink/errno.h>
+#include <netlink/handlers.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/sriov.h>
+#include <netlink/socket.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 
 namespace vnf::prep::netlink {
 namespace {
 
-// Owns a NETLINK_ROUTE socket.
-class Socket {
- public:
-  Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
+// unique_ptr deleter calling libnl's free/put function F.
+template <auto F>
+struct Release {
+  template <class T>
+  void operator()(T* p) const {
+    F(p);
   }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
 };
+using SocketPtr = std::unique_ptr<nl_sock, Release<nl_socket_free>>;
+using LinkPtr = std::unique_ptr<rtnl_link, Release<rtnl_link_put>>;
+using VfPtr = std::unique_ptr<rtnl_link_vf, Release<rtnl_link_vf_put>>;
+using AddrPtr = std::unique_ptr<nl_addr, Release<nl_addr_put>>;
+// rtnl_link_vf_set_vlans takes its own reference (libnl 3.7 increments ce_refcnt, whatever its doc
+// comment says), so ours is released like any other.
+using VlansPtr = std::unique_ptr<nl_vf_vlans_t, Release<rtnl_link_vf_vlan_put>>;
 
-// Builds one netlink message: header, ifinfomsg, then attributes (nests patched on close).
-class Message {
- public:
-  Message(std::uint16_t type, std::uint16_t flags, int ifindex) {
-    buf_.resize(NLMSG_LENGTH(sizeof(ifinfomsg)));
-    auto* h = header();
-    h->nlmsg_type = type;
-    h->nlmsg_flags = flags;
-    h->nlmsg_seq = 1;
-    auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
-  }
-  void attr(std::uint16_t type, const void* data, std::size_t len) {
-    std::size_t at = buf_.size();
-    buf_.resize(at + RTA_SPACE(len));
-    auto* rta = reinterpret_cast<rtattr*>(buf_.data() + at);
-    rta->rta_type = type;
-    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    std::memcpy(RTA_DATA(rta), data, len);
-  }
-  std::size_t beginNest(std::uint16_t type) {
-    std::size_t at = buf_.size();
-    buf_.resize(at + RTA_LENGTH(0));
-    reinterpret_cast<rtattr*>(buf_.data() + at)->rta_type = type | NLA_F_NESTED;
-    return at;
-  }
-  void endNest(std::size_t at) {
-    reinterpret_cast<rtattr*>(buf_.data() + at)->rta_len = static_cast<unsigned short>(buf_.size() - at);
-  }
-  nlmsghdr* header() { return reinterpret_cast<nlmsghdr*>(buf_.data()); }
-  std::vector<char>& finish() {
-    header()->nlmsg_len = static_cast<std::uint32_t>(buf_.size());
-    return buf_;
-  }
+// libnl folds the kernel's errno into its own NLE_* codes (ERANGE and EINVAL both become "Invalid
+// input data or parameter"), so the socket keeps the errno of the kernel's error reply: messages show
+// the kernel's own words, as `ip link` does. The callback only sees replies to requests acked through
+// the socket's callbacks (rtnl_link_change); rtnl_link_get_kernel installs its own and returns NLE_*.
+int keepKernelErrno(sockaddr_nl*, nlmsgerr* err, void* arg) {
+  *static_cast<int*>(arg) = -err->error;
+  return NL_STOP;
+}
 
- private:
-  std::vector<char> buf_;
-};
+// `kernel_errno` must outlive the socket.
+Result<SocketPtr> connectRoute(int* kernel_errno, const std::string& what) {
+  SocketPtr sock(nl_socket_alloc());
+  if (!sock) return fail(Errc::kIo, fmt::format("{}: netlink socket: out of memory", what));
+  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) {
+    return fail(Errc::kIo, fmt::format("{}: netlink socket: {}", what, nl_geterror(err)));
+  }
+  nl_socket_modify_err_cb(sock.get(), NL_CB_CUSTOM, keepKernelErrno, kernel_errno);
+  return sock;
+}
 
-Result<int> ifindexOf(const std::string& ifname) {
-  unsigned idx = ::if_nametoindex(ifname.c_str());
-  if (idx == 0) {
-    return fail(Errc::kNotFound, fmt::format("network interface '{}' not found ({})", ifname, std::strerror(errno)),
+// RTM_GETLINK by name with RTEXT_FILTER_VF (libnl 3.7's rtnl_link_build_get_request always asks for
+// the VF list).
+Result<LinkPtr> getLink(nl_sock* sock, const std::string& ifname, const std::string& what) {
+  rtnl_link* raw = nullptr;
+  const int err = rtnl_link_get_kernel(sock, 0, ifname.c_str(), &raw);
+  LinkPtr link(raw);
+  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) {
+    return fail(Errc::kNotFound, fmt::format("network interface '{}' not found ({})", ifname, nl_geterror(err)),
                 "check that the PF is bound to its kernel driver (it must have a netdev for VF settings)");
   }
-  return static_cast<int>(idx);
+  if (err < 0) return fail(Errc::kIo, fmt::format("{}: netlink: {}", what, nl_geterror(err)));
+  if (!link) return fail(Errc::kBadContent, what + ": unexpected netlink reply");
+  return link;
 }
 
-Result<std::vector<char>> transact(Message& msg, const std::string& what) {
-  Socket sock;
-  if (sock.fd() < 0) return fail(Errc::kIo, fmt::format("{}: netlink socket: {}", what, std::strerror(errno)));
-  sockaddr_nl addr{};
-  addr.nl_family = AF_NETLINK;
-  auto& buf = msg.finish();
-  if (::sendto(sock.fd(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return fail(Errc::kIo, fmt::format("{}: netlink send: {}", what, std::strerror(errno)));
+// One RTM_NEWLINK (libnl retries as RTM_SETLINK on EOPNOTSUPP, for kernels older than any we run on)
+// carrying IFLA_VFINFO_LIST/IFLA_VF_INFO with the index and the one field `set` puts on the VF.
+Result<void> changeVf(const std::string& ifname, int vf_index, const std::function<void(rtnl_link_vf*)>& set,
+                      const std::string& what) {
+  int kernel_errno = 0;
+  auto sock = connectRoute(&kernel_errno, what);
+  if (!sock) return std::unexpected(sock.error());
+  auto orig = getLink(sock->get(), ifname, what);
+  if (!orig) return std::unexpected(orig.error());
+  LinkPtr changes(rtnl_link_alloc());
+  VfPtr vf(rtnl_link_vf_alloc());
+  if (!changes || !vf) return fail(Errc::kIo, what + ": out of memory");
+  rtnl_link_vf_set_index(vf.get(), static_cast<std::uint32_t>(vf_index));
+  set(vf.get());
+  if (int err = rtnl_link_vf_add(changes.get(), vf.get()); err < 0) {
+    return fail(Errc::kIo, fmt::format("{}: {}", what, nl_geterror(err)));
   }
-  // Size the reply first: a PF with many VFs answers with more than a page.
-  std::vector<char> reply(1 << 16);
-  ssize_t peek = ::recv(sock.fd(), reply.data(), reply.size(), MSG_PEEK | MSG_TRUNC);
-  if (peek < 0) return fail(Errc::kIo, fmt::format("{}: netlink receive: {}", what, std::strerror(errno)));
-  if (static_cast<std::size_t>(peek) > reply.size()) reply.resize(static_cast<std::size_t>(peek));
-  ssize_t n = ::recv(sock.fd(), reply.data(), reply.size(), 0);
-  if (n < 0) return fail(Errc::kIo, fmt::format("{}: netlink receive: {}", what, std::strerror(errno)));
-  reply.resize(static_cast<std::size_t>(n));
-  auto* h = reinterpret_cast<nlmsghdr*>(reply.data());
-  if (!NLMSG_OK(h, static_cast<unsigned>(n))) return fail(Errc::kBadContent, what + ": short netlink reply");
-  if (h->nlmsg_type == NLMSG_ERROR) {
-    const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-    if (err->error != 0) {
-      const int e = -err->error;
-      return fail(e == EOPNOTSUPP ? Errc::kConflict : Errc::kIo,
-                  fmt::format("{}: the kernel refused: {}", what, std::strerror(e)),
-                  e == EOPNOTSUPP ? "the PF's driver does not support this VF setting; leave it out of the spec" : "");
-    }
-  }
-  return reply;
+  const int err = rtnl_link_change(sock->get(), orig->get(), changes.get(), 0);
+  if (err >= 0) return {};
+  const bool unsupported = kernel_errno == EOPNOTSUPP || (kernel_errno == 0 && err == -NLE_OPNOTSUPP);
+  const std::string why = kernel_errno != 0 ? std::strerror(kernel_errno) : nl_geterror(err);
+  return fail(unsupported ? Errc::kConflict : Errc::kIo, fmt::format("{}: the kernel refused: {}", what, why),
+              unsupported ? "the PF's driver does not support this VF setting; leave it out of the spec" : "");
 }
 
-Result<void> setVfAttr(const std::string& ifname, std::uint16_t type, const void* data, std::size_t len,
-                       const std::string& what) {
-  auto idx = ifindexOf(ifname);
-  if (!idx) return std::unexpected(idx.error());
-  Message msg(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, *idx);
-  auto list = msg.beginNest(IFLA_VFINFO_LIST);
-  auto info = msg.beginNest(IFLA_VF_INFO);
-  msg.attr(type, data, len);
-  msg.endNest(info);
-  msg.endNest(list);
-  auto reply = transact(msg, what);
-  if (!reply) return std::unexpected(reply.error());
-  return {};
-}
-
-// Walks the attributes of a nest.
-template <class F>
-void forEachAttr(const void* data, int len, F&& f) {
-  for (auto* rta = static_cast<const rtattr*>(data); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-    f(rta->rta_type & NLA_TYPE_MASK, rta);
-  }
+// A libnl 0/1 setting, or -1 when the driver does not report it (libnl leaves it unset then).
+int setting(int (*get)(rtnl_link_vf*, std::uint32_t*), rtnl_link_vf* vf) {
+  std::uint32_t v = 0;
+  return get(vf, &v) < 0 ? -1 : static_cast<int>(v != 0);
 }
 
 }  // namespace
 
 Result<std::vector<VfLinkState>> vfStates(const std::string& ifname) {
-  auto idx = ifindexOf(ifname);
-  if (!idx) return std::unexpected(idx.error());
-  Message msg(RTM_GETLINK, NLM_F_REQUEST, *idx);
-  std::uint32_t mask = RTEXT_FILTER_VF;
-  msg.attr(IFLA_EXT_MASK, &mask, sizeof mask);
-  auto reply = transact(msg, "reading the VFs of " + ifname);
-  if (!reply) return std::unexpected(reply.error());
-  auto* h = reinterpret_cast<nlmsghdr*>(reply->data());
-  if (h->nlmsg_type != RTM_NEWLINK) return fail(Errc::kBadContent, "reading the VFs of " + ifname + ": unexpected netlink reply");
-  std::map<int, VfLinkState> vfs;
-  auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
-  const int attr_len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
-  forEachAttr(IFLA_RTA(ifi), attr_len, [&](int type, const rtattr* list) {
-    if (type != IFLA_VFINFO_LIST) return;
-    forEachAttr(RTA_DATA(list), static_cast<int>(RTA_PAYLOAD(list)), [&](int t, const rtattr* info) {
-      if (t != IFLA_VF_INFO) return;
-      VfLinkState vf;
-      int index = -1;
-      forEachAttr(RTA_DATA(info), static_cast<int>(RTA_PAYLOAD(info)), [&](int k, const rtattr* a) {
-        const void* p = RTA_DATA(a);
-        if (k == IFLA_VF_MAC && RTA_PAYLOAD(a) >= sizeof(ifla_vf_mac)) {
-          const auto* m = static_cast<const ifla_vf_mac*>(p);
-          index = static_cast<int>(m->vf);
-          std::copy_n(m->mac, 6, vf.mac.begin());
-        } else if (k == IFLA_VF_VLAN && RTA_PAYLOAD(a) >= sizeof(ifla_vf_vlan)) {
-          vf.vlan = static_cast<int>(static_cast<const ifla_vf_vlan*>(p)->vlan);
-        } else if (k == IFLA_VF_SPOOFCHK && RTA_PAYLOAD(a) >= sizeof(ifla_vf_spoofchk)) {
-          auto s = static_cast<const ifla_vf_spoofchk*>(p)->setting;
-          vf.spoofchk = s == static_cast<std::uint32_t>(-1) ? -1 : static_cast<int>(s != 0);
-        } else if (k == IFLA_VF_TRUST && RTA_PAYLOAD(a) >= sizeof(ifla_vf_trust)) {
-          auto s = static_cast<const ifla_vf_trust*>(p)->setting;
-          vf.trust = s == static_cast<std::uint32_t>(-1) ? -1 : static_cast<int>(s != 0);
-        }
-      });
-      if (index >= 0) {
-        vf.index = index;
-        vfs[index] = vf;
-      }
-    });
-  });
+  const auto what = "reading the VFs of " + ifname;
+  int kernel_errno = 0;
+  auto sock = connectRoute(&kernel_errno, what);
+  if (!sock) return std::unexpected(sock.error());
+  auto link = getLink(sock->get(), ifname, what);
+  if (!link) return std::unexpected(link.error());
   std::vector<VfLinkState> out;
+  std::uint32_t num_vfs = 0;
+  // rtnl_link_vf_get dereferences the list unchecked: a PF without VFs has none.
+  if (rtnl_link_get_num_vf(link->get(), &num_vfs) < 0 || !rtnl_link_has_vf_list(link->get())) return out;
+  std::map<int, VfLinkState> vfs;
+  for (std::uint32_t i = 0; i < num_vfs; ++i) {
+    VfPtr vf(rtnl_link_vf_get(link->get(), i));
+    std::uint32_t index = 0;
+    // The kernel's IFLA_VF_MAC carries the index; libnl records none without it.
+    if (!vf || rtnl_link_vf_get_index(vf.get(), &index) < 0) continue;
+    VfLinkState state;
+    state.index = static_cast<int>(index);
+    if (nl_addr* addr = nullptr; rtnl_link_vf_get_addr(vf.get(), &addr) == 0 && nl_addr_get_len(addr) >= 6) {
+      std::copy_n(static_cast<const std::uint8_t*>(nl_addr_get_binary_addr(addr)), 6, state.mac.begin());
+    }
+    // libnl reports no VLAN list for VLAN 0.
+    if (nl_vf_vlans_t* raw = nullptr; rtnl_link_vf_get_vlans(vf.get(), &raw) == 0) {
+      VlansPtr vlans(raw);
+      if (vlans->size > 0) state.vlan = static_cast<int>(vlans->vlans[0].vf_vlan);
+    }
+    state.spoofchk = setting(rtnl_link_vf_get_spoofchk, vf.get());
+    state.trust = setting(rtnl_link_vf_get_trust, vf.get());
+    vfs[state.index] = state;
+  }
   for (auto& [i, vf] : vfs) out.push_back(vf);
   return out;
 }
 
 Result<void> setVfMac(const std::string& ifname, int vf, const MacAddress& mac) {
-  ifla_vf_mac m{};
-  m.vf = static_cast<std::uint32_t>(vf);
-  std::copy(mac.begin(), mac.end(), m.mac);
-  return setVfAttr(ifname, IFLA_VF_MAC, &m, sizeof m, fmt::format("setting the MAC of {} VF {} to {}", ifname, vf, formatMac(mac)));
+  const auto what = fmt::format("setting the MAC of {} VF {} to {}", ifname, vf, formatMac(mac));
+  AddrPtr addr(nl_addr_build(AF_LLC, mac.data(), mac.size()));
+  if (!addr) return fail(Errc::kIo, what + ": out of memory");
+  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_addr(v, addr.get()); }, what);
 }
 
 Result<void> setVfVlan(const std::string& ifname, int vf, int vlan) {
-  ifla_vf_vlan v{};
-  v.vf = static_cast<std::uint32_t>(vf);
-  v.vlan = static_cast<std::uint32_t>(vlan);
-  return setVfAttr(ifname, IFLA_VF_VLAN, &v, sizeof v, fmt::format("setting the VLAN of {} VF {} to {}", ifname, vf, vlan));
+  const auto what = fmt::format("setting the VLAN of {} VF {} to {}", ifname, vf, vlan);
+  nl_vf_vlans_t* raw = nullptr;
+  if (int err = rtnl_link_vf_vlan_alloc(&raw, 1); err < 0) return fail(Errc::kIo, fmt::format("{}: {}", what, nl_geterror(err)));
+  VlansPtr vlans(raw);
+  // One 802.1Q VLAN, QoS 0: libnl sends the plain IFLA_VF_VLAN (as `ip link ... vf N vlan V` does).
+  vlans->vlans[0].vf_vlan = static_cast<std::uint32_t>(vlan);
+  vlans->vlans[0].vf_vlan_qos = 0;
+  vlans->vlans[0].vf_vlan_proto = 0;
+  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_vlans(v, vlans.get()); }, what);
 }
 
 Result<void> setVfTrust(const std::string& ifname, int vf, bool on) {
-  ifla_vf_trust t{};
-  t.vf = static_cast<std::uint32_t>(vf);
-  t.setting = on ? 1 : 0;
-  return setVfAttr(ifname, IFLA_VF_TRUST, &t, sizeof t, fmt::format("setting trust of {} VF {} {}", ifname, vf, on ? "on" : "off"));
+  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_trust(v, on ? 1 : 0); },
+                  fmt::format("setting trust of {} VF {} {}", ifname, vf, on ? "on" : "off"));
 }
 
 Result<void> setVfSpoofchk(const std::string& ifname, int vf, bool on) {
-  ifla_vf_spoofchk s{};
-  s.vf = static_cast<std::uint32_t>(vf);
-  s.setting = on ? 1 : 0;
-  return setVfAttr(ifname, IFLA_VF_SPOOFCHK, &s, sizeof s,
-                   fmt::format("setting spoofchk of {} VF {} {}", ifname, vf, on ? "on" : "off"));
+  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_spoofchk(v, on ? 1 : 0); },
+                  fmt::format("setting spoofchk of {} VF {} {}", ifname, vf, on ? "on" : "off"));
 }
 
 }  // namespace vnf::prep::netlink

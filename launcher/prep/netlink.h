@@ -1,5 +1,5 @@
 // rtnetlink for SR-IOV VF settings (what `ip link set PF vf N mac/vlan/trust/spoofchk` does),
-// spoken directly on a NETLINK_ROUTE socket: no `ip` process, no user strings in a shell.
+// through libnl-route-3 on a NETLINK_ROUTE socket: no `ip` process, no user strings in a shell.
 #pragma once
 
 #include <string>
@@ -10,9 +10,12 @@
 
 namespace vnf::prep::netlink {
 
-// The VFs the PF's driver reports (RTM_GETLINK with RTEXT_FILTER_VF), sorted by index.
+// The VFs the PF's driver reports (RTM_GETLINK with RTEXT_FILTER_VF), sorted by index. Errors:
+// kNotFound when the PF has no netdev of that name, kIo otherwise.
 Result<std::vector<VfLinkState>> vfStates(const std::string& ifname);
-// One RTM_SETLINK carrying IFLA_VFINFO_LIST/IFLA_VF_INFO/<field>. Errors carry the kernel's errno.
+// One link change carrying IFLA_VFINFO_LIST/IFLA_VF_INFO/<field>. Errors name the PF, the VF, the value
+// and the kernel's errno text: kConflict when the driver does not support the setting (EOPNOTSUPP),
+// kNotFound when the PF has no netdev of that name, kIo otherwise.
 Result<void> setVfMac(const std::string& ifname, int vf, const MacAddress& mac);
 Result<void> setVfVlan(const std::string& ifname, int vf, int vlan);
 Result<void> setVfTrust(const std::string& ifname, int vf, bool on);

@@ -1,7 +1,5 @@
 #include "prep/netlink.h"
 
-#include <cerrno>
-#include <cstring>
 #include <linux/netlink.h>
 #include <netlink/addr.h>
 #include <netlink/errno.h>
@@ -11,6 +9,8 @@
 #include <netlink/route/link/sriov.h>
 #include <netlink/socket.h>
 #include <sys/socket.h>
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cstdint>
@@ -146,29 +146,34 @@ Result<void> setVfMac(const std::string& ifname, int vf, const MacAddress& mac) 
   const auto what = fmt::format("setting the MAC of {} VF {} to {}", ifname, vf, formatMac(mac));
   AddrPtr addr(nl_addr_build(AF_LLC, mac.data(), mac.size()));
   if (!addr) return fail(Errc::kIo, what + ": out of memory");
-  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_addr(v, addr.get()); }, what);
+  return changeVf(
+      ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_addr(v, addr.get()); }, what);
 }
 
 Result<void> setVfVlan(const std::string& ifname, int vf, int vlan) {
   const auto what = fmt::format("setting the VLAN of {} VF {} to {}", ifname, vf, vlan);
   nl_vf_vlans_t* raw = nullptr;
-  if (int err = rtnl_link_vf_vlan_alloc(&raw, 1); err < 0) return fail(Errc::kIo, fmt::format("{}: {}", what, nl_geterror(err)));
+  if (int err = rtnl_link_vf_vlan_alloc(&raw, 1); err < 0)
+    return fail(Errc::kIo, fmt::format("{}: {}", what, nl_geterror(err)));
   VlansPtr vlans(raw);
   // One 802.1Q VLAN, QoS 0: libnl sends the plain IFLA_VF_VLAN (as `ip link ... vf N vlan V` does).
   vlans->vlans[0].vf_vlan = static_cast<std::uint32_t>(vlan);
   vlans->vlans[0].vf_vlan_qos = 0;
   vlans->vlans[0].vf_vlan_proto = 0;
-  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_vlans(v, vlans.get()); }, what);
+  return changeVf(
+      ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_vlans(v, vlans.get()); }, what);
 }
 
 Result<void> setVfTrust(const std::string& ifname, int vf, bool on) {
-  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_trust(v, on ? 1 : 0); },
-                  fmt::format("setting trust of {} VF {} {}", ifname, vf, on ? "on" : "off"));
+  return changeVf(
+      ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_trust(v, on ? 1 : 0); },
+      fmt::format("setting trust of {} VF {} {}", ifname, vf, on ? "on" : "off"));
 }
 
 Result<void> setVfSpoofchk(const std::string& ifname, int vf, bool on) {
-  return changeVf(ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_spoofchk(v, on ? 1 : 0); },
-                  fmt::format("setting spoofchk of {} VF {} {}", ifname, vf, on ? "on" : "off"));
+  return changeVf(
+      ifname, vf, [&](rtnl_link_vf* v) { rtnl_link_vf_set_spoofchk(v, on ? 1 : 0); },
+      fmt::format("setting spoofchk of {} VF {} {}", ifname, vf, on ? "on" : "off"));
 }
 
 }  // namespace vnf::prep::netlink

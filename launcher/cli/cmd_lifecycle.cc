@@ -68,7 +68,8 @@ Result<void> checkImage(const VnfSpec& spec) {
       return fail(Errc::kInvalidArgument, fmt::format("{}: guest image file {} does not exist", spec.name, f),
                   "build it with: cmake --build build --target guest_image (or give --image-dir)");
     }
-    if (auto ok = checkBootFile(f, what); !ok) return ok;
+    if (auto ok = checkBootFile(f, what, std::string_view(what) == "guest.disk" ? 0 : kMaxBootFileBytes); !ok)
+      return ok;
   }
   if (spec.guest.kernel.empty()) return {};
   auto json_path = std::filesystem::path(spec.guest.kernel).parent_path() / "image.json";

@@ -267,7 +267,7 @@ Result<void> writeStdout(std::string_view text) {
   return flushStdout();
 }
 
-Result<void> checkBootFile(const std::string& path, std::string_view what) {
+Result<void> checkBootFile(const std::string& path, std::string_view what, std::uint64_t max_bytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     auto e = openError(path, what, errno);
@@ -278,6 +278,12 @@ Result<void> checkBootFile(const std::string& path, std::string_view what) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("{} {} is {}, not a regular file", what, path, fileKindName(st.st_mode)),
                 "give the path of the image file itself; QEMU needs a regular file to boot from");
+  }
+  if (max_bytes > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("{} {} is {} MiB, over the limit of {} MiB for a kernel or initrd", what, path,
+                            static_cast<std::uint64_t>(st.st_size) >> 20, max_bytes >> 20),
+                "give the kernel and initrd themselves (a whole disk image goes in guest.disk)");
   }
   return {};
 }

@@ -75,7 +75,8 @@ Result<void> flushStdout();
 
 // Checks that a boot file named in a spec (kernel, initrd, disk) is a regular file after following
 // links, without reading it. `what` is its name in the spec ("guest.kernel"). kInvalidArgument
-// when it is missing, not reachable, or not a regular file.
-Result<void> checkBootFile(const std::string& path, std::string_view what);
+// when it is missing, not reachable, not a regular file, or larger than `max_bytes` (0: no limit).
+inline constexpr std::uint64_t kMaxBootFileBytes = 1ull << 30;  // a kernel or initrd: 1 GiB
+Result<void> checkBootFile(const std::string& path, std::string_view what, std::uint64_t max_bytes = 0);
 
 }  // namespace vnf

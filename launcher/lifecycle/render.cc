@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
 #include "common/sha256.h"
 #include "domain/manifest.h"
 
@@ -101,6 +102,15 @@ Result<std::vector<Prepared>> prepareAll(const HostTopology& host, const std::ve
       if (!tmpl) return std::unexpected(tmpl.error());
       it = templates.emplace(spec.profile, std::move(*tmpl)).first;
       digests[spec.profile] = templateDigest(it->second);
+    }
+    // Boot files are hashed below: a FIFO or /dev/zero there must not hang or eat memory.
+    for (const auto& [file, what] :
+         {std::pair{spec.guest.kernel, "guest.kernel"}, std::pair{spec.guest.initrd, "guest.initrd"}}) {
+      if (file.empty()) continue;
+      std::error_code ec;
+      // A file that is not there at all is only rendered (vnfctl render); launch refuses it earlier.
+      if (!std::filesystem::exists(file, ec) && !std::filesystem::is_symlink(file, ec)) continue;
+      if (auto ok = checkBootFile(file, what, kMaxBootFileBytes); !ok) return std::unexpected(ok.error());
     }
     const DomainType type = options.domain_type.value_or(domainTypeFor(host));
     const std::string log = serialLogPath(options, spec.name);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -278,6 +280,24 @@ TEST_F(Engine, AnotherRunHoldingTheLockMakesThisOneBusyAndNamesIt) {
   EXPECT_EQ(events_.front(), fmt::format("gather : the host lock {} is held by {}; waiting up to 0 s",
                                          lockPathFor(env_.run_dir, conn_->uri()), holder))
       << "the wait is announced at once, with the holder and the time it will wait";
+}
+
+// The engine hashes boot files without an image.json: a FIFO or /dev/zero there must not hang.
+TEST_F(Engine, ABootFileThatIsNotARegularFileIsRefusedAtOnce) {
+  std::filesystem::remove(dir_ / "image" / "vmlinuz");
+  ASSERT_EQ(::mkfifo((dir_ / "image" / "vmlinuz").c_str(), 0600), 0);
+  auto r = launch(env_, request(kFw));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().error.message, fmt::format("guest.kernel {} is a FIFO (named pipe), not a regular file",
+                                                 (dir_ / "image" / "vmlinuz").string()));
+  std::filesystem::remove(dir_ / "image" / "vmlinuz");
+  std::filesystem::create_symlink("/dev/zero", dir_ / "image" / "vmlinuz");
+  auto zero = launch(env_, request(kFw));
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().error.message.find("is a character device, not a regular file"), std::string::npos)
+      << zero.error().error.message;
+  EXPECT_TRUE(snapshot().empty());
 }
 
 TEST_F(Engine, SingleOperationsAreIdempotent) {

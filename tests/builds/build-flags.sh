@@ -34,10 +34,13 @@ CXXFLAGS=$cxxflags CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --g
 bin=$work/release-hardened/launcher/cli/vnfctl
 if [[ -x $bin ]]; then
   hard=1
-  readelf -h "$bin" | grep -q 'DYN' || { echo "not PIE"; hard=0; }
-  readelf -d "$bin" | grep -q 'BIND_NOW' || { echo "no BIND_NOW (full RELRO)"; hard=0; }
-  readelf -s "$bin" | grep -q '__stack_chk_fail' || { echo "no stack protector"; hard=0; }
-  readelf -s "$bin" | grep -qE '__[a-z]+_chk' || { echo "no _FORTIFY_SOURCE calls"; hard=0; }
+  # Read each table once into a variable: grep -q on a pipe would make readelf die of SIGPIPE,
+  # which pipefail turns into a false "missing".
+  header=$(readelf -W -h "$bin") dynamic=$(readelf -W -d "$bin") symbols=$(readelf -W --dyn-syms "$bin")
+  grep -q 'DYN' <<<"$header" || { echo "not PIE"; hard=0; }
+  grep -q 'BIND_NOW' <<<"$dynamic" || { echo "no BIND_NOW (full RELRO)"; hard=0; }
+  grep -q '__stack_chk_fail' <<<"$symbols" || { echo "no stack protector"; hard=0; }
+  grep -qE '__[a-z]+_chk' <<<"$symbols" || { echo "no _FORTIFY_SOURCE calls"; hard=0; }
   if ((hard)); then echo "PASS: release-hardened vnfctl is PIE, full RELRO, stack-protected, fortified"; pass=$((pass + 1));
   else echo "FAIL: release-hardened vnfctl lacks hardening"; failed=$((failed + 1)); fi
 fi

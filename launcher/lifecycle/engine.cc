@@ -125,6 +125,11 @@ class UndoJournal {
     kept_.push_back(name);
     return {};
   }
+  void forget(const std::string& name) {
+    std::error_code ec;
+    std::filesystem::remove(pathFor(name), ec);
+    std::erase(kept_, name);
+  }
   void forgetAll() {
     std::error_code ec;
     for (const auto& n : kept_) std::filesystem::remove(pathFor(n), ec);
@@ -400,7 +405,10 @@ Result<void> Run::define(std::string& failed_vnf) {
       if (auto ok = journal_.keep(o.name, *old); !ok) return ok;
       const bool was_running =
           existing_[i]->state == DomainState::kRunning || existing_[i]->state == DomainState::kPaused;
-      if (auto ok = defineDomain(*env_.conn, d.xml); !ok) return ok;
+      if (auto ok = defineDomain(*env_.conn, d.xml); !ok) {
+        journal_.forget(o.name);  // libvirt kept the old definition: nothing to put back
+        return ok;
+      }
       undo_.push_back({Undo::Kind::kRedefineOld, o.name, *old, was_running});
       o.defined = true;
       if (was_running) {

@@ -225,7 +225,6 @@ class Run {
   UndoJournal journal_;
   std::optional<HostLock> lock_;
   std::optional<HostTopology> host_;
-  std::vector<ManagedDomain> managed_;
   std::vector<DomainHolding> holdings_;
   std::vector<Prepared> prepared_;
   std::vector<std::optional<ManagedDomain>> existing_;  // per request spec
@@ -253,9 +252,6 @@ Result<void> Run::gather() {
   auto host = env_.discover();
   if (!host) return std::unexpected(host.error());
   host_.emplace(std::move(*host));
-  auto managed = listVnfDomains(*env_.conn);
-  if (!managed) return std::unexpected(managed.error());
-  managed_ = std::move(*managed);
   // What every domain holds, managed or foreign, from the XML libvirt runs (virt/holdings.h).
   auto holdings = readHoldings(*env_.conn);
   if (!holdings) return std::unexpected(holdings.error());
@@ -274,7 +270,9 @@ Result<void> Run::gather() {
   if (!prepared) return std::unexpected(prepared.error());
   prepared_ = std::move(*prepared);
   say(Pass::kGather, "",
-      fmt::format("{} managed domain{} on {}", managed_.size(), managed_.size() == 1 ? "" : "s", env_.conn->uri()));
+      fmt::format("{} domain{} on {}, {} managed by vnfctl", holdings_.size(), holdings_.size() == 1 ? "" : "s",
+                  env_.conn->uri(),
+                  std::count_if(holdings_.begin(), holdings_.end(), [](const DomainHolding& h) { return h.managed; })));
   return checkpoint(Pass::kGather, "");
 }
 

@@ -135,14 +135,10 @@ Result<DomainHolding> holdingFromXml(const std::string& text, const std::string&
 }
 
 Result<std::vector<DomainHolding>> readHoldings(const Connection& conn) {
-  virDomainPtr* all = nullptr;
-  int n = virConnectListAllDomains(conn.get(), &all, 0);
-  if (n < 0) return std::unexpected(lastLibvirtError("list domains on " + conn.uri()));
-  std::vector<DomainHandle> handles;
-  for (int i = 0; i < n; ++i) handles.emplace_back(all[i]);
-  free(all);
+  auto handles = listAllDomains(conn);
+  if (!handles) return std::unexpected(handles.error());
   std::vector<DomainHolding> out;
-  for (auto& d : handles) {
+  for (auto& d : *handles) {
     int state = 0, reason = 0;
     if (virDomainGetState(d.get(), &state, &reason, 0) != 0) continue;  // vanished meanwhile
     const bool active = virDomainIsActive(d.get()) == 1;

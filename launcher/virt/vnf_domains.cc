@@ -85,15 +85,21 @@ const char* domainStateName(DomainState s) {
   return "?";
 }
 
-Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn) {
+Result<std::vector<DomainHandle>> listAllDomains(const Connection& conn) {
   virDomainPtr* all = nullptr;
   int n = virConnectListAllDomains(conn.get(), &all, 0);
   if (n < 0) return std::unexpected(lastLibvirtError("list domains on " + conn.uri()));
   std::vector<DomainHandle> handles;
   for (int i = 0; i < n; ++i) handles.emplace_back(all[i]);
   free(all);
+  return handles;
+}
+
+Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn) {
+  auto handles = listAllDomains(conn);
+  if (!handles) return std::unexpected(handles.error());
   std::vector<ManagedDomain> out;
-  for (auto& d : handles) {
+  for (auto& d : *handles) {
     char* text = virDomainGetXMLDesc(d.get(), 0);
     if (!text) continue;  // vanished meanwhile
     std::string xml = text;

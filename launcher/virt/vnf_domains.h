@@ -40,6 +40,9 @@ struct ManagedDomain {
 Result<std::optional<VnfMetadata>> readDomainMetadata(const std::string& xml, const std::string& name,
                                                       const std::string& uri);
 
+// Every domain on the connection (active and defined), for the listings below.
+Result<std::vector<DomainHandle>> listAllDomains(const Connection& conn);
+
 // Every domain with vnfctl's metadata element, sorted by name. Foreign domains are left out; a
 // domain whose vnfctl element is damaged fails the listing (readDomainMetadata).
 Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn);

@@ -64,7 +64,7 @@ Result<TableState> Nft::readTable(const std::string& family, const std::string& 
   TableState st;
   try {
     auto doc = nlohmann::json::parse(*tables);
-    for (const auto& item : doc.at("nftables")) {
+    for (const auto& item : doc.at("nftables").get<std::vector<nlohmann::json>>()) {
       if (!item.contains("table")) continue;
       const auto& t = item.at("table");
       if (t.at("family").get<std::string>() == family && t.at("name").get<std::string>() == name) st.exists = true;
@@ -106,7 +106,7 @@ Result<std::vector<std::string>> emptyCommandsFromJson(const std::string& json, 
   std::vector<std::string> chains, others;
   try {
     auto doc = nlohmann::json::parse(json);
-    for (const auto& item : doc.at("nftables")) {
+    for (const auto& item : doc.at("nftables").get<std::vector<nlohmann::json>>()) {
       for (const auto& [key, word] : kKinds) {
         if (!item.contains(key)) continue;
         // By handle: object names need no quoting then, whatever characters they hold.

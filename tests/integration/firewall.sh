@@ -241,7 +241,13 @@ check "FIFO as journal: refused (exit $rc), not hung" [ "$rc" = 3 -a -n "$(grep 
 check "FIFO as journal: nothing changed" same_as "$work/before"
 rm -f "$st/firewall-journal.json"
 
-# 11. plan: prints the ruleset checked by the kernel, changes nothing.
+# 11. The golden rulesets of the unit tests are what the kernel accepts (nft -c: checked, not applied).
+for g in "$(dirname "$0")"/../data/golden/firewall/*.nft; do
+  check "golden $(basename "$g") passes nft -c" inh nft -c -f "$g"
+done
+check "golden files: nothing changed" same_as "$work/before"
+
+# 12. plan: prints the ruleset checked by the kernel, changes nothing.
 out=$(fwc plan "${rules[@]}"); rc=$?
 check "plan: exit 0, the ruleset" [ "$rc" = 0 -a -n "$(grep 'policy drop' <<<"$out")" ]
 check "plan: nothing changed" same_as "$work/before"

@@ -61,6 +61,15 @@ std::string timeText(std::int64_t unix_s) {
   return buf;
 }
 
+// The --state-dir/--lock a later command needs to find this one's journal ("" for the defaults).
+std::string pathArgs(const FirewallOptions& o) {
+  const FirewallOptions defaults;
+  std::string out;
+  if (o.state_dir != defaults.state_dir) out += " --state-dir " + o.state_dir;
+  if (o.lock != defaults.lock) out += " --lock " + o.lock;
+  return out;
+}
+
 // SIGINT/SIGTERM/SIGHUP are held back while the ruleset may change and looked at between steps
 // (sigpending), so a signal never lands between a transaction and its journal: the run rolls back.
 void holdSignals() {
@@ -171,8 +180,7 @@ int runApply(const GlobalOptions& g, const FirewallOptions& o) {
     std::printf("unchanged: vnfctl's firewall is already applied as planned\n");
   } else if (result->deadline_unix) {
     std::printf("applied; it is rolled back at %s unless `vnfctl firewall confirm%s` comes first\n",
-                timeText(*result->deadline_unix).c_str(),
-                o.state_dir == "/var/lib/vnfctl" ? "" : (" --state-dir " + o.state_dir).c_str());
+                timeText(*result->deadline_unix).c_str(), pathArgs(o).c_str());
   } else {
     std::printf("applied; `vnfctl firewall remove` restores the previous ruleset (journal %s)\n",
                 pathsOf(o).journal().c_str());
@@ -215,8 +223,14 @@ int runStatus(const FirewallOptions& o) {
   std::printf("firewall: %s (journal %s)\n", state, pathsOf(o).journal().c_str());
   std::printf("table inet vnfctl: %s; table bridge vnfctl: %s\n", s->current.inet.exists ? "present" : "absent",
               s->current.bridge.exists ? "present" : "absent");
-  if (s->deadline_unix)
+  if (s->deadline_unix && *s->deadline_unix > static_cast<std::int64_t>(std::time(nullptr))) {
     std::printf("awaiting `vnfctl firewall confirm` until %s\n", timeText(*s->deadline_unix).c_str());
+  } else if (s->deadline_unix) {
+    std::printf(
+        "the confirm deadline passed at %s and no watchdog rolled back: the next apply, remove or confirm "
+        "rolls back first\n",
+        timeText(*s->deadline_unix).c_str());
+  }
   return kExitOk;
 }
 

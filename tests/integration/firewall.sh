@@ -241,13 +241,30 @@ check "FIFO as journal: refused (exit $rc), not hung" [ "$rc" = 3 -a -n "$(grep 
 check "FIFO as journal: nothing changed" same_as "$work/before"
 rm -f "$st/firewall-journal.json"
 
-# 11. The golden rulesets of the unit tests are what the kernel accepts (nft -c: checked, not applied).
+# 11. A watchdog killed (-9) before its deadline: the next firewall command rolls back for it.
+fwc apply "${paths[@]}" "${rules[@]}" --confirm 4 >/dev/null
+wd=""
+for f in /proc/[0-9]*/cmdline; do  # builtins only: the scan must end well before the deadline
+  mapfile -d '' a < "$f" 2>/dev/null || continue
+  [[ "${a[*]}" == *"firewall watchdog --state-dir $st "* ]] && { wd=${f#/proc/}; wd=${wd%/cmdline}; }
+done
+check "the watchdog runs detached (pid ${wd:-none})" [ -n "$wd" ]
+[[ -n $wd ]] && kill -KILL "$wd"
+sleep 5
+check "watchdog killed: nothing rolled back by itself" applied
+out=$(fwc status "${paths[@]}"); check "status: the deadline passed ($out)" grep -q 'deadline passed' <<<"$out"
+out=$(fwc confirm "${paths[@]}" 2>&1); rc=$?
+check "confirm after the deadline: exit 6, too late ($out)" [ "$rc" = 6 -a -n "$(grep 'too late' <<<"$out")" ]
+check "confirm after the deadline: rolled back, byte for byte" same_as "$work/before"
+check "confirm after the deadline: journal gone" [ ! -e "$st/firewall-journal.json" ]
+
+# 12. The golden rulesets of the unit tests are what the kernel accepts (nft -c: checked, not applied).
 for g in "$(dirname "$0")"/../data/golden/firewall/*.nft; do
   check "golden $(basename "$g") passes nft -c" inh nft -c -f "$g"
 done
 check "golden files: nothing changed" same_as "$work/before"
 
-# 12. plan: prints the ruleset checked by the kernel, changes nothing.
+# 13. plan: prints the ruleset checked by the kernel, changes nothing.
 out=$(fwc plan "${rules[@]}"); rc=$?
 check "plan: exit 0, the ruleset" [ "$rc" = 0 -a -n "$(grep 'policy drop' <<<"$out")" ]
 check "plan: nothing changed" same_as "$work/before"

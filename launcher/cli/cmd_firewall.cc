@@ -52,15 +52,6 @@ fw::Paths pathsOf(const FirewallOptions& o) {
   return fw::Paths{o.state_dir, o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000))};
 }
 
-std::string timeText(std::int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
-}
-
 // The --state-dir/--lock a later command needs to find this one's journal ("" for the defaults).
 std::string pathArgs(const FirewallOptions& o) {
   const FirewallOptions defaults;
@@ -173,14 +164,14 @@ int runApply(const GlobalOptions& g, const FirewallOptions& o) {
   printNotes(notes);
   if (o.json) {
     nlohmann::json j{{"changed", result->changed}, {"journal", pathsOf(o).journal()}};
-    if (result->deadline_unix) j["confirm_deadline_unix"] = *result->deadline_unix;
+    if (result->deadline_ms) j["confirm_deadline_unix_ms"] = *result->deadline_ms;
     return printOutput(j.dump() + "\n");
   }
   if (!result->changed) {
     std::printf("unchanged: vnfctl's firewall is already applied as planned\n");
-  } else if (result->deadline_unix) {
+  } else if (result->deadline_ms) {
     std::printf("applied; it is rolled back at %s unless `vnfctl firewall confirm%s` comes first\n",
-                timeText(*result->deadline_unix).c_str(), pathArgs(o).c_str());
+                fw::timeOfDay(*result->deadline_ms).c_str(), pathArgs(o).c_str());
   } else {
     std::printf("applied; `vnfctl firewall remove` restores the previous ruleset (journal %s)\n",
                 pathsOf(o).journal().c_str());
@@ -217,26 +208,26 @@ int runStatus(const FirewallOptions& o) {
   if (o.json) {
     nlohmann::json j{
         {"state", state}, {"inet_table", s->current.inet.exists}, {"bridge_table", s->current.bridge.exists}};
-    if (s->deadline_unix) j["confirm_deadline_unix"] = *s->deadline_unix;
+    if (s->deadline_ms) j["confirm_deadline_unix_ms"] = *s->deadline_ms;
     return printOutput(j.dump() + "\n");
   }
   std::printf("firewall: %s (journal %s)\n", state, pathsOf(o).journal().c_str());
   std::printf("table inet vnfctl: %s; table bridge vnfctl: %s\n", s->current.inet.exists ? "present" : "absent",
               s->current.bridge.exists ? "present" : "absent");
-  if (s->deadline_unix && *s->deadline_unix > static_cast<std::int64_t>(std::time(nullptr))) {
-    std::printf("awaiting `vnfctl firewall confirm` until %s\n", timeText(*s->deadline_unix).c_str());
-  } else if (s->deadline_unix) {
+  if (s->deadline_ms && *s->deadline_ms > static_cast<std::int64_t>(std::time(nullptr)) * 1000) {
+    std::printf("awaiting `vnfctl firewall confirm` until %s\n", fw::timeOfDay(*s->deadline_ms).c_str());
+  } else if (s->deadline_ms) {
     std::printf(
         "the confirm deadline passed at %s and no watchdog rolled back: the next apply, remove or confirm "
         "rolls back first\n",
-        timeText(*s->deadline_unix).c_str());
+        fw::timeOfDay(*s->deadline_ms).c_str());
   }
   return kExitOk;
 }
 
 int runWatchdog(const FirewallOptions& o) {
   auto rolled = fw::watchdog(pathsOf(o), o.token);
-  const std::string stamp = timeText(static_cast<std::int64_t>(std::time(nullptr)));
+  const std::string stamp = fw::timeOfDay(static_cast<std::int64_t>(std::time(nullptr)) * 1000);
   if (!rolled) {
     std::fprintf(stderr, "%s vnfctl firewall watchdog %s: %s\n", stamp.c_str(), o.token.c_str(),
                  rolled.error().str().c_str());

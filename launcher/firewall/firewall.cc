@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <thread>
@@ -13,15 +14,10 @@
 namespace vnf::fw {
 namespace {
 
-std::int64_t nowUnix() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-std::string timeText(std::int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
+// Unix time in milliseconds: a deadline of N seconds is N seconds, not N-1..N.
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Result<HostLock> lockFor(const Paths& paths, const Hooks& hooks) {
@@ -89,7 +85,7 @@ Result<void> rollbackPending(Nft& nft, const std::string& path, const Journal& j
 Result<bool> settleOverdue(Nft& nft, const std::string& path) {
   auto j = loadHere(path);
   if (!j) return std::unexpected(j.error());
-  if (!*j || !(*j)->pending || (*j)->pending->deadline_unix > nowUnix()) return false;
+  if (!*j || !(*j)->pending || (*j)->pending->deadline_ms > nowMs()) return false;
   auto done = rollbackPending(nft, path, **j);
   if (!done) return std::unexpected(done.error());
   return true;
@@ -98,7 +94,7 @@ Result<bool> settleOverdue(Nft& nft, const std::string& path) {
 std::string newToken() {
   unsigned char bytes[8] = {};
   if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-    return fmt::format("{:x}-{:x}", static_cast<unsigned long>(::getpid()), static_cast<unsigned long>(nowUnix()));
+    return fmt::format("{:x}-{:x}", static_cast<unsigned long>(::getpid()), static_cast<unsigned long>(nowMs()));
   }
   std::string out;
   for (auto b : bytes) out += fmt::format("{:02x}", b);
@@ -113,6 +109,15 @@ Error interruptedError(bool rolled_back) {
 }
 
 }  // namespace
+
+std::string timeOfDay(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
 
 Result<ApplyResult> apply(const Paths& paths, const Ruleset& ruleset, std::optional<int> confirm_seconds,
                           const std::string& self_exe, const Hooks& hooks) {
@@ -131,7 +136,7 @@ Result<ApplyResult> apply(const Paths& paths, const Ruleset& ruleset, std::optio
   if (*journal && (*journal)->pending) {
     return fail(Errc::kConflict,
                 fmt::format("an earlier `vnfctl firewall apply --confirm` awaits its confirm until {}",
-                            timeText((*journal)->pending->deadline_unix)),
+                            timeOfDay((*journal)->pending->deadline_ms)),
                 "run `vnfctl firewall confirm` to keep it (then apply again), or wait for its rollback");
   }
   auto current = snapshot(*nft);
@@ -175,8 +180,9 @@ Result<ApplyResult> apply(const Paths& paths, const Ruleset& ruleset, std::optio
   next.applied = *applied;
   next.generated = ruleset.text();
   if (confirm_seconds) {
-    next.pending = PendingConfirm{newToken(), nowUnix() + *confirm_seconds, *current, *previous_text};
-    result.deadline_unix = next.pending->deadline_unix;
+    next.pending =
+        PendingConfirm{newToken(), nowMs() + std::int64_t{*confirm_seconds} * 1000, *current, *previous_text};
+    result.deadline_ms = next.pending->deadline_ms;
   }
   if (auto s = saveJournal(path, next); !s) return undo(s.error());
   if (interrupted()) return undo(interruptedError(true));
@@ -222,13 +228,13 @@ Result<void> confirm(const Paths& paths, const Hooks& hooks) {
   const auto path = paths.journal();
   auto journal = loadHere(path);
   if (!journal) return std::unexpected(journal.error());
-  if (*journal && (*journal)->pending && (*journal)->pending->deadline_unix <= nowUnix()) {
-    const auto deadline = (*journal)->pending->deadline_unix;
+  if (*journal && (*journal)->pending && (*journal)->pending->deadline_ms <= nowMs()) {
+    const auto deadline = (*journal)->pending->deadline_ms;
     auto done = rollbackPending(*nft, path, **journal);
     if (!done) return std::unexpected(done.error());
     return fail(
         Errc::kTimeout,
-        fmt::format("too late: the confirm deadline was {}; the firewall change was rolled back", timeText(deadline)),
+        fmt::format("too late: the confirm deadline was {}; the firewall change was rolled back", timeOfDay(deadline)),
         "apply it again with a longer --confirm");
   }
   if (!*journal || !(*journal)->pending) {
@@ -254,7 +260,7 @@ Result<Status> status(const Paths& paths) {
   if (*journal) {
     s.journal = true;
     s.current_is_applied = !(*journal)->generated.empty() && (*journal)->applied == *current;
-    if ((*journal)->pending) s.deadline_unix = (*journal)->pending->deadline_unix;
+    if ((*journal)->pending) s.deadline_ms = (*journal)->pending->deadline_ms;
   }
   return s;
 }
@@ -275,7 +281,7 @@ Result<bool> watchdog(const Paths& paths, const std::string& token) {
     auto j = loadHere(path);
     if (!j) return std::unexpected(j.error());
     if (!*j || !(*j)->pending || (*j)->pending->token != token) return false;  // confirmed, removed, superseded
-    if ((*j)->pending->deadline_unix <= nowUnix()) break;
+    if ((*j)->pending->deadline_ms <= nowMs()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   // The deadline passed: take the lock (a confirm may hold it right now) and look again under it.

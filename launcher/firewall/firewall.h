@@ -17,6 +17,9 @@
 
 namespace vnf::fw {
 
+// "HH:MM:SS UTC" of a Unix time in milliseconds, for deadlines in messages.
+std::string timeOfDay(std::int64_t unix_ms);
+
 struct Paths {
   std::string state_dir = "/var/lib/vnfctl";
   std::string lock = "/run/vnfctl/firewall.lock";
@@ -33,7 +36,7 @@ struct Hooks {
 
 struct ApplyResult {
   bool changed = false;
-  std::optional<std::int64_t> deadline_unix;  // with --confirm: when the rollback happens
+  std::optional<std::int64_t> deadline_ms;  // with --confirm: when the rollback happens (Unix ms)
   std::vector<std::string> notes;
 };
 
@@ -60,7 +63,7 @@ Result<void> confirm(const Paths& paths, const Hooks& hooks);
 struct Status {
   bool journal = false;
   bool current_is_applied = false;  // the tables are what the last apply made
-  std::optional<std::int64_t> deadline_unix;
+  std::optional<std::int64_t> deadline_ms;
   Snapshot current;
 };
 Result<Status> status(const Paths& paths);

@@ -36,9 +36,7 @@ std::string Journal::toJson() const {
          {"applied", snapshotJson(applied)},
          {"generated", generated}};
   if (pending) {
-    json p{{"token", pending->token},
-           {"deadline_unix", pending->deadline_unix},
-           {"before", snapshotJson(pending->before)}};
+    json p{{"token", pending->token}, {"deadline_ms", pending->deadline_ms}, {"before", snapshotJson(pending->before)}};
     p["previous_journal"] = pending->previous_journal ? json(*pending->previous_journal) : json(nullptr);
     j["pending"] = p;
   }
@@ -58,7 +56,7 @@ Result<Journal> Journal::fromJson(const std::string& text, const std::string& pa
       const auto& p = j.at("pending");
       PendingConfirm pc;
       pc.token = p.at("token").get<std::string>();
-      pc.deadline_unix = p.at("deadline_unix").get<std::int64_t>();
+      pc.deadline_ms = p.at("deadline_ms").get<std::int64_t>();
       pc.before = snapshotFrom(p.at("before"));
       if (!p.at("previous_journal").is_null()) pc.previous_journal = p.at("previous_journal").get<std::string>();
       out.pending = std::move(pc);

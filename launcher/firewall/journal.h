@@ -19,11 +19,11 @@ struct Snapshot {
   bool operator==(const Snapshot& o) const { return inet == o.inet && bridge == o.bridge; }
 };
 
-// An `apply --confirm` not yet confirmed: at `deadline_unix` the watchdog (or the next firewall
+// An `apply --confirm` not yet confirmed: at `deadline_ms` the watchdog (or the next firewall
 // command, should the watchdog be gone) restores `before` and puts back `previous_journal`.
 struct PendingConfirm {
-  std::string token;  // names this apply; a watchdog only acts on its own
-  std::int64_t deadline_unix = 0;
+  std::string token;             // names this apply; a watchdog only acts on its own
+  std::int64_t deadline_ms = 0;  // Unix time, milliseconds
   Snapshot before;
   std::optional<std::string> previous_journal;  // the journal file's text before this apply, if any
 };

@@ -173,13 +173,13 @@ check "--no-ssh then remove: as before" same_as "$work/before"
 
 # 5. --confirm: no confirm -> rolled back by the watchdog after apply exited.
 t0=$(date +%s)
-out=$(fwc apply "${paths[@]}" "${rules[@]}" --confirm 2); rc=$?
-check "apply --confirm 2: exit 0, names the deadline ($out)" [ "$rc" = 0 -a -n "$(grep 'rolled back at' <<<"$out")" ]
-check "apply --confirm 2: applied meanwhile" applied
+out=$(fwc apply "${paths[@]}" "${rules[@]}" --confirm 3); rc=$?
+check "apply --confirm 3: exit 0, names the deadline ($out)" [ "$rc" = 0 -a -n "$(grep 'rolled back at' <<<"$out")" ]
+check "apply --confirm 3: applied meanwhile" applied
 out=$(fwc status "${paths[@]}"); check "status: awaiting confirm" grep -q 'awaiting `vnfctl firewall confirm`' <<<"$out"
 out=$(fwc apply "${paths[@]}" "${rules[@]}" --no-ssh 2>&1); rc=$?
 check "apply while a confirm is pending: exit 1, refused" [ "$rc" = 1 -a -n "$(grep 'awaits its confirm' <<<"$out")" ]
-for _ in $(seq 1 80); do same_as "$work/before" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 150); do same_as "$work/before" >/dev/null && break; sleep 0.1; done
 check "no confirm: rolled back by the watchdog, byte for byte (after $(( $(date +%s) - t0 )) s)" same_as "$work/before"
 check "no confirm: journal gone" [ ! -e "$st/firewall-journal.json" ]
 check "no confirm: the watchdog logged the rollback" grep -q 'no confirm by the deadline: rolled back' "$st/firewall-watchdog.log"
@@ -190,16 +190,16 @@ check "confirm after the rollback: exit 1" [ "$rc" = 1 ]
 fwc apply "${paths[@]}" "${rules[@]}" >/dev/null
 first=$(ruleset)
 fwc apply "${paths[@]}" "${rules[@]}" --no-ssh --confirm 1 >/dev/null
-for _ in $(seq 1 60); do [[ "$(ruleset)" == "$first" ]] && break; sleep 0.1; done
+for _ in $(seq 1 120); do [[ "$(ruleset)" == "$first" ]] && break; sleep 0.1; done
 check "rollback of a second apply: back to the first apply" [ "$(ruleset)" = "$first" ]
 fwc remove "${paths[@]}" >/dev/null
 check "then remove: as before" same_as "$work/before"
 
 # 7. Confirm in time keeps it.
-fwc apply "${paths[@]}" "${rules[@]}" --confirm 2 >/dev/null
+fwc apply "${paths[@]}" "${rules[@]}" --confirm 3 >/dev/null
 out=$(fwc confirm "${paths[@]}"); rc=$?
 check "confirm in time: exit 0 ($out)" [ "$rc" = 0 ]
-sleep 3
+sleep 3.5
 check "confirm in time: still applied after the deadline" applied
 check "confirm in time: the watchdog stood down" grep -q 'confirmed or superseded' "$st/firewall-watchdog.log"
 fwc remove "${paths[@]}" >/dev/null

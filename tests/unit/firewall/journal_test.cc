@@ -28,7 +28,7 @@ Journal sample() {
   j.applied.inet = TableState{true, "table inet vnfctl {\n\tchain input {\n\t}\n}\n", {}};
   j.applied.bridge = TableState{true, "table bridge vnfctl {\n}\n", {}};
   j.generated = "table inet vnfctl { \"quoted\" \\ }\n";
-  j.pending = PendingConfirm{"0123456789abcdef", 1764547200, j.original, std::string("{\"previous\": 1}\n")};
+  j.pending = PendingConfirm{"0123456789abcdef", 1764547200123, j.original, std::string("{\"previous\": 1}\n")};
   return j;
 }
 
@@ -47,7 +47,7 @@ TEST_F(JournalFile, RoundTripsEveryField) {
   EXPECT_EQ((*back)->generated, j.generated);
   ASSERT_TRUE((*back)->pending);
   EXPECT_EQ((*back)->pending->token, "0123456789abcdef");
-  EXPECT_EQ((*back)->pending->deadline_unix, 1764547200);
+  EXPECT_EQ((*back)->pending->deadline_ms, 1764547200123);
   EXPECT_TRUE((*back)->pending->before == j.original);
   EXPECT_EQ((*back)->pending->previous_journal, "{\"previous\": 1}\n");
   EXPECT_EQ((*back)->toJson(), j.toJson());

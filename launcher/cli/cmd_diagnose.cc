@@ -87,6 +87,8 @@ void addDiagnoseCommand(CLI::App& app, const GlobalOptions& global, Runner& run)
       ->option_text("FILE");
   cmd->callback([&global, &run, opt] {
     run = [&global, opt]() -> int {
+      std::signal(SIGINT, onDiagSignal);
+      std::signal(SIGTERM, onDiagSignal);
       if (opt->names.empty() && !opt->all) {
         printError(Error{Errc::kInvalidArgument, "diagnose needs a VNF name or --all",
                          "vnfctl diagnose NAME (vnfctl list shows them), or vnfctl diagnose --all"});
@@ -118,8 +120,6 @@ void addDiagnoseCommand(CLI::App& app, const GlobalOptions& global, Runner& run)
       } else {
         probe = std::move(live);
       }
-      std::signal(SIGINT, onDiagSignal);
-      std::signal(SIGTERM, onDiagSignal);
       diagnose::Request req;
       req.names = opt->names;
       req.all = opt->all;

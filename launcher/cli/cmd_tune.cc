@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/host_lock.h"
 #include "diagnose/context.h"
 #include "diagnose/tune.h"
 #include "diagnose/vnf_path.h"
@@ -26,6 +27,16 @@ struct TuneOptions {
 };
 
 void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+
+// tune and untune read, change and rewrite one journal: two at once would lose an original.
+Result<HostLock> lockJournal(const std::string& journal) {
+  return HostLock::acquire(
+      journal + ".lock", std::chrono::seconds(10), "tune/untune",
+      [](const std::string& holder) {
+        say(fmt::format("waiting up to 10 s for {} (it holds the tune journal)", holder));
+      },
+      selfCommandLine());
+}
 
 // Running VNFs per PF netdev, and the PFs of `name` (when given).
 Result<std::vector<std::string>> nicUsers(const HostFs& fs, const GlobalOptions& g, const std::string& name,
@@ -114,6 +125,8 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
         req.nics = opt->nics;
         for (const auto& n : *mine)
           if (std::find(req.nics.begin(), req.nics.end(), n) == req.nics.end()) req.nics.push_back(n);
+        auto lock = lockJournal(opt->journal);
+        if (!lock) return (printError(lock.error()), exitCodeFor(lock.error()));
         auto journal = diagnose::TuneJournal::load(opt->journal);
         if (!journal) return (printError(journal.error()), exitCodeFor(journal.error()));
         prep::LiveHostOps host("/");
@@ -135,6 +148,8 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
     cmd->add_option("--journal", opt->journal, "The tune journal (default /var/lib/vnfctl/tune-journal.json)");
     cmd->callback([&run, opt] {
       run = [opt]() -> int {
+        auto lock = lockJournal(opt->journal);
+        if (!lock) return (printError(lock.error()), exitCodeFor(lock.error()));
         auto journal = diagnose::TuneJournal::load(opt->journal);
         if (!journal) return (printError(journal.error()), exitCodeFor(journal.error()));
         prep::LiveHostOps host("/");

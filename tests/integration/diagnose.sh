@@ -105,5 +105,26 @@ out=$(in_ns "$vnfctl" tune --nic vd9a --rings max --dry-run 2>&1); rc=$?
 echo "$out"
 check "tune on a veth: a clear error, not a crash (exit 1..3)" bash -c "test $rc -ge 1 && test $rc -le 3 && grep -q 'ETHTOOL_GRINGPARAM on vd9a: not supported' <<<\"\$0\"" "$out"
 
+# 5. SIGINT during the sample window: the run ends at once, says so, exit 130.
+start=$(date +%s%N)
+in_ns "$vnfctl" diagnose net9 --answers "$work/answers.json" --seconds 30 > "$work/int.out" 2>&1 &
+pid=$!
+sleep 3  # into the window (the static checks take well under a second)
+# `ip netns exec` forks and waits: the signal goes to vnfctl, its child.
+child=$(pgrep -P "$pid" | head -1)
+kill -INT "${child:-$pid}"
+wait "$pid"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+cat "$work/int.out"
+check "SIGINT in the window: exit 130" test $rc = 130
+check "SIGINT in the window: ended within 5 s of 30 (took $ms ms)" test $ms -lt 5000
+check "SIGINT in the window: says it was interrupted" grep -q "interrupted during the sample window" "$work/int.out"
+
+# 6. Two untune runs at once on an empty journal: both finish, neither corrupts anything.
+"$vnfctl" untune --journal "$work/tune.json" > "$work/u1" 2>&1 & p1=$!
+"$vnfctl" untune --journal "$work/tune.json" > "$work/u2" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+check "two untunes at once: both exit 0 with nothing to undo" bash -c "test $r1 = 0 && test $r2 = 0 && grep -q 'nothing to undo' '$work/u1' && grep -q 'nothing to undo' '$work/u2'"
+
 echo "$(basename "$0"): $pass passed, $failed failed"
 ((failed == 0))

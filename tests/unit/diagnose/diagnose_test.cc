@@ -288,3 +288,33 @@ TEST(Ethtool, LoopbackFeaturesAreRead) {
 
 }  // namespace
 }  // namespace vnf::diagnose
+
+namespace vnf::diagnose {
+namespace {
+
+// The path model from domain XML vnfctl renders (the render goldens), not only from fixtures.
+TEST(VnfPath, FromRenderedGoldens) {
+  auto taps = parseVnfPath(
+      {"fw5", "running", test::readFile(test::dataDir() / "golden" / "domain" / "scenario-tcg-vm-taps.xml")});
+  ASSERT_TRUE(taps) << taps.error().message;
+  ASSERT_EQ(taps->taps.size(), 2u);
+  EXPECT_EQ(taps->taps[0].dev, "vnf5a");
+  EXPECT_FALSE(taps->taps[0].mtu);
+  EXPECT_EQ(taps->taps[1].dev, "vnf5b");
+  EXPECT_EQ(taps->taps[1].mtu, 1500);
+  EXPECT_EQ(taps->serial_log, "/var/log/vnfctl/fw5.serial.log");
+  EXPECT_TRUE(taps->meta.vfs.empty());
+
+  auto vf = parseVnfPath(
+      {"edge-fw", "running", test::readFile(test::dataDir() / "golden" / "domain" / "dedicated-smt-1g-vf.xml")});
+  ASSERT_TRUE(vf) << vf.error().message;
+  EXPECT_TRUE(vf->taps.empty());  // hostdev interfaces are VFs, not taps
+  ASSERT_EQ(vf->meta.vfs.size(), 2u);
+  EXPECT_EQ(vf->meta.vfs[0].vf.str(), "0000:81:02.0");
+  EXPECT_EQ(vf->meta.vfs[0].vlan, 100);
+  EXPECT_EQ(vf->meta.vfs[0].mtu, 9000);
+  EXPECT_EQ(vf->meta.node, 1);
+}
+
+}  // namespace
+}  // namespace vnf::diagnose

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   addRenderCommand(app, global, run);
   addLifecycleCommands(app, global, run);
   addFirewallCommands(app, global, run);
+  addDiagnoseCommand(app, global, run);
+  addTuneCommands(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

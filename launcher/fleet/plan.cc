@@ -50,6 +50,7 @@ std::uint64_t totalOf(const std::map<int, std::uint64_t>& m) {
 struct HostState {
   const HostView* view = nullptr;
   Allocations held;
+  int capacity_cpus = 0;  // free with nothing held: the host's dedicated-capable CPUs
   int free_cpus_before = 0;
   int free_cpus = 0;
   std::uint64_t free_memory_kib = 0;
@@ -177,6 +178,7 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
   for (auto& [idx, p] : by_index) takeMacs(p);
 
   for (auto& s : state) {
+    s.capacity_cpus = freeDedicatedCpus(s.view->topology, Allocations{});
     s.free_cpus_before = freeDedicatedCpus(s.view->topology, s.held);
     s.free_cpus = s.free_cpus_before;
     s.free_memory_kib = totalOf(freeMemory(s.view->topology, s.held));
@@ -188,11 +190,18 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
     VnfSpec one = req.spec;
     one.count = 1;
     one.name = fmt::format("{}-{}", req.spec.name, idx);
-    // Most free CPUs first, then most free memory, then inventory order.
+    // The largest share of free CPUs first (a fresh fleet then gets one instance per host in turn,
+    // and big hosts take more as they keep larger shares), then the most free CPUs, the most free
+    // memory, and inventory order. Shares compare exactly: a/b > c/d as a*d > c*b.
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      if (state[a].free_cpus != state[b].free_cpus) return state[a].free_cpus > state[b].free_cpus;
-      return state[a].free_memory_kib > state[b].free_memory_kib;
+      const auto& x = state[a];
+      const auto& y = state[b];
+      const long lhs = static_cast<long>(x.free_cpus) * std::max(1, y.capacity_cpus);
+      const long rhs = static_cast<long>(y.free_cpus) * std::max(1, x.capacity_cpus);
+      if (lhs != rhs) return lhs > rhs;
+      if (x.free_cpus != y.free_cpus) return x.free_cpus > y.free_cpus;
+      return x.free_memory_kib > y.free_memory_kib;
     });
     std::map<std::string, std::string> why;
     bool placed = false;

@@ -9,8 +9,9 @@
 //   - An instance that already exists on a host (a managed domain of that name) stays where it is
 //     with what it holds; one found on several hosts stays on the first (host order) and the others
 //     are listed for removal. Existing instances numbered above N are listed for removal.
-//   - New instances go, in index order, to the host with the most free dedicated-capable CPUs
-//     (ties: most free memory, then the host's name), the first host whose planner accepts it.
+//   - New instances go, in index order, to the host with the largest share of its dedicated-capable
+//     CPUs still free (ties: most free CPUs, most free memory, inventory order): the first host in
+//     that order whose planner accepts it.
 //   - Anti-affinity: no two instances of the plan on one host.
 //   - MACs are unique across the fleet: a derived MAC already taken by an earlier instance is
 //     re-derived with "<label>#<k>" (as the renderer does within one domain) and written into the

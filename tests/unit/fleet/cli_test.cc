@@ -112,8 +112,8 @@ TEST_F(FleetCli, TheTableNamesEveryHost) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "HOST                       VNFS    NEW  CPUS REMOVE\n"
-            "a                             0      0    10      0\n"
-            "b                             2      2    24      0\n"
+            "a                             1      1     8      0\n"
+            "b                             1      1    26      0\n"
             "2 of 2 instance(s) of fw placed\n");
 }
 

@@ -60,13 +60,11 @@ TEST(FleetPlan, SpreadsByFreeCpusAndNamesInstancesInOrder) {
     EXPECT_EQ(plan->instances[i].uuid, lifecycle::nameUuid("web-" + std::to_string(i + 1)));
     EXPECT_FALSE(plan->instances[i].existing);
   }
-  // a and b have 28 free CPUs each (32 minus one housekeeping core per node), c has 12 (isolated
-  // 2-7,10-15): the first four go a, b, a, b (ties broken by inventory order), c gets one once a and
-  // b are down to 24.
+  // a and b have 28 of 28 CPUs free (32 minus one housekeeping core per node), c 12 of 12 (isolated
+  // 2-7,10-15): all shares are whole, so a (most CPUs, first), then b (whole share), then c.
   EXPECT_EQ(plan->instances[0].host, "a");
   EXPECT_EQ(plan->instances[1].host, "b");
-  EXPECT_EQ(plan->instances[2].host, "a");
-  EXPECT_EQ(plan->instances[3].host, "b");
+  EXPECT_EQ(plan->instances[2].host, "c");
   auto n = perHost(*plan);
   EXPECT_EQ(n["a"] + n["b"] + n["c"], 6);
   EXPECT_LE(std::abs(n["a"] - n["b"]), 1);

@@ -1,6 +1,8 @@
 // `vnfctl prepare` and `vnfctl unprepare`: make the host ready for SR-IOV VNFs (VFs, VF settings,
 // vfio-pci, hugepages, boot persistence) and undo it from the journal. Exit 0: done or nothing to do;
-// 1: a change failed (rolled back); 2: bad spec or arguments, nothing changed; 3: host unreadable.
+// 1: a change failed (rolled back); 2: bad spec or arguments, nothing changed; 3: host unreadable;
+// 8: another prepare holds the lock. With --json, stdout holds one document (schema
+// vnfctl.prepare/v1, docs/cli.md): changed, the changes (object, from, to), the error kind.
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/load.h"
@@ -32,6 +35,7 @@ struct PrepareOptions {
   std::vector<std::string> hugepages;  // "2M:64" or "2M:64@1"
   std::string isolcpus;
   bool dry_run = false;
+  bool json = false;
   bool persist = false;
   std::string persist_root = "/";
   std::string journal = "/var/lib/vnfctl/prepare-journal.json";
@@ -146,98 +150,169 @@ Result<prep::PrepareSpec> specFrom(const PrepareOptions& o) {
   return spec;
 }
 
-int report(const Error& e) {
-  printError(e);
-  return exitCodeFor(e);
-}
-
 std::string selfPath() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? "/usr/bin/vnfctl" : p.string();
 }
 
+// The machine-readable result of prepare/unprepare (schema vnfctl.prepare/v1). `changes` are the
+// changes made, or with --dry-run the changes that would be made; `changed` is true exactly when
+// the host was changed (never on a dry run, never on a failure: a failed apply is rolled back).
+struct PrepareDoc {
+  const char* command = "prepare";
+  bool dry_run = false;
+  bool changed = false;
+  std::vector<prep::Step> changes;
+  std::string journal;
+  std::vector<std::string> activation;  // --persist: commands to run by hand
+  std::optional<Error> error;
+  // A change that failed while being made (rolled back) exits 1 whatever its kind, as before
+  // --json existed; bad input still exits 2.
+  bool failed_applying = false;
+};
+
+nlohmann::ordered_json stepJson(const prep::Step& c) {
+  nlohmann::ordered_json j{{"kind", prep::stepKindName(c.kind)}, {"target", c.target}};
+  j["vf"] = c.vf >= 0 ? nlohmann::ordered_json(c.vf) : nlohmann::ordered_json();
+  // A file step's value is a whole file: the description names it without the content.
+  const bool file = c.kind == prep::StepKind::kFile;
+  j["from"] = file ? (c.note == "absent" || c.from.empty() ? "(absent)" : "(present)") : c.from;
+  j["to"] = file ? (c.to.empty() ? "(absent)" : "(present)") : c.to;
+  j["description"] = prep::describe(c);
+  return j;
+}
+
+// Prints the document when --json was given; returns the exit code for `doc`.
+int finish(const PrepareOptions& o, const PrepareDoc& doc) {
+  int code = doc.error ? exitCodeFor(*doc.error) : kExitOk;
+  if (doc.error && doc.failed_applying) code = doc.error->code == Errc::kInvalidArgument ? kExitUsage : kExitFailed;
+  if (!o.json) {
+    if (doc.error) printError(*doc.error);
+    return code;
+  }
+  nlohmann::ordered_json changes = nlohmann::ordered_json::array();
+  for (const auto& c : doc.changes) changes.push_back(stepJson(c));
+  nlohmann::ordered_json j{{"schema", "vnfctl.prepare/v1"},
+                           {"command", doc.command},
+                           {"changed", doc.changed},
+                           {"dry_run", doc.dry_run},
+                           {"changes", changes},
+                           {"journal", doc.journal},
+                           {"activation_commands", doc.activation}};
+  if (doc.error) {
+    j["error"] = {{"kind", errcName(doc.error->code)},
+                  {"exit_code", code},
+                  {"message", doc.error->message},
+                  {"fix", doc.error->fix}};
+    printError(*doc.error);
+  }
+  std::printf("%s\n", j.dump(2).c_str());
+  return code;
+}
+
 int runPrepare(const GlobalOptions& global, const PrepareOptions& o) {
+  PrepareDoc doc{"prepare", o.dry_run, false, {}, o.journal, {}, {}};
+  auto failed = [&](const Error& e) {
+    doc.error = e;
+    return finish(o, doc);
+  };
   auto spec = specFrom(o);
-  if (!spec) return report(spec.error());
+  if (!spec) return failed(spec.error());
   std::optional<HostLock> lock;
   if (!o.dry_run) {
     auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)),
                                  "prepare/unprepare");
-    if (!got) return report(got.error());
+    if (!got) return failed(got.error());
     lock.emplace(std::move(*got));
   }
   auto host = loadHost(global.host_root);
-  if (!host) return report(host.error());
+  if (!host) return failed(host.error());
   auto desired = prep::desiredSteps(*host, *spec);
-  if (!desired) return report(desired.error());
+  if (!desired) return failed(desired.error());
   if (o.persist) {
     prep::PersistOptions po{o.persist_root, selfPath(), o.journal};
     for (auto& s : prep::persistSteps(*host, *spec, po)) desired->push_back(std::move(s));
   }
   auto journal = prep::Journal::load(o.journal);
-  if (!journal) return report(journal.error());
+  if (!journal) return failed(journal.error());
   prep::LiveHostOps ops(global.host_root);
   prep::Preparer preparer(global.host_root, ops, *journal);
   auto changes = preparer.diff(*desired);
-  if (!changes) return report(changes.error());
+  if (!changes) return failed(changes.error());
+  FILE* out = o.json ? stderr : stdout;  // with --json, stdout holds only the document
   if (changes->empty()) {
-    std::printf("nothing to do: the host already matches the spec (no changes made)\n");
-    return kExitOk;
+    std::fprintf(out, "nothing to do: the host already matches the spec (no changes made)\n");
+    return finish(o, doc);
   }
   if (o.dry_run) {
-    std::printf("dry run: %zu change(s) would be made (current -> desired):\n", changes->size());
-    for (const auto& c : *changes) std::printf("  %s\n", prep::describe(c).c_str());
-    return kExitOk;
+    std::fprintf(out, "dry run: %zu change(s) would be made (current -> desired):\n", changes->size());
+    for (const auto& c : *changes) std::fprintf(out, "  %s\n", prep::describe(c).c_str());
+    doc.changes = std::move(*changes);
+    return finish(o, doc);
   }
   auto applied = preparer.apply(*changes);
   if (!applied) {
-    printError(applied.error());
-    return applied.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailed;
+    doc.failed_applying = true;
+    return failed(applied.error());
   }
   if (applied->empty()) {
-    std::printf("nothing to do: the host already matches the spec (no changes made)\n");
-    return kExitOk;
+    std::fprintf(out, "nothing to do: the host already matches the spec (no changes made)\n");
+    return finish(o, doc);
   }
-  std::printf("applied %zu change(s):\n", applied->size());
-  for (const auto& c : *applied) std::printf("  %s\n", prep::describe(c).c_str());
-  std::printf("journal: %s (undo with: vnfctl unprepare --journal %s)\n", o.journal.c_str(), o.journal.c_str());
+  std::fprintf(out, "applied %zu change(s):\n", applied->size());
+  for (const auto& c : *applied) std::fprintf(out, "  %s\n", prep::describe(c).c_str());
+  std::fprintf(out, "journal: %s (undo with: vnfctl unprepare --journal %s)\n", o.journal.c_str(), o.journal.c_str());
   if (o.persist) {
-    std::printf("to make it persistent, run (vnfctl does not run them):\n");
-    for (const auto& cmd : prep::activationCommands(*host, *spec)) std::printf("  %s\n", cmd.c_str());
+    doc.activation = prep::activationCommands(*host, *spec);
+    std::fprintf(out, "to make it persistent, run (vnfctl does not run them):\n");
+    for (const auto& cmd : doc.activation) std::fprintf(out, "  %s\n", cmd.c_str());
   }
-  return kExitOk;
+  doc.changed = true;
+  doc.changes = std::move(*applied);
+  return finish(o, doc);
 }
 
 int runUnprepare(const GlobalOptions& global, const PrepareOptions& o) {
+  PrepareDoc doc{"unprepare", o.dry_run, false, {}, o.journal, {}, {}};
+  auto failed = [&](const Error& e) {
+    doc.error = e;
+    return finish(o, doc);
+  };
   std::optional<HostLock> lock;
   if (!o.dry_run) {
     auto got = HostLock::acquire(o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000)),
                                  "prepare/unprepare");
-    if (!got) return report(got.error());
+    if (!got) return failed(got.error());
     lock.emplace(std::move(*got));
   }
+  FILE* out = o.json ? stderr : stdout;
   auto journal = prep::Journal::load(o.journal);
-  if (!journal) return report(journal.error());
+  if (!journal) return failed(journal.error());
   if (journal->empty()) {
-    std::printf("nothing to undo: no prepare journal at %s\n", o.journal.c_str());
-    return kExitOk;
+    std::fprintf(out, "nothing to undo: no prepare journal at %s\n", o.journal.c_str());
+    return finish(o, doc);
   }
   prep::LiveHostOps ops(global.host_root);
   prep::Preparer preparer(global.host_root, ops, *journal);
   auto restored = preparer.restoreAll(o.dry_run);
   if (!restored) {
-    printError(restored.error());
-    return kExitFailed;
+    doc.failed_applying = true;
+    Error e = restored.error();
+    if (e.code == Errc::kInvalidArgument) e.code = Errc::kIo;  // unprepare takes no input to blame
+    return failed(e);
   }
-  std::printf("%s %zu change(s)%s\n", o.dry_run ? "dry run: would restore" : "restored", restored->size(),
-              o.dry_run ? " (current -> original):" : ":");
-  for (const auto& c : *restored) std::printf("  %s\n", prep::describe(c).c_str());
-  return kExitOk;
+  std::fprintf(out, "%s %zu change(s)%s\n", o.dry_run ? "dry run: would restore" : "restored", restored->size(),
+               o.dry_run ? " (current -> original):" : ":");
+  for (const auto& c : *restored) std::fprintf(out, "  %s\n", prep::describe(c).c_str());
+  doc.changed = !o.dry_run && !restored->empty();
+  doc.changes = std::move(*restored);
+  return finish(o, doc);
 }
 
 void addCommonOptions(CLI::App* cmd, PrepareOptions& o) {
   cmd->add_flag("--dry-run", o.dry_run, "Show the changes (current -> desired) and make none");
+  cmd->add_flag("--json", o.json, "Print the result as JSON (schema vnfctl.prepare/v1); messages go to stderr");
   cmd->add_option("--journal", o.journal, "Journal of changes and original state")->capture_default_str();
   cmd->add_option("--lock", o.lock, "Host-wide lock file")->capture_default_str();
   cmd->add_option("--lock-wait", o.lock_wait_s, "Seconds to wait for another run to release the lock")

@@ -22,5 +22,6 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
 void addFirewallCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addDiagnoseCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addFleetCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   addFirewallCommands(app, global, run);
   addDiagnoseCommand(app, global, run);
   addTuneCommands(app, global, run);
+  addFleetCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

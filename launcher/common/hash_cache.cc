@@ -32,19 +32,20 @@ bool isHex64(const std::string& s) {
 
 }  // namespace
 
-std::string hashRecordText(const std::string& hex, const struct stat& st) {
-  return fmt::format("{} {} {} {} {} {} {}\n", kMagic, hex, static_cast<long long>(st.st_size), nanos(st.st_mtim),
+std::string hashRecordText(const std::string& hex, const struct stat& st, long long checked_ns) {
+  return fmt::format("{} {} {} {} {} {} {} {}\n", kMagic, hex, static_cast<long long>(st.st_size), nanos(st.st_mtim),
                      nanos(st.st_ctim), static_cast<unsigned long long>(st.st_dev),
-                     static_cast<unsigned long long>(st.st_ino));
+                     static_cast<unsigned long long>(st.st_ino), checked_ns);
 }
 
-std::string digestFromRecord(const std::string& record, const struct stat& st) {
+std::string digestFromRecord(const std::string& record, const struct stat& st, long long racy_margin_ns) {
   std::istringstream in(record);
   std::string magic, hex, rest;
-  long long size = -1, mtime = -1, ctime = -1;
+  long long size = -1, mtime = -1, ctime = -1, checked = -1;
   unsigned long long dev = 0, ino = 0;
-  if (!(in >> magic >> hex >> size >> mtime >> ctime >> dev >> ino) || (in >> rest)) return "";
+  if (!(in >> magic >> hex >> size >> mtime >> ctime >> dev >> ino >> checked) || (in >> rest)) return "";
   if (magic != kMagic || !isHex64(hex)) return "";
+  if (checked - ctime < racy_margin_ns) return "";  // a change in the same tick would not show
   if (size != static_cast<long long>(st.st_size) || mtime != nanos(st.st_mtim) || ctime != nanos(st.st_ctim) ||
       dev != static_cast<unsigned long long>(st.st_dev) || ino != static_cast<unsigned long long>(st.st_ino)) {
     return "";
@@ -52,7 +53,7 @@ std::string digestFromRecord(const std::string& record, const struct stat& st) {
   return hex;
 }
 
-Result<CachedDigest> cachedSha256(const std::string& path, bool write_record) {
+Result<CachedDigest> cachedSha256(const std::string& path, bool write_record, long long racy_margin_ns) {
   if (auto ok = checkBootFile(path, "file to hash"); !ok) return std::unexpected(ok.error());
   // O_NONBLOCK: a FIFO swapped in after the check must not block the open.
   Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
@@ -70,7 +71,8 @@ Result<CachedDigest> cachedSha256(const std::string& path, bool write_record) {
   if (::stat(record_path.c_str(), &rst) == 0 && S_ISREG(rst.st_mode) &&
       static_cast<std::uint64_t>(rst.st_size) <= kMaxRecordBytes) {
     if (auto text = readUserFile(record_path, kMaxRecordBytes, "hash record")) {
-      if (auto hex = digestFromRecord(*text, before); !hex.empty()) return CachedDigest{hex, true, false};
+      if (auto hex = digestFromRecord(*text, before, racy_margin_ns); !hex.empty())
+        return CachedDigest{hex, true, false};
     }
   }
   Sha256 sha;
@@ -87,8 +89,11 @@ Result<CachedDigest> cachedSha256(const std::string& path, bool write_record) {
   }
   CachedDigest out{sha.hexDigest(), false, false};
   struct stat after {};
-  if (write_record && ::fstat(fd.get(), &after) == 0 && sameFile(before, after)) {
-    out.recorded = writeFileSafely(record_path, hashRecordText(out.hex, after), 0644).has_value();
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  if (write_record && ::fstat(fd.get(), &after) == 0 && sameFile(before, after) &&
+      nanos(now) - nanos(after.st_ctim) >= racy_margin_ns) {
+    out.recorded = writeFileSafely(record_path, hashRecordText(out.hex, after, nanos(now)), 0644).has_value();
   }
   return out;
 }

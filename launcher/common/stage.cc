@@ -244,8 +244,9 @@ Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t q
                             root.string()));
   }
   // A copy staged before is found by the source's digest: from its hash record when the image
-  // build wrote one (no read of the file at all), else by one read. The copy's own record makes
-  // checking it cheap; a copy that changed since is hashed again, and replaced if it differs.
+  // build wrote one (no read of the file at all), else by one read. The copy gets its own record
+  // the first time it is reused (a new copy is too fresh for one: hash_cache.h), so checking it is
+  // a stat after that; a copy that changed since is hashed again, and replaced if it differs.
   // No record is written beside the source: that folder is the user's.
   auto source = cachedSha256(abs.string(), false);
   if (!source) return std::unexpected(source.error());
@@ -278,10 +279,6 @@ Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t q
     int err = errno;
     ::unlink(tmp.c_str());
     return std::unexpected(stageError("stage", dest.string(), err));
-  }
-  if (::stat(dest.c_str(), &st) == 0) {
-    // The record is a cache: without it the next launch hashes the copy once more.
-    (void)writeFileSafely(dest.string() + kHashRecordSuffix, hashRecordText(*digest, st), 0644);
   }
   syncFolder(dir);
   syncFolder(root);

@@ -503,10 +503,11 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
   if (!spec.guest.initrd.empty() && spec.guest.kernel.empty()) add("guest.initrd: needs guest.kernel too");
   const auto& fw = spec.guest.firmware;
   if (!fw.empty() && fw != "bios" && fw != "qboot" && fw.find('/') == std::string::npos) {
+    const auto guess = closestMatch(fw, {"auto", "bios", "qboot"}, 2);
     add(
         fmt::format("guest.firmware: '{}' is not a firmware: use auto, bios, qboot or the path of a ROM file "
-                    "(a name with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom)",
-                    fw));
+                    "(a name with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom){}",
+                    fw, guess.empty() ? "" : fmt::format("; did you mean '{}'?", guess)));
   }
   if (fw.size() > 4096) add(fmt::format("guest.firmware: a path of {} bytes is over the limit of 4096", fw.size()));
   if (fw == "qboot" && !spec.guest.disk.empty()) {

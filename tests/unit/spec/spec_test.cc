@@ -153,6 +153,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"name: fw\nguest: {firmware: qboot, disk: /a.qcow2}\n",
                 "guest.firmware: qboot boots only a kernel given directly (guest.kernel), not guest.disk; use "
                 "firmware: bios (or auto) with a disk"},
+        BadCase{"name: fw\nguest: {firmware: qbot}\n",
+                "guest.firmware: 'qbot' is not a firmware: use auto, bios, "
+                "qboot or the path of a ROM file (a name with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom); "
+                "did you mean 'qboot'?"},
         BadCase{"name: fw\nguest: {fast_boot: maybe}\n", "guest.fast_boot: expected true or false, found 'maybe'"},
         BadCase{"name: fw\nguest: {fast_boot: [true]}\n", "guest.fast_boot"},
         BadCase{"name: fw\nguest: {firmwre: bios}\n", "did you mean 'firmware'?"}));

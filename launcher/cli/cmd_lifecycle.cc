@@ -71,28 +71,7 @@ Result<void> checkImage(const VnfSpec& spec) {
     if (auto ok = checkBootFile(f, what, std::string_view(what) == "guest.disk" ? 0 : kMaxBootFileBytes); !ok)
       return ok;
   }
-  if (spec.guest.kernel.empty()) return {};
-  auto json_path = std::filesystem::path(spec.guest.kernel).parent_path() / "image.json";
-  std::ifstream json(json_path);
-  if (!json) return {};  // a user's own kernel: nothing recorded to compare with
-  std::string want;
-  try {
-    want = nlohmann::json::parse(json).value("sha256", "");
-  } catch (const nlohmann::json::exception&) {
-    return fail(Errc::kInvalidArgument, fmt::format("{} is not valid JSON", json_path.string()),
-                "rebuild the image: cmake --build build --target guest_image");
-  }
-  std::vector<std::string> files{spec.guest.kernel};
-  if (!spec.guest.initrd.empty()) files.push_back(spec.guest.initrd);
-  auto got = sha256OfFiles(files);
-  if (!got) return std::unexpected(got.error());
-  if (*got != want) {
-    return fail(Errc::kInvalidArgument,
-                fmt::format("{}: guest image {} is corrupt or changed: sha256 {} but its build recorded {}", spec.name,
-                            std::filesystem::path(spec.guest.kernel).parent_path().string(), *got, want),
-                "rebuild the image: cmake --build build --target guest_image");
-  }
-  return {};
+  return lifecycle::verifyImageHash(spec);
 }
 
 // Test seams (docs/cli.md): VNFCTL_TEST_HOLD=PASS[:VNF] stops after that pass until a signal

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/file_io.h"
+#include "common/hash_cache.h"
 #include "common/sha256.h"
 
 namespace vnf {
@@ -102,22 +103,6 @@ Result<void> makeFolders(const fs::path& dir) {
     ::chmod(at.c_str(), 0755);  // whatever the umask
   }
   return {};
-}
-
-// The SHA-256 of a regular file, or "" when it cannot be read.
-std::string hashOf(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) return "";
-  Sha256 sha;
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return "";
-    if (n == 0) break;
-    sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-  }
-  return sha.hexDigest();
 }
 
 void syncFolder(const fs::path& dir) {
@@ -258,22 +243,33 @@ Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t q
                             "above {}",
                             root.string()));
   }
+  // A copy staged before is found by the source's digest: from its hash record when the image
+  // build wrote one (no read of the file at all), else by one read. The copy gets its own record
+  // the first time it is reused (a new copy is too fresh for one: hash_cache.h), so checking it is
+  // a stat after that; a copy that changed since is hashed again, and replaced if it differs.
+  // No record is written beside the source: that folder is the user's.
+  auto source = cachedSha256(abs.string(), false);
+  if (!source) return std::unexpected(source.error());
+  auto destFor = [&](const std::string& digest) { return root / digest / abs.filename(); };
+  auto note = [&](const fs::path& dest) {
+    return fmt::format("staged {} as {}: QEMU's user (uid {}) cannot read it ({})", abs.string(), dest.string(),
+                       qemu_uid, why);
+  };
+  struct stat st {};
+  if (const auto dest = destFor(source->hex); ::lstat(dest.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (auto staged = cachedSha256(dest.string(), true); staged && staged->hex == source->hex) {
+      ::chmod(dest.c_str(), 0644);  // the same content is staged already
+      return StagedFile{dest.string(), true, note(dest)};
+    }
+  }
   std::string tmp;
-  auto digest = copyHashing(abs.string(), root, tmp);
+  auto digest = copyHashing(abs.string(), root, tmp);  // the source may change meanwhile: the copy's digest counts
   if (!digest) return std::unexpected(digest.error());
   const auto dir = root / *digest;
   const auto dest = dir / abs.filename();
-  const auto note = fmt::format("staged {} as {}: QEMU's user (uid {}) cannot read it ({})", abs.string(),
-                                dest.string(), qemu_uid, why);
   if (auto ok = makeFolders(dir); !ok) {
     ::unlink(tmp.c_str());
     return std::unexpected(ok.error());
-  }
-  struct stat st {};
-  if (::lstat(dest.c_str(), &st) == 0 && S_ISREG(st.st_mode) && hashOf(dest.string()) == *digest) {
-    ::unlink(tmp.c_str());  // the same content is staged already
-    ::chmod(dest.c_str(), 0644);
-    return StagedFile{dest.string(), true, note};
   }
   if (auto target = checkWriteTarget(dest.string()); !target) {
     ::unlink(tmp.c_str());
@@ -286,7 +282,7 @@ Result<StagedFile> stageForQemu(const std::string& path, uid_t qemu_uid, gid_t q
   }
   syncFolder(dir);
   syncFolder(root);
-  return StagedFile{dest.string(), true, note};
+  return StagedFile{dest.string(), true, note(dest)};
 }
 
 }  // namespace vnf

@@ -137,6 +137,8 @@ Result<Domain> buildDomain(const RenderInput& in) {
   for (int i = 0; i < spec.vcpus; ++i) cell.vcpus.push_back(i);
   d.cpu.cells.push_back(std::move(cell));
 
+  // "bios" (or auto, unresolved: vnfctl render of a spec alone) is QEMU's default firmware.
+  if (spec.guest.firmware.starts_with('/')) d.os.loader = spec.guest.firmware;
   d.os.kernel = spec.guest.kernel;
   if (!spec.guest.kernel.empty()) {
     d.os.initrd = spec.guest.initrd;

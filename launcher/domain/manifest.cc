@@ -61,6 +61,7 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
   // DPDK in the guest: a quarter of its memory as 2 MiB pages, at most 512 MiB.
   std::uint64_t pages = std::min<std::uint64_t>(256, spec.memory_mib / 4 / 2);
   cmd += fmt::format(" vnf.hugepages={}", std::max<std::uint64_t>(pages, 16));
+  if (spec.guest.fast_boot) cmd += std::string(" ") + kFastBootKernelArgs;
   return cmd;
 }
 

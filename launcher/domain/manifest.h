@@ -26,9 +26,15 @@ std::vector<int> dataPortMtus(const VnfSpec& spec);
 // given and "io" (frames unchanged) if not, so a spec with NICs and nothing else boots to READY.
 std::string forwarderMode(const GuestSpec& guest);
 
+// Kernel options guest.fast_boot adds, each trading hardening for boot time: no zeroing of every
+// page at allocation (init_on_alloc=0), no crypto self-tests (cryptomgr.notests), no CPU
+// vulnerability mitigations (mitigations=off). Never on by default.
+inline constexpr const char* kFastBootKernelArgs = "init_on_alloc=0 cryptomgr.notests mitigations=off";
+
 // "console=ttyS0 vnf.name=fw1 vnf.ports=MAC,MAC vnf.mtu=1500,9000 vnf.mode=mac vnf.peers=...
 //  vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode and vnf.peers only with data
-//  ports). `host` gives the NUMA node of each pinned CPU (for local_cpus).
+//  ports), then kFastBootKernelArgs with guest.fast_boot. `host` gives the NUMA node of each pinned CPU (for
+//  local_cpus).
 std::string manifestCmdline(const VnfSpec& spec, const Placement& placement, const HostTopology& host,
                             const std::vector<MacAddress>& ports);
 

@@ -4,7 +4,7 @@
 //
 // Layout (namespace kVnfMetadataNs, prefix "vnfctl"; see docs/domain-xml.md):
 //   <vnfctl:vnf>
-//     <vnfctl:spec hash='sha256:HEX' recipe='2'>          (recipe 1: a 16-hex FNV-1a hash, no fields)
+//     <vnfctl:spec hash='sha256:HEX' recipe='3'>          (recipe 1: a 16-hex FNV-1a hash, no fields)
 //       <vnfctl:field name='vcpus' value='4'/> ...          (the canonical fields the hash covers)
 //     </vnfctl:spec>
 //     <vnfctl:tool version='0.1.0'/>

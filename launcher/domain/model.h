@@ -69,10 +69,12 @@ struct Cpu {
   std::vector<NumaCell> cells;
 };
 
-// <os>: direct kernel boot when `kernel` is set, else <boot dev='hd'/>.
+// <os>: direct kernel boot when `kernel` is set, else <boot dev='hd'/>. `loader`: the firmware
+// ROM (<loader type='rom'>PATH</loader>, e.g. qboot); "" leaves QEMU's default (SeaBIOS).
 struct Os {
   std::string arch = "x86_64";
   std::string machine = "q35";
+  std::string loader;
   std::string kernel;
   std::string initrd;
   std::string cmdline;

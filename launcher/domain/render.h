@@ -32,12 +32,18 @@ class Template {
  public:
   const std::string& source() const { return source_; }  // file path, or the name given to parseTemplate
   const _xmlDoc* doc() const { return doc_.get(); }
+  // The firmware the template asks for: the path in its <os><loader type='rom'> ("" when it has
+  // none). vnfctl writes <os> itself; this is the one part of the template's <os> it carries over
+  // (where the spec's guest.firmware is auto).
+  const std::string& loader() const { return loader_; }
 
  private:
   friend Result<Template> parseTemplate(const std::string&, const std::string&);
-  Template(std::shared_ptr<_xmlDoc> doc, std::string source) : doc_(std::move(doc)), source_(std::move(source)) {}
+  Template(std::shared_ptr<_xmlDoc> doc, std::string source, std::string loader)
+      : doc_(std::move(doc)), source_(std::move(source)), loader_(std::move(loader)) {}
   std::shared_ptr<_xmlDoc> doc_;
   std::string source_;
+  std::string loader_;
 };
 
 // `profile_or_path`: a profile name ("default" -> templates_dir/default.xml), or a path when it holds
@@ -45,7 +51,8 @@ class Template {
 // in templates_dir and suggests a close name) or a missing file; kInvalidArgument when the path is
 // not a regular file (a FIFO, a device, a folder) or is over kMaxTemplateBytes (common/file_io.h,
 // readUserFile); kUnreadable; kBadContent when the file is not well-formed XML (libxml2's message
-// and line) or its root is not <domain>.
+// and line) or its root is not <domain>, or its <os><loader> is not a ROM given by absolute path
+// (vnfctl owns <os>; UEFI pflash loaders need an NVRAM it does not manage).
 inline constexpr std::uint64_t kMaxTemplateBytes = 4 << 20;
 Result<Template> loadTemplate(const std::string& profile_or_path, const std::filesystem::path& templates_dir);
 

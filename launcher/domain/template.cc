@@ -57,7 +57,27 @@ Result<Template> parseTemplate(const std::string& text, const std::string& sourc
                 "a template is a complete libvirt domain: <domain type='kvm'>...</domain> "
                 "(see domain-templates/default.xml)");
   }
-  return Template(std::shared_ptr<xmlDoc>(doc->release(), xml::DocDeleter{}), source);
+  std::string loader;
+  if (xmlNode* os = xml::child(root, "os")) {
+    if (xmlNode* l = xml::child(os, "loader")) {
+      std::string type = "rom";
+      xml::attr(l, "type", type);
+      xmlChar* content = xmlNodeGetContent(l);
+      loader = content ? reinterpret_cast<const char*>(content) : "";
+      xmlFree(content);
+      loader.erase(0, loader.find_first_not_of(" \t\n"));
+      loader.erase(loader.find_last_not_of(" \t\n") + 1);
+      if (type != "rom" || !loader.starts_with('/')) {
+        return fail(Errc::kBadContent,
+                    fmt::format("domain template {}: <os><loader type='{}'>{}</loader> (line {}): vnfctl keeps only "
+                                "a firmware ROM given by absolute path from a template's <os>",
+                                source, type, loader, xmlGetLineNo(l)),
+                    "write <loader type='rom'>/usr/share/qemu/qboot.rom</loader> (or another ROM), or remove "
+                    "<loader> and set guest.firmware in the spec");
+      }
+    }
+  }
+  return Template(std::shared_ptr<xmlDoc>(doc->release(), xml::DocDeleter{}), source, std::move(loader));
 }
 
 Result<Template> loadTemplate(const std::string& profile_or_path, const fs::path& templates_dir) {

@@ -143,6 +143,12 @@ void writeOs(xmlNode* root, const Domain& d) {
   xmlNode* type = add(os, "type", "hvm");
   set(type, "arch", d.os.arch);
   set(type, "machine", d.os.machine);
+  // domain.rng orders <loader> after <type>, before <kernel>.
+  if (!d.os.loader.empty()) {
+    xmlNode* loader = add(os, "loader", d.os.loader);
+    set(loader, "readonly", "yes");
+    set(loader, "type", "rom");
+  }
   if (!d.os.kernel.empty()) {
     add(os, "kernel", d.os.kernel);
     if (!d.os.initrd.empty()) add(os, "initrd", d.os.initrd);

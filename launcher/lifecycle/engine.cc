@@ -369,6 +369,10 @@ Result<void> Run::render() {
   for (std::size_t k = 0; k < to_render_.size(); ++k) {
     const std::size_t i = to_render_[k];
     if (auto ok = stage(prepared_[i]); !ok) return ok;
+    for (const auto& note : prepared_[i].notes) {
+      notes_.push_back(fmt::format("{}: {}", prepared_[i].spec.name, note));
+      say(Pass::kRender, prepared_[i].spec.name, note);
+    }
     const std::string uuid = existing_[i] ? existing_[i]->uuid : "";
     auto d = renderOne(*host_, prepared_[i], placements_[k], uuid, req_.render.validate);
     if (!d) return std::unexpected(d.error());

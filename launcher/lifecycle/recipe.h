@@ -1,6 +1,10 @@
 // The recipe hash: how vnfctl decides whether a defined VNF already is what a spec asks for.
 //
-// Recipe 2 (this version): SHA-256 (libcrypto) over "vnfctl recipe 2\n" and, for every field, its
+// Recipe 3 (this version): recipe 2 with the fields guest.firmware (bios or the ROM's path, as
+// resolved: lifecycle/render.h resolveFirmware) and guest.fast_boot. A recipe-2 domain is compared
+// field by field without them, so upgrading alone changes nothing.
+//
+// Recipe 2: SHA-256 (libcrypto) over "vnfctl recipe 2\n" and, for every field, its
 // key and value length-prefixed ("<len>:<key>=<len>:<value>\n"). The fields are the spec's
 // canonical fields (spec/canonical.h) and four that are not in the spec but shape the domain:
 // render.domain_type, render.serial_log, template.sha256 (the profile's template as parsed) and
@@ -21,7 +25,7 @@
 
 namespace vnf::lifecycle {
 
-inline constexpr int kRecipeVersion = 2;
+inline constexpr int kRecipeVersion = 3;
 
 struct RecipeInputs {
   std::string domain_type;      // "kvm" or "qemu"

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_io.h"
+#include "common/hash_cache.h"
 #include "common/sha256.h"
 #include "domain/manifest.h"
 
@@ -54,15 +55,111 @@ std::string nameUuid(const std::string& name) {
                      lo & 0xffffffffffffull);
 }
 
+namespace {
+
+// The kernel file image.json names ("kernel": "vmlinux" | "vmlinuz"); vmlinuz when it names none
+// (images built before it did) or anything else (a name is not a path: nothing outside the image).
+std::string imageKernel(const std::filesystem::path& image_dir) {
+  auto text = readUserFile((image_dir / "image.json").string(), 1 << 20, "guest image description");
+  if (!text) return "vmlinuz";
+  try {
+    const auto kernel = nlohmann::json::parse(*text).value("kernel", "vmlinuz");
+    return kernel == "vmlinux" ? kernel : "vmlinuz";
+  } catch (const nlohmann::json::exception&) {
+    return "vmlinuz";  // launch's image check names the broken file
+  }
+}
+
+}  // namespace
+
 void resolveBootFiles(VnfSpec& spec, const RenderOptions& options) {
   if (spec.guest.kernel.empty() && spec.guest.disk.empty()) {
-    spec.guest.kernel = (options.image_dir / "vmlinuz").string();
+    spec.guest.kernel = (options.image_dir / imageKernel(options.image_dir)).string();
     spec.guest.initrd = (options.image_dir / "initrd.img").string();
   }
   // libvirt wants absolute paths: relative ones are taken from the current folder.
   for (auto* path : {&spec.guest.kernel, &spec.guest.initrd, &spec.guest.disk}) {
     if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
   }
+}
+
+Result<void> verifyImageHash(const VnfSpec& spec) {
+  if (spec.guest.kernel.empty()) return {};
+  const auto dir = std::filesystem::path(spec.guest.kernel).parent_path();
+  const auto json_path = dir / "image.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(json_path, ec)) return {};  // a user's own kernel: nothing recorded
+  auto text = readUserFile(json_path.string(), 1 << 20, "guest image description");
+  if (!text) return std::unexpected(text.error());
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception&) {
+    return fail(Errc::kInvalidArgument, fmt::format("{} is not valid JSON", json_path.string()),
+                "rebuild the image: cmake --build build --target guest_image");
+  }
+  auto corrupt = [&](const std::string& what, const std::string& got, const std::string& want) {
+    return fail(Errc::kInvalidArgument,
+                fmt::format("{}: guest image {} is corrupt or changed: {} has sha256 {} but its build recorded {}",
+                            spec.name, dir.string(), what, got, want),
+                "rebuild the image: cmake --build build --target guest_image");
+  };
+  std::vector<std::string> files{spec.guest.kernel};
+  if (!spec.guest.initrd.empty()) files.push_back(spec.guest.initrd);
+  const auto boot_files = j.find("boot_files");
+  if (boot_files != j.end() && boot_files->is_object()) {
+    for (const auto& f : files) {
+      const auto name = std::filesystem::path(f).filename().string();
+      const auto want = boot_files->value(name, std::string());
+      auto got = cachedSha256(f, true);
+      if (!got) return std::unexpected(got.error());
+      if (got->hex != want) return corrupt(f, got->hex, want.empty() ? "nothing for it" : want);
+    }
+    return {};
+  }
+  auto got = sha256OfFiles(files);
+  if (!got) return std::unexpected(got.error());
+  const auto want = j.value("sha256", "");
+  if (*got != want) return corrupt(fmt::format("{} (its boot files)", dir.string()), *got, want);
+  return {};
+}
+
+Result<void> resolveFirmware(VnfSpec& spec, const Template& tmpl, const RenderOptions& options) {
+  auto exists = [&](const std::filesystem::path& p) {
+    if (options.firmware_exists) return options.firmware_exists(p);
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec);
+  };
+  auto& fw = spec.guest.firmware;
+  if (fw.empty()) {
+    if (!tmpl.loader().empty())
+      fw = tmpl.loader();
+    else if (!spec.guest.kernel.empty() && !options.qboot_rom.empty() && exists(options.qboot_rom))
+      fw = options.qboot_rom.string();
+    else
+      fw = "bios";
+    if (fw == "bios") return {};
+  } else if (fw == "bios") {
+    return {};
+  } else if (fw == "qboot") {
+    if (options.qboot_rom.empty() || !exists(options.qboot_rom)) {
+      return fail(Errc::kInvalidArgument,
+                  fmt::format("{}: guest.firmware: qboot, but this host has no qboot ROM ({})", spec.name,
+                              options.qboot_rom.empty() ? std::string("none configured") : options.qboot_rom.string()),
+                  "install QEMU's firmware files (apt-get install qemu-system-data), or set guest.firmware: bios");
+    }
+    fw = options.qboot_rom.string();
+  }
+  fw = std::filesystem::absolute(fw).lexically_normal().string();
+  // The test seam stands for the whole host: a ROM it vouches for is not read here.
+  if (options.firmware_exists) {
+    if (!options.firmware_exists(fw)) {
+      return fail(Errc::kInvalidArgument, fmt::format("{}: guest.firmware: {} does not exist", spec.name, fw),
+                  "give the path of a firmware ROM (such as /usr/share/qemu/qboot.rom), or bios");
+    }
+    return {};
+  }
+  return checkBootFile(fw, "guest.firmware", kMaxFirmwareBytes);
 }
 
 namespace {
@@ -103,6 +200,7 @@ Result<std::vector<Prepared>> prepareAll(const HostTopology& host, const std::ve
       it = templates.emplace(spec.profile, std::move(*tmpl)).first;
       digests[spec.profile] = templateDigest(it->second);
     }
+    if (auto ok = resolveFirmware(spec, it->second, options); !ok) return std::unexpected(ok.error());
     // Boot files are hashed below: a FIFO or /dev/zero there must not hang or eat memory.
     for (const auto& [file, what] :
          {std::pair{spec.guest.kernel, "guest.kernel"}, std::pair{spec.guest.initrd, "guest.initrd"}}) {
@@ -124,7 +222,16 @@ Result<std::vector<Prepared>> prepareAll(const HostTopology& host, const std::ve
       identity = h ? *h : "unreadable";
     }
     Recipe recipe = recipeOf(spec, {domainTypeName(type), log, digests[spec.profile], identity});
-    out.push_back(Prepared{std::move(spec), it->second, type, log, std::move(image), std::move(recipe)});
+    std::vector<std::string> notes;
+    if (spec.guest.fast_boot) {
+      notes.push_back(
+          fmt::format("guest.fast_boot is on: the guest kernel boots with {} (faster, less hardened: "
+                      "pages not zeroed at allocation, no crypto self-tests, no CPU vulnerability "
+                      "mitigations); remove fast_boot for the hardened defaults",
+                      kFastBootKernelArgs));
+    }
+    out.push_back(
+        Prepared{std::move(spec), it->second, type, log, std::move(image), std::move(recipe), std::move(notes)});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 
 namespace vnf::lifecycle {
 
+inline constexpr const char* kQbootRom = "/usr/share/qemu/qboot.rom";
+
 struct RenderOptions {
   std::filesystem::path templates_dir;      // domain-templates/
   std::optional<DomainType> domain_type;    // nullopt: kvm where the CPU has vmx/svm, else qemu
@@ -25,6 +28,11 @@ struct RenderOptions {
   // The vnfctl guest image (vmlinuz, initrd.img, image.json from guest/image/build-image), used
   // when a spec names neither guest.kernel nor guest.disk.
   std::filesystem::path image_dir = "/var/lib/vnfctl/image";
+  // The qboot firmware ROM (QEMU's qemu-system-data ships it): guest.firmware auto picks it for a
+  // direct kernel boot when it exists. "" = this host has no qboot.
+  std::filesystem::path qboot_rom = kQbootRom;
+  // Whether a firmware file exists (a seam for tests; the default asks the filesystem).
+  std::function<bool(const std::filesystem::path&)> firmware_exists;
 };
 
 // The default templates folder: $VNFCTL_TEMPLATES, else the installed one, else the source tree's.
@@ -37,9 +45,24 @@ const char* domainTypeName(DomainType t);
 // A stable uuid for a VNF name (name-based, version 5 layout), so renders are reproducible.
 std::string nameUuid(const std::string& name);
 
-// Gives a spec without guest.kernel/disk the vnfctl image, and makes boot paths absolute (as
-// libvirt needs). Done before hashing the spec, so the same spec always hashes the same.
+// Gives a spec without guest.kernel/disk the vnfctl image (the kernel its image.json names as
+// "kernel": vmlinux where the build found a PVH-capable one, else vmlinuz), and makes boot paths
+// absolute (as libvirt needs). Done before hashing the spec, so the same spec always hashes the same.
 void resolveBootFiles(VnfSpec& spec, const RenderOptions& options);
+
+// When the spec's kernel sits in a vnfctl image (an image.json beside it), checks that the kernel
+// and initrd are what the build recorded: per file ("boot_files" in image.json) through their hash
+// records (common/hash_cache.h), so an unchanged 64 MiB kernel is not read on every launch; images
+// without "boot_files" are hashed whole ("sha256"). Nothing to check for a user's own kernel.
+// Errors (kInvalidArgument): image.json is not valid JSON, or a file differs from the record.
+Result<void> verifyImageHash(const VnfSpec& spec);
+
+// Makes guest.firmware "bios" or the absolute path of a ROM: auto ("") takes the template's
+// <loader>, else qboot for a direct kernel boot where options.qboot_rom exists, else bios;
+// "qboot" is options.qboot_rom. Errors (kInvalidArgument): "qboot" on a host without it, a ROM
+// path that is missing or not a regular file (refused before any read), or over 16 MiB.
+Result<void> resolveFirmware(VnfSpec& spec, const Template& tmpl, const RenderOptions& options);
+inline constexpr std::uint64_t kMaxFirmwareBytes = 16 << 20;
 
 // What one VNF is rendered from, decided before planning: its template and its recipe.
 struct Prepared {
@@ -49,6 +72,7 @@ struct Prepared {
   std::string serial_log;
   std::string image_hash;  // the guest image's recorded hash ("" if none)
   Recipe recipe;
+  std::vector<std::string> notes;  // what launch must tell the user (guest.fast_boot weakening hardening)
 };
 
 // Loads each spec's template (once per profile), reads the image hash and computes the recipe.

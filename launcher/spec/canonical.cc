@@ -70,6 +70,8 @@ std::vector<SpecField> canonicalFields(const VnfSpec& s) {
   add("guest.initrd", text(s.guest.initrd));
   add("guest.cmdline", text(s.guest.cmdline));
   add("guest.disk", text(s.guest.disk));
+  add("guest.firmware", text(s.guest.firmware));
+  add("guest.fast_boot", s.guest.fast_boot ? "on" : "off");
   add("guest.forwarder.mode", text(s.guest.forwarder_mode));
   add("guest.forwarder.peer_macs", std::to_string(s.guest.peer_macs.size()));
   for (std::size_t i = 0; i < s.guest.peer_macs.size(); ++i) {

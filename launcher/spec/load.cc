@@ -19,7 +19,8 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kNicKeys = {"pf", "vf", "mac", "vlan", "mtu", "trust", "spoofchk", "mode"};
 const std::vector<std::string> kTapKeys = {"tap", "mac", "mtu"};
 const std::vector<std::string> kMgmtKeys = {"network", "bridge", "mac"};
-const std::vector<std::string> kGuestKeys = {"kernel", "initrd", "cmdline", "disk", "forwarder"};
+const std::vector<std::string> kGuestKeys = {"kernel",    "initrd",   "cmdline",  "disk",
+                                             "forwarder", "firmware", "fast_boot"};
 const std::vector<std::string> kFwdKeys = {"mode", "peer_macs"};
 
 class Parser {
@@ -234,6 +235,10 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
       }
       continue;
     }
+    if (key == "fast_boot") {
+      if (auto b = p.boolean(v, "guest.fast_boot")) spec.guest.fast_boot = *b;
+      continue;
+    }
     auto s = p.str(v, "guest." + key);
     if (!s) continue;
     if (key == "kernel")
@@ -244,6 +249,8 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
       spec.guest.cmdline = *s;
     else if (key == "disk")
       spec.guest.disk = *s;
+    else if (key == "firmware")
+      spec.guest.firmware = *s == "auto" ? "" : *s;
   }
 }
 
@@ -494,6 +501,19 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
     add("guest: give either disk or kernel (+initrd), not both");
   }
   if (!spec.guest.initrd.empty() && spec.guest.kernel.empty()) add("guest.initrd: needs guest.kernel too");
+  const auto& fw = spec.guest.firmware;
+  if (!fw.empty() && fw != "bios" && fw != "qboot" && fw.find('/') == std::string::npos) {
+    const auto guess = closestMatch(fw, {"auto", "bios", "qboot"}, 2);
+    add(
+        fmt::format("guest.firmware: '{}' is not a firmware: use auto, bios, qboot or the path of a ROM file "
+                    "(a name with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom){}",
+                    fw, guess.empty() ? "" : fmt::format("; did you mean '{}'?", guess)));
+  }
+  if (fw.size() > 4096) add(fmt::format("guest.firmware: a path of {} bytes is over the limit of 4096", fw.size()));
+  if (fw == "qboot" && !spec.guest.disk.empty()) {
+    add("guest.firmware: qboot boots only a kernel given directly (guest.kernel), not guest.disk; use firmware: "
+        "bios (or auto) with a disk");
+  }
   if (spec.count < 1 || spec.count > 1000) add(fmt::format("count: {} is outside 1..1000", spec.count));
   return out;
 }
@@ -577,6 +597,7 @@ Result<VnfSpec> loadSpecFile(const std::string& path) {
   resolve(spec->guest.kernel);
   resolve(spec->guest.initrd);
   resolve(spec->guest.disk);
+  if (spec->guest.firmware.find('/') != std::string::npos) resolve(spec->guest.firmware);
   if (profileIsPath(spec->profile)) resolve(spec->profile);
   return spec;
 }

@@ -50,6 +50,13 @@ struct GuestSpec {
   std::string disk;                   // a disk image instead of kernel+initrd
   std::string forwarder_mode;         // io | mac | macswap | l2fwd; "": mac with peer_macs, else io
   std::vector<MacAddress> peer_macs;  // for mac / l2fwd mode, one per data port (nics, then taps)
+  // The firmware QEMU starts: "" = auto (the template's <loader>, else qboot for a direct kernel
+  // boot where QEMU has it, else QEMU's SeaBIOS), "bios" (SeaBIOS), "qboot", or an absolute path
+  // to a ROM (<loader type='rom'>). lifecycle/render.h resolveFirmware makes it "bios" or a path.
+  std::string firmware;
+  // Kernel options that trade hardening for boot time (kFastBootKernelArgs, domain/manifest.h).
+  // Never on by default; launch says when it is on.
+  bool fast_boot = false;
 };
 
 struct VnfSpec {

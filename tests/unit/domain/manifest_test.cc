@@ -73,5 +73,16 @@ TEST(Manifest, NoDataPortsNoPortKeys) {
   EXPECT_EQ("console=ttyS0 vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=256", cmdline);
 }
 
+TEST(Manifest, FastBootAddsTheKernelOptionsThatWeakenHardeningAndNothingElseDoes) {
+  VnfSpec spec = dedicatedSpec();
+  const std::string plain = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {});
+  for (const char* option : {"init_on_alloc", "cryptomgr", "mitigations"})
+    EXPECT_EQ(plain.find(option), std::string::npos) << plain;
+  spec.guest.fast_boot = true;
+  EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {}),
+            "console=ttyS0 vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=256 init_on_alloc=0 cryptomgr.notests "
+            "mitigations=off");
+}
+
 }  // namespace
 }  // namespace vnf

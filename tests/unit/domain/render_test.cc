@@ -209,6 +209,24 @@ TEST(RenderOs, DirectKernelBootJoinsVnfctlAndSpecArguments) {
   EXPECT_EQ(xcount(xml, "/domain/devices/disk"), 0);
 }
 
+// A firmware path becomes <loader type='rom'> between <type> and <kernel> (libvirt's order);
+// "bios" (SeaBIOS, QEMU's default) writes no loader.
+TEST(RenderOs, AFirmwareRomIsTheLoader) {
+  auto s = dedicatedSpec();
+  s.guest.firmware = "/usr/share/qemu/qboot.rom";
+  auto xml = render(s, dedicatedPlacement());
+  EXPECT_EQ(xpath(xml, "/domain/os/loader"), "/usr/share/qemu/qboot.rom");
+  EXPECT_EQ(xpath(xml, "/domain/os/loader/@type"), "rom");
+  EXPECT_EQ(xpath(xml, "/domain/os/loader/@readonly"), "yes");
+  EXPECT_EQ(xpath(xml, "local-name(/domain/os/loader/preceding-sibling::*[1])"), "type");
+  EXPECT_EQ(xpath(xml, "local-name(/domain/os/loader/following-sibling::*[1])"), "kernel");
+  EXPECT_TRUE(validateDomainXml(xml)) << xml;
+  s.guest.firmware = "bios";
+  EXPECT_EQ(xcount(render(s, dedicatedPlacement()), "/domain/os/loader"), 0);
+  s.guest.firmware = "";
+  EXPECT_EQ(xcount(render(s, dedicatedPlacement()), "/domain/os/loader"), 0);
+}
+
 TEST(RenderOs, DiskBootAttachesTheImageAsVda) {
   auto s = dedicatedSpec();
   s.guest = {};

@@ -75,5 +75,37 @@ TEST(LoadTemplate, RootMustBeDomain) {
       "a template is a complete libvirt domain: <domain type='kvm'>...</domain> (see domain-templates/default.xml)");
 }
 
+// vnfctl writes <os> itself; a template's firmware ROM is the one part of it that it carries over.
+TEST(LoadTemplate, ARomLoaderIsKeptAndAPflashOneRefused) {
+  auto rom = parseTemplate(
+      "<domain type='kvm'><name>x</name><os><type>hvm</type>"
+      "<loader type='rom'> /usr/share/qemu/qboot.rom </loader></os></domain>",
+      "rom.xml");
+  ASSERT_TRUE(rom) << rom.error().str();
+  EXPECT_EQ(rom->loader(), "/usr/share/qemu/qboot.rom");
+  auto untyped = parseTemplate("<domain type='kvm'><os><loader>/roms/q.rom</loader></os></domain>", "u.xml");
+  ASSERT_TRUE(untyped) << untyped.error().str();
+  EXPECT_EQ(untyped->loader(), "/roms/q.rom") << "libvirt's default loader type is rom";
+  auto none = parseTemplate("<domain type='kvm'><os><type>hvm</type></os></domain>", "n.xml");
+  ASSERT_TRUE(none) << none.error().str();
+  EXPECT_EQ(none->loader(), "");
+
+  auto pflash = parseTemplate(
+      "<domain type='kvm'>\n<os>\n<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>\n"
+      "</os></domain>",
+      "uefi.xml");
+  ASSERT_FALSE(pflash);
+  EXPECT_EQ(pflash.error().code, Errc::kBadContent);
+  EXPECT_EQ(pflash.error().message,
+            "domain template uefi.xml: <os><loader type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader> (line 3): "
+            "vnfctl keeps only a firmware ROM given by absolute path from a template's <os>");
+  EXPECT_EQ(pflash.error().fix,
+            "write <loader type='rom'>/usr/share/qemu/qboot.rom</loader> (or another ROM), or remove <loader> and set "
+            "guest.firmware in the spec");
+  auto relative = parseTemplate("<domain type='kvm'><os><loader type='rom'>qboot.rom</loader></os></domain>", "r.xml");
+  ASSERT_FALSE(relative);
+  EXPECT_NE(relative.error().message.find("<loader type='rom'>qboot.rom</loader>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vnf::test

@@ -129,6 +129,7 @@ TEST_F(Engine, LaunchDefinesStartsWaitsAndARerunChangesNothing) {
   ASSERT_TRUE(o.placement);
   EXPECT_EQ(o.placement->node, 1);
   EXPECT_TRUE(r->changed());
+  EXPECT_TRUE(r->notes.empty()) << "nothing to say without fast_boot: " << r->notes.front();
   EXPECT_EQ(domainState(*conn_, "fw1").value(), DomainState::kRunning);
   // The passes in order, each reported.
   std::vector<std::string> passes;
@@ -141,6 +142,20 @@ TEST_F(Engine, LaunchDefinesStartsWaitsAndARerunChangesNothing) {
   EXPECT_EQ(again->vnfs[0].verdict, Verdict::kUnchanged);
   EXPECT_FALSE(again->changed());
   EXPECT_EQ(ready_.calls, 1) << "an unchanged running VNF is not started or waited for again";
+}
+
+// guest.fast_boot weakens the guest kernel's hardening: the run says so, in its events and notes.
+TEST_F(Engine, FastBootIsSaidInTheNotes) {
+  auto r = launch(env_, request(std::string(kFw) + "guest:\n  fast_boot: true\n"));
+  ASSERT_TRUE(r) << r.error().error.message;
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_EQ(r->notes[0],
+            "fw1: guest.fast_boot is on: the guest kernel boots with init_on_alloc=0 cryptomgr.notests "
+            "mitigations=off (faster, less hardened: pages not zeroed at allocation, no crypto self-tests, no CPU "
+            "vulnerability mitigations); remove fast_boot for the hardened defaults");
+  EXPECT_NE(std::find_if(events_.begin(), events_.end(),
+                         [](const std::string& e) { return e.find("guest.fast_boot is on") != std::string::npos; }),
+            events_.end());
 }
 
 TEST_F(Engine, AChangedSpecNeedsReplaceAndShowsTheFieldDiff) {

@@ -17,11 +17,11 @@ namespace vnf::lifecycle {
 namespace {
 
 // A field added to these structs must be added to canonicalFields (and a mutation below).
-static_assert(sizeof(VnfSpec) == 432, "VnfSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(VnfSpec) == 472, "VnfSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(NicSpec) == 72, "NicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(TapNicSpec) == 48, "TapNicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(MgmtNicSpec) == 48, "MgmtNicSpec changed: add the new field to canonicalFields and to this test");
-static_assert(sizeof(GuestSpec) == 184, "GuestSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(GuestSpec) == 224, "GuestSpec changed: add the new field to canonicalFields and to this test");
 
 VnfSpec base() {
   auto s = parseSpecYaml(
@@ -73,6 +73,8 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
       {"guest.initrd", [](VnfSpec& s, RecipeInputs&) { s.guest.initrd = "/img2/initrd.img"; }},
       {"guest.cmdline", [](VnfSpec& s, RecipeInputs&) { s.guest.cmdline = "quiet"; }},
       {"guest.disk", [](VnfSpec& s, RecipeInputs&) { s.guest.disk = "/img/disk.qcow2"; }},
+      {"guest.firmware", [](VnfSpec& s, RecipeInputs&) { s.guest.firmware = "/usr/share/qemu/qboot.rom"; }},
+      {"guest.fast_boot", [](VnfSpec& s, RecipeInputs&) { s.guest.fast_boot = true; }},
       {"guest.forwarder.mode", [](VnfSpec& s, RecipeInputs&) { s.guest.forwarder_mode = "io"; }},
       {"guest.forwarder.peer_macs", [m](VnfSpec& s, RecipeInputs&) { s.guest.peer_macs[1] = m; }},
       {"render.domain_type", [](VnfSpec&, RecipeInputs& i) { i.domain_type = "kvm"; }},
@@ -102,14 +104,14 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
 TEST(Recipe, TheHashOfAKnownSpecIsPinned) {
   // A change here means every defined VNF would look changed: bump kRecipeVersion and keep the old
   // recipe comparable instead (compareWithDefined), then update this value.
-  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:9fba7f524662578180a3193c6464f8cee91a45a10ad52e36584e8ff03d52d937");
-  EXPECT_EQ(kRecipeVersion, 2);
+  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:066fe8ee997e1b6ebd57755cb86085f012425a628869a4490282d716af6f83cc");
+  EXPECT_EQ(kRecipeVersion, 3);
 }
 
 TEST(Recipe, ADomainOfThisRecipeIsComparedFieldByField) {
   const auto now = recipeOf(base(), kInputs);
   VnfMetadata m;
-  m.recipe = 2;
+  m.recipe = kRecipeVersion;
   m.spec_hash = now.hash;
   m.spec_fields = now.fields;
   EXPECT_EQ(compareWithDefined(m, base(), now).verdict, Verdict::kUnchanged);
@@ -129,6 +131,24 @@ TEST(Recipe, AFieldAnOlderRecipeDidNotKnowIsNoChange) {
   m.spec_hash = "sha256:older";
   now.version = 3;  // as if a newer vnfctl added render.serial_log
   EXPECT_EQ(compareWithDefined(m, base(), now).verdict, Verdict::kUnchanged);
+}
+
+// Recipe 3 added guest.firmware and guest.fast_boot: a recipe-2 domain of the same spec is unchanged,
+// and one whose spec now turns fast_boot on is changed.
+TEST(Recipe, ARecipeTwoDomainIsUnchangedByTheFirmwareFields) {
+  auto now = recipeOf(base(), kInputs);
+  VnfMetadata m;
+  m.recipe = 2;
+  m.spec_fields = now.fields;
+  std::erase_if(m.spec_fields,
+                [](const SpecField& f) { return f.first == "guest.firmware" || f.first == "guest.fast_boot"; });
+  m.spec_hash = "sha256:recipe2";
+  EXPECT_EQ(compareWithDefined(m, base(), now).verdict, Verdict::kUnchanged);
+  VnfSpec other = base();
+  other.guest.cmdline = "quiet";
+  auto c = compareWithDefined(m, other, recipeOf(other, kInputs));
+  EXPECT_EQ(c.verdict, Verdict::kChanged);
+  EXPECT_EQ(c.diff, (std::vector<FieldChange>{{"guest.cmdline", "-", "quiet"}}));
 }
 
 TEST(Recipe, ARecipeOneDomainIsComparedWithRecipeOne) {

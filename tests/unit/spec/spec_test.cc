@@ -146,7 +146,39 @@ INSTANTIATE_TEST_SUITE_P(
                 "guest: give either disk or kernel (+initrd), not both"},
         BadCase{"name: [fw\n", "not valid YAML"}, BadCase{"- just a list\n", "expected a map of VNF settings"},
         BadCase{"vcpus: 2\n", "name: missing; every VNF needs a name"},
-        BadCase{"name: fw\ncount: 0\n", "count: expected an integer 1..1000, found '0'"}));
+        BadCase{"name: fw\ncount: 0\n", "count: expected an integer 1..1000, found '0'"},
+        BadCase{"name: fw\nguest: {firmware: uefi}\n",
+                "guest.firmware: 'uefi' is not a firmware: use auto, bios, qboot or the path of a ROM file (a name "
+                "with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom)"},
+        BadCase{"name: fw\nguest: {firmware: qboot, disk: /a.qcow2}\n",
+                "guest.firmware: qboot boots only a kernel given directly (guest.kernel), not guest.disk; use "
+                "firmware: bios (or auto) with a disk"},
+        BadCase{"name: fw\nguest: {firmware: qbot}\n",
+                "guest.firmware: 'qbot' is not a firmware: use auto, bios, "
+                "qboot or the path of a ROM file (a name with a '/', such as /usr/share/qemu/qboot.rom or ./my.rom); "
+                "did you mean 'qboot'?"},
+        BadCase{"name: fw\nguest: {fast_boot: maybe}\n", "guest.fast_boot: expected true or false, found 'maybe'"},
+        BadCase{"name: fw\nguest: {fast_boot: [true]}\n", "guest.fast_boot"},
+        BadCase{"name: fw\nguest: {firmwre: bios}\n", "did you mean 'firmware'?"}));
+
+TEST(Spec, FirmwareAndFastBoot) {
+  auto fw = parseSpecYaml("name: fw\nguest: {firmware: auto}\n", "t.yaml");
+  ASSERT_TRUE(fw) << fw.error().str();
+  EXPECT_EQ(fw->guest.firmware, "") << "auto is the default, stored as empty";
+  EXPECT_FALSE(fw->guest.fast_boot);
+  for (const std::string f : {"bios", "qboot", "/usr/share/qemu/qboot.rom", "./roms/my.rom"}) {
+    auto s = parseSpecYaml("name: fw\nguest: {kernel: /k, firmware: '" + f + "', fast_boot: true}\n", "t.yaml");
+    ASSERT_TRUE(s) << f << ": " << s.error().str();
+    EXPECT_EQ(s->guest.firmware, f);
+    EXPECT_TRUE(s->guest.fast_boot);
+  }
+  auto dir = test::makeTempDir("spec-fw");
+  test::writeFile(dir / "fw.yaml", "name: fw\nguest: {firmware: roms/q.rom}\n");
+  auto rel = loadSpecFile((dir / "fw.yaml").string());
+  ASSERT_TRUE(rel) << rel.error().str();
+  EXPECT_EQ(rel->guest.firmware, (dir / "roms" / "q.rom").string()) << "a ROM path is relative to the spec file";
+  std::filesystem::remove_all(dir);
+}
 
 TEST(Spec, MissingFileNamesIt) {
   auto spec = loadSpecFile("/nonexistent/fw.yaml");

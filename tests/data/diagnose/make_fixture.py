@@ -19,6 +19,13 @@ def w(root, path, text):
 def mkdir(root, path):
     os.makedirs(os.path.join(root, path.lstrip('/')), exist_ok=True)
 
+def fill_empty(root):
+    # git keeps no empty folders, and discovery looks at some (a PF's net/NAME, an IOMMU group's
+    # members): give each one the "uevent" file every sysfs folder has (as tests/tools/mkhost.py does).
+    for d, subdirs, files in os.walk(root):
+        if not subdirs and not files and not os.path.islink(d):
+            w(root, os.path.relpath(os.path.join(d, 'uevent'), root), '')
+
 def domain_xml(name, node, vcpus, vfs, taps=(), serial=True):
     pins = ''.join(f'<vnfctl:vcpupin vcpu="{i}" cpu="{c}"/>' for i, c in enumerate(vcpus))
     vf = ''
@@ -183,6 +190,7 @@ def faults(out):
                 {'counter': {'packets': 42, 'bytes': 4200}}, {'drop': None}]}},
         ]},
     }
+    fill_empty(root)
     with open(os.path.join(out, 'answers.json'), 'w') as f:
         json.dump(answers, f, indent=1)
         f.write('\n')
@@ -224,6 +232,7 @@ def bench(n, out):
                                 'rx-checksum': True, 'tx-checksum-ipv4': True} for d in stats},
                'nic_stats': stats, 'link_stats': stats, 'serial_logs': logs,
                'kmsg': ['DMAR: IOMMU enabled'] * 2000, 'nft': {'nftables': []}}
+    fill_empty(root)
     with open(os.path.join(out, 'answers.json'), 'w') as f:
         json.dump(answers, f)
 

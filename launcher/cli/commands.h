@@ -19,5 +19,6 @@ void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

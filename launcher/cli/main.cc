@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   addPrepareCommands(app, global, run);
   addRenderCommand(app, global, run);
   addLifecycleCommands(app, global, run);
+  addServeCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1045,6 +1045,17 @@ void Service::runJob(const std::string& occ_id, bool rollback) {
   auto result = rollback ? runRollback(occ, inst) : runOperation(occ, inst);
   occ["stateEnteredTime"] = nowIso();
   if (result) {
+    // The recipe hash each domain has now: a later read that finds another one shows the domain
+    // was redefined behind the API's back (virsh, the CLI).
+    refreshNow();
+    json hashes = json::object();
+    {
+      std::lock_guard lock(domains_mu_);
+      for (const auto& name : inst["_vnfctl"].value("domains", std::vector<std::string>{})) {
+        if (auto it = domains_.find(name); it != domains_.end()) hashes[name] = it->second.spec_hash;
+      }
+    }
+    inst["_vnfctl"]["hashes"] = hashes;
     occ["operationState"] = rollback ? "ROLLED_BACK" : "COMPLETED";
     occ.erase("error");
   } else {
@@ -1112,10 +1123,7 @@ Result<void> Service::runOperation(json& occ, json& inst) {
   const json& params = occ["operationParams"];
   json& priv = inst["_vnfctl"];
   auto domainsNow = [&] { return priv.value("domains", std::vector<std::string>{}); };
-  auto recordHashes = [&](const std::vector<VnfSpec>& specs) {
-    json h = json::object();
-    for (const auto& s : specs) h[s.name] = specHash(s);
-    priv["hashes"] = h;
+  auto recordDomains = [&](const std::vector<VnfSpec>& specs) {
     json names = json::array();
     for (const auto& s : specs) names.push_back(s.name);
     priv["domains"] = names;
@@ -1140,7 +1148,7 @@ Result<void> Service::runOperation(json& occ, json& inst) {
     priv["scaleLevel"] = 0;
     priv["baseCount"] = count;
     priv.erase("pending");
-    recordHashes(*specs);
+    recordDomains(*specs);
     inst["instantiationState"] = "INSTANTIATED";
     return {};
   }
@@ -1168,7 +1176,7 @@ Result<void> Service::runOperation(json& occ, json& inst) {
       std::reverse(gone.begin(), gone.end());
       if (auto ok = removeDomains(gone, false, std::chrono::seconds(0)); !ok) return ok;
     }
-    recordHashes(*specs);
+    recordDomains(*specs);
     priv["scaleLevel"] = target - priv.value("baseCount", 1);
     return {};
   }
@@ -1189,7 +1197,7 @@ Result<void> Service::runOperation(json& occ, json& inst) {
     auto specs = specsFor(priv, static_cast<int>(names.size()));
     if (!specs) return std::unexpected(specs.error());
     if (auto ok = launchSpecs(*specs, true); !ok) return ok;
-    recordHashes(*specs);
+    recordDomains(*specs);
     return {};
   }
   if (op == "OPERATE") {

@@ -62,7 +62,8 @@ start_server() {
     --listen 127.0.0.1:0 --cert "$work/pki/server.pem" --key "$work/pki/server.key" --client-ca "$work/pki/ca.pem" \
     --roles "$work/roles" --vnfd-dir "$work/vnfd" --state-dir "$work/state" --run-dir "$work/run" \
     --log-dir "$work/logs" --image-dir "$work/image" --templates "$src/domain-templates" --domain-type qemu \
-    --request-timeout 3 --mutations-per-second 1000 --page-size 2 --test-ready-when-running \
+    --request-timeout "${REQUEST_TIMEOUT:-3}" --mutations-per-second 1000 --page-size "${PAGE_SIZE:-2}" \
+    --test-ready-when-running \
     2>> "$work/server.log" &
   server_pid=$!
   for _ in $(seq 100); do

@@ -1,6 +1,9 @@
 #include "api/service.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -281,7 +284,7 @@ void Service::refreshNow() {
     return;
   }
   domains_.clear();
-  for (const auto& d : *list) domains_[d.name] = DomainView{domainStateName(d.state), d.meta.spec_hash};
+  for (const auto& d : *list) domains_[d.name] = DomainView{domainStateName(d.state), d.meta.spec_hash, d.serial_log};
   domains_known_ = true;
   domains_error_.clear();
 }
@@ -363,6 +366,13 @@ Response Service::route(const Request& r) {
     return problem(406, "Not Acceptable",
                    fmt::format("API version '{}' is not supported; this server speaks {} (see {}/api_versions)",
                                r.version->substr(0, 32), kApiVersion, kPrefix));
+  }
+  if (path.starts_with("/vnfind/v1/indicators")) {
+    if (!get) return methodNotAllowed("GET");
+    auto rest = path.substr(std::string("/vnfind/v1/indicators").size());
+    if (rest.empty() || rest == "/") return indicators("");
+    if (rest.find('/', 1) != std::string::npos) return problem(404, "Not Found", "no resource there");
+    return indicators(rest.substr(1));
   }
   if (!path.starts_with(std::string(kPrefix) + "/")) {
     return problem(404, "Not Found", fmt::format("no resource at {}", path));
@@ -1257,6 +1267,118 @@ Result<void> Service::runRollback(json& occ, json& inst) {
   return fail(Errc::kInvalidArgument, fmt::format("{} cannot be rolled back", op));
 }
 
+// ---- indicators (the forwarder's counters) ----
+
+namespace {
+
+// The last two "VNF-FWD STATS {json}" documents in the last 256 KiB of a serial log. The log is a
+// file libvirt writes; anything but a regular file is skipped.
+std::vector<json> lastStats(const std::string& log) {
+  std::vector<json> out;
+  if (log.empty()) return out;
+  int fd = ::open(log.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return out;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return out;
+  }
+  const off_t want = std::min<off_t>(st.st_size, 256 * 1024);
+  std::string buf(static_cast<std::size_t>(want), '\0');
+  ssize_t got = ::pread(fd, buf.data(), buf.size(), st.st_size - want);
+  ::close(fd);
+  if (got <= 0) return out;
+  buf.resize(static_cast<std::size_t>(got));
+  std::size_t end = buf.size();
+  while (out.size() < 2 && end > 0) {
+    std::size_t start = buf.rfind('\n', end - 1);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string line = buf.substr(start, end - start);
+    if (auto at = line.find("VNF-FWD STATS "); at != std::string::npos) {
+      auto doc = json::parse(line.substr(at + 14), nullptr, false);
+      if (!doc.is_discarded() && doc.is_object() && doc.contains("totals")) out.insert(out.begin(), doc);
+    }
+    if (start == 0) break;
+    end = start - 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<json> Service::forwarderTotals(const json& instance) {
+  std::vector<std::string> logs;
+  {
+    std::lock_guard lock(domains_mu_);
+    for (const auto& name : instance["_vnfctl"].value("domains", std::vector<std::string>{})) {
+      if (auto it = domains_.find(name); it != domains_.end()) logs.push_back(it->second.serial_log);
+    }
+  }
+  json sum{{"rxPackets", 0},
+           {"txPackets", 0},
+           {"dropPackets", 0},
+           {"ringFullEvents", 0},
+           {"rxPacketsPerSecond", 0.0},
+           {"txPacketsPerSecond", 0.0},
+           {"dropPacketsPerSecond", 0.0}};
+  bool any = false;
+  auto u64 = [](const json& t, const char* k) { return t.contains(k) && t[k].is_number() ? t[k].get<double>() : 0.0; };
+  for (const auto& log : logs) {
+    auto stats = lastStats(log);
+    if (stats.empty()) continue;
+    any = true;
+    const json& last = stats.back()["totals"];
+    sum["rxPackets"] = sum["rxPackets"].get<double>() + u64(last, "rx");
+    sum["txPackets"] = sum["txPackets"].get<double>() + u64(last, "tx");
+    sum["dropPackets"] = sum["dropPackets"].get<double>() + u64(last, "drops");
+    sum["ringFullEvents"] = sum["ringFullEvents"].get<double>() + u64(last, "tx_full_drops");
+    if (stats.size() == 2) {
+      const double dt = u64(stats[1], "uptime_s") - u64(stats[0], "uptime_s");
+      if (dt > 0) {
+        const json& first = stats[0]["totals"];
+        for (auto [out, key] : {std::pair{"rxPacketsPerSecond", "rx"}, std::pair{"txPacketsPerSecond", "tx"},
+                                std::pair{"dropPacketsPerSecond", "drops"}}) {
+          sum[out] = sum[out].get<double>() + std::max(0.0, (u64(last, key) - u64(first, key)) / dt);
+        }
+      }
+    }
+  }
+  if (!any) return std::nullopt;
+  return sum;
+}
+
+Response Service::indicators(const std::string& instance_id) {
+  std::vector<json> rows;
+  if (instance_id.empty()) {
+    auto all = store_.list(Table::kInstances);
+    if (!all) return storeFailure(all.error());
+    rows = std::move(*all);
+  } else {
+    auto one = store_.get(Table::kInstances, instance_id);
+    if (!one) return storeFailure(one.error());
+    if (!*one) return problem(404, "Not Found", fmt::format("no VNF instance with id '{}'", instance_id.substr(0, 80)));
+    rows.push_back(**one);
+  }
+  json out = json::array();
+  for (const auto& inst : rows) {
+    if (inst.value("instantiationState", "") != "INSTANTIATED") continue;
+    auto totals = forwarderTotals(inst);
+    if (!totals) continue;
+    const std::string id = inst["id"];
+    for (auto it = totals->begin(); it != totals->end(); ++it) {
+      out.push_back(
+          {{"id", it.key()},
+           {"name", it.key()},
+           {"value", it.value()},
+           {"vnfInstanceId", id},
+           {"_links",
+            {{"self", {{"href", fmt::format("{}/vnfind/v1/indicators/{}/{}", config_.base_url, id, it.key())}}},
+             {"vnfInstance", {{"href", fmt::format("{}{}/vnf_instances/{}", config_.base_url, kPrefix, id)}}}}}});
+    }
+  }
+  return jsonResponse(200, out);
+}
+
 // ---- metrics ----
 
 Response Service::metrics() {
@@ -1283,6 +1405,19 @@ Response Service::metrics() {
         "# HELP vnfctl_libvirt_up Whether the last libvirt read worked.\n# TYPE vnfctl_libvirt_up "
         "gauge\nvnfctl_libvirt_up {}\n",
         domains_known_ ? 1 : 0);
+  }
+  out +=
+      "# HELP vnfctl_fwd_packets_total The forwarder's packet counters per VNF instance (serial log).\n"
+      "# TYPE vnfctl_fwd_packets_total counter\n";
+  for (const auto& inst : *rows) {
+    if (inst.value("instantiationState", "") != "INSTANTIATED") continue;
+    auto totals = forwarderTotals(inst);
+    if (!totals) continue;
+    for (auto [key, what] : {std::pair{"rxPackets", "rx"}, std::pair{"txPackets", "tx"},
+                             std::pair{"dropPackets", "drop"}, std::pair{"ringFullEvents", "ring_full"}}) {
+      out += fmt::format("vnfctl_fwd_packets_total{{instance=\"{}\",counter=\"{}\"}} {}\n", inst.value("id", ""), what,
+                         (*totals)[key].get<double>());
+    }
   }
   Response r;
   r.status = 200;

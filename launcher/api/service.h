@@ -86,6 +86,7 @@ class Service {
   struct DomainView {
     std::string state;  // "running", "shut off", ...
     std::string spec_hash;
+    std::string serial_log;
   };
 
   Response route(const Request& r);
@@ -98,6 +99,10 @@ class Service {
   Response getOpOcc(const std::string& id);
   Response opOccAction(const Request& r, const std::string& id, const std::string& action);
   Response metrics();
+  Response indicators(const std::string& instance_id);
+  // The forwarder's totals of an instance's domains (the last two VNF-FWD STATS lines of each
+  // serial log): counters, and rates from the two lines. nullopt when no domain printed any yet.
+  std::optional<nlohmann::json> forwarderTotals(const nlohmann::json& instance);
 
   nlohmann::json instanceView(const nlohmann::json& stored);
   nlohmann::json opOccView(const nlohmann::json& stored) const;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <thread>
 
@@ -350,6 +352,49 @@ TEST_F(ServiceTest, InstantiateOverridesAreCheckedBeforeAnythingStarts) {
   auto xml = domainXml(*conn_, domain, true);
   ASSERT_TRUE(xml);
   EXPECT_NE(xml->find(">3</vcpu>"), std::string::npos) << *xml;
+}
+
+TEST_F(ServiceTest, IndicatorsAndMetricsCarryTheForwardersCounters) {
+  const std::string inst = instantiated();
+  const std::string id = inst.substr(inst.rfind('/') + 1);
+  EXPECT_EQ(get("/vnfind/v1/indicators"), json::array());  // no STATS line yet
+  const std::string domain = get(inst)["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["id"];
+  auto d = findVnfDomain(*conn_, domain);
+  ASSERT_TRUE(d && *d);
+  ASSERT_FALSE((*d)->serial_log.empty());
+  auto line = [](double up, int rx, int tx, int drops, int full) {
+    return fmt::format(
+        "VNF-FWD STATS {{\"uptime_s\":{},\"ports\":[],\"totals\":{{\"rx\":{},\"tx\":{},\"drops\":{},"
+        "\"tx_full_drops\":{}}}}}\n",
+        up, rx, tx, drops, full);
+  };
+  test::writeFile((*d)->serial_log, "boot\n" + line(10, 1000, 990, 10, 2) + "noise\n" + line(12, 3000, 2970, 30, 5));
+  auto all = get("/vnfind/v1/indicators/" + id);
+  std::map<std::string, double> v;
+  for (const auto& i : all) {
+    EXPECT_EQ(i["vnfInstanceId"], id);
+    v[i["id"]] = i["value"].get<double>();
+  }
+  EXPECT_EQ(v["rxPackets"], 3000);
+  EXPECT_EQ(v["txPackets"], 2970);
+  EXPECT_EQ(v["dropPackets"], 30);
+  EXPECT_EQ(v["ringFullEvents"], 5);
+  EXPECT_EQ(v["rxPacketsPerSecond"], 1000);
+  EXPECT_EQ(v["txPacketsPerSecond"], 990);
+  EXPECT_EQ(v["dropPacketsPerSecond"], 10);
+  EXPECT_EQ(call("GET", "/vnfind/v1/indicators/nope").status, 404);
+  Request m;
+  m.method = "GET";
+  m.target = "/metrics";
+  auto metrics = service().handle(m).body;
+  EXPECT_NE(metrics.find(fmt::format("vnfctl_fwd_packets_total{{instance=\"{}\",counter=\"rx\"}} 3000\n", id)),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("vnfctl_vnf_instances{state=\"INSTANTIATED\"} 1\n"), std::string::npos) << metrics;
+  // A FIFO in place of the log is skipped, never blocks.
+  std::filesystem::remove((*d)->serial_log);
+  ASSERT_EQ(::mkfifo((*d)->serial_log.c_str(), 0600), 0);
+  EXPECT_EQ(get("/vnfind/v1/indicators"), json::array());
 }
 
 }  // namespace

@@ -75,6 +75,10 @@ code=$(curl -sS -o "$work/b" -w '%{http_code}' --max-time 20 --cacert "$work/pki
   --key "$work/pki/operator.key" -H 'Version: 2.0.0' -H 'Content-Type: application/json' --data-binary "@$work/big" \
   "https://127.0.0.1:$port/vnflcm/v2/vnf_instances" 2>/dev/null) || code=${code:-000}
 check "10 MB body: 413 or the connection closed (got $code)" bash -c "[[ $code == 413 || $code == 000 ]]"
+code=$(curl -sS -o "$work/b" -w '%{http_code}' --max-time 20 --cacert "$work/pki/ca.pem" --cert "$work/pki/reader.pem" \
+  --key "$work/pki/reader.key" -H 'Version: 2.0.0' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" \
+  "https://127.0.0.1:$port/vnflcm/v2/vnf_instances" 2>/dev/null) || code=${code:-000}
+check "a 20 KB header: 431 (limit 16 KiB) or the connection closed (got $code)" bash -c "[[ $code == 431 || $code == 000 ]]"
 t=$(python3 "$src/tests/integration/api_slow_client.py" 127.0.0.1 "$port" "$work/pki" 20)
 check "a client sending one byte per second is cut at the 3 s request deadline (closed after $t s)" \
   python3 -c "import sys; t=sys.argv[1]; sys.exit(0 if t not in ('never',) and not t.startswith('answered') and float(t) <= 6 else 1)" "$t"

@@ -212,4 +212,18 @@ check "... ROLLED_BACK" wait_occ "$occf" ROLLED_BACK
 check "... NOT_INSTANTIATED" test "$(body "$(api reader GET "$fi")" | jget '["instantiationState"]')" = NOT_INSTANTIATED
 stop_server
 check "SIGTERM stops the server cleanly" grep -q "stopped" "$work/server.log"
+
+# --- the connection limit: with 2 held open, a third is closed at accept; later ones get in
+SERVE_ARGS="--max-connections 2" start_server || exit 1
+for i in 1 2; do
+  sleep 4 | openssl s_client -quiet -connect "127.0.0.1:$port" -CAfile "$work/pki/ca.pem" \
+    -cert "$work/pki/reader.pem" -key "$work/pki/reader.key" > /dev/null 2>&1 &
+done
+sleep 1
+r=$(api reader GET /vnflcm/v2/api_versions)
+check "a third connection over --max-connections 2 is closed ($(status "$r"))" test "$(status "$r")" = 000
+sleep 5  # the held connections ended (their 3 s request deadline)
+r=$(api reader GET /vnflcm/v2/api_versions)
+check "... and once they are gone the next one is served" test "$(status "$r")" = 200
+stop_server
 finish

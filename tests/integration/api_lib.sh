@@ -63,7 +63,7 @@ start_server() {
     --roles "$work/roles" --vnfd-dir "$work/vnfd" --state-dir "$work/state" --run-dir "$work/run" \
     --log-dir "$work/logs" --image-dir "$work/image" --templates "$src/domain-templates" --domain-type qemu \
     --request-timeout "${REQUEST_TIMEOUT:-3}" --mutations-per-second 1000 --page-size "${PAGE_SIZE:-2}" \
-    --test-ready-when-running \
+    --test-ready-when-running ${SERVE_ARGS-} \
     2>> "$work/server.log" &
   server_pid=$!
   for _ in $(seq 100); do

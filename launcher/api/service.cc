@@ -443,6 +443,7 @@ Response Service::route(const Request& r) {
       return task(r, id, parts[2], body);
     }
   }
+  if (parts.size() >= 1 && parts[0] == "subscriptions" && notifier_) return subscriptions(r, parts, body);
   if (parts.size() >= 1 && parts[0] == "vnf_lcm_op_occs") {
     if (parts.size() == 1) return get ? listOpOccs(r, query) : methodNotAllowed("GET");
     if (parts.size() == 2) return get ? getOpOcc(parts[1]) : methodNotAllowed("GET");
@@ -558,6 +559,7 @@ Response Service::createInstance(const Request& r, const json& body) {
   if (auto ok = store_.put(Table::kInstances, inst, "", "NOT_INSTANTIATED"); !ok) return storeFailure(ok.error());
   const std::string id = inst["id"];
   audit(r, "CREATE", id, "201");
+  notify({{"notificationType", "VnfIdentifierCreationNotification"}, {"vnfInstanceId", id}});
   Response resp = jsonResponse(201, instanceView(inst));
   resp.headers.emplace_back("Location", fmt::format("{}{}/vnf_instances/{}", config_.base_url, kPrefix, id));
   return resp;
@@ -692,6 +694,7 @@ Response Service::deleteInstance(const Request& r, const std::string& id) {
   });
   if (!ok) return storeFailure(ok.error());
   audit(r, "DELETE", id, std::to_string(resp.status));
+  if (resp.status == 204) notify({{"notificationType", "VnfIdentifierDeletionNotification"}, {"vnfInstanceId", id}});
   return resp;
 }
 
@@ -748,6 +751,7 @@ Response Service::startTask(const Request& r, const std::string& instance_id, co
   if (!ok) return storeFailure(ok.error());
   audit(r, operation, instance_id, std::to_string(resp.status) + (occ_id.empty() ? "" : " opOcc=" + occ_id));
   if (resp.status != 202) return resp;
+  if (auto occ = store_.get(Table::kOpOccs, occ_id); occ && *occ) notifyOpOcc(**occ, "START");
   resp.headers.emplace_back("Location", fmt::format("{}{}/vnf_lcm_op_occs/{}", config_.base_url, kPrefix, occ_id));
   {
     std::lock_guard lock(mu_);
@@ -1006,7 +1010,13 @@ Response Service::opOccAction(const Request& r, const std::string& id, const std
   });
   if (!ok) return storeFailure(ok.error());
   audit(r, action, id, std::to_string(resp.status));
-  if (resp.status == 200) return jsonResponse(200, opOccView(done));
+  if (resp.status == 200) {
+    notifyOpOcc(done, "RESULT");
+    return jsonResponse(200, opOccView(done));
+  }
+  if (resp.status == 202) {
+    if (auto occ = store_.get(Table::kOpOccs, id); occ && *occ) notifyOpOcc(**occ, "START");
+  }
   if (resp.status != 202) return resp;
   resp.headers.emplace_back("Location", fmt::format("{}{}/vnf_lcm_op_occs/{}", config_.base_url, kPrefix, id));
   {
@@ -1051,6 +1061,7 @@ void Service::runJob(const std::string& occ_id, bool rollback) {
     occ["operationState"] = "PROCESSING";
     occ["stateEnteredTime"] = nowIso();
     (void)store_.put(Table::kOpOccs, occ, instance_id, "PROCESSING");
+    notifyOpOcc(occ, "START");
   }
   auto result = rollback ? runRollback(occ, inst) : runOperation(occ, inst);
   occ["stateEnteredTime"] = nowIso();
@@ -1078,6 +1089,7 @@ void Service::runJob(const std::string& occ_id, bool rollback) {
     return store_.put(Table::kOpOccs, occ, instance_id, state);
   });
   if (!ok) std::fprintf(stderr, "vnfctl serve: %s\n", ok.error().str().c_str());
+  notifyOpOcc(occ, "RESULT");
   if (audit_) {
     audit_(fmt::format("audit opOcc={} op={}{} instance={} result={}{}", occ_id, occ.value("operation", ""),
                        rollback ? " rollback" : "", instance_id, state,
@@ -1265,6 +1277,115 @@ Result<void> Service::runRollback(json& occ, json& inst) {
     return {};
   }
   return fail(Errc::kInvalidArgument, fmt::format("{} cannot be rolled back", op));
+}
+
+// ---- subscriptions and notifications ----
+
+Response Service::subscriptions(const Request& r, const std::vector<std::string>& parts, const json& body) {
+  const bool get = r.method == "GET";
+  if (parts.size() == 1 && get) {
+    auto rows = store_.list(Table::kSubscriptions);
+    if (!rows) return storeFailure(rows.error());
+    std::map<std::string, std::string> none;
+    return page(*rows, none, config_.page_size, config_.base_url + kPrefix + "/subscriptions");
+  }
+  if (parts.size() == 2 && (get || r.method == "DELETE")) {
+    auto row = store_.get(Table::kSubscriptions, parts[1]);
+    if (!row) return storeFailure(row.error());
+    if (!*row) return problem(404, "Not Found", fmt::format("no subscription with id '{}'", parts[1].substr(0, 80)));
+    if (get) return jsonResponse(200, **row);
+    if (auto ok = store_.remove(Table::kSubscriptions, parts[1]); !ok) return storeFailure(ok.error());
+    audit(r, "DELETE_SUBSCRIPTION", "", "204 subscription=" + parts[1]);
+    Response resp;
+    resp.status = 204;
+    return resp;
+  }
+  if (parts.size() != 1 || r.method != "POST") {
+    return problem(405, "Method Not Allowed", "subscriptions: GET, POST; subscriptions/{id}: GET, DELETE");
+  }
+  if (auto u = unknownField(body, {"filter", "callbackUri", "authentication", "verbosity"}, "LccnSubscriptionRequest"))
+    return problem(400, "Bad Request", *u);
+  if (auto w = wrongType(body, "callbackUri", json::value_t::string, "a string"))
+    return problem(400, "Bad Request", *w);
+  if (auto w = wrongType(body, "filter", json::value_t::object, "an object")) return problem(400, "Bad Request", *w);
+  if (body.contains("authentication")) {
+    return problem(
+        422, "Unprocessable Entity",
+        "authentication is not supported: notifications are sent over HTTPS with the server's CA check only");
+  }
+  if (!body.contains("callbackUri")) return problem(400, "Bad Request", "field 'callbackUri' is required");
+  const json filter = body.value("filter", json::object());
+  if (auto u = unknownField(filter,
+                            {"vnfInstanceSubscriptionFilter", "notificationTypes", "operationTypes", "operationStates"},
+                            "LifecycleChangeNotificationsFilter"))
+    return problem(400, "Bad Request", *u);
+  for (const char* k : {"notificationTypes", "operationTypes", "operationStates"}) {
+    if (!filter.contains(k)) continue;
+    if (!filter[k].is_array() ||
+        !std::all_of(filter[k].begin(), filter[k].end(), [](const json& v) { return v.is_string(); }))
+      return problem(400, "Bad Request", fmt::format("filter.{} must be an array of strings", k));
+  }
+  const std::string uri = body["callbackUri"];
+  if (auto u = parseCallbackUri(uri); !u) return problem(422, "Unprocessable Entity", u.error().message);
+  // The test GET: the subscriber must answer 204 before the subscription exists.
+  auto probe = httpsRequest(notify_config_, "GET", uri, "");
+  if (!probe || *probe != 204) {
+    audit(r, "SUBSCRIBE", "", "422");
+    return problem(422, "Unprocessable Entity",
+                   fmt::format("the test GET to callbackUri {} did not answer 204: {}", uri.substr(0, 200),
+                               probe ? fmt::format("status {}", *probe) : probe.error().message));
+  }
+  json sub{{"id", newId()}, {"filter", filter}, {"callbackUri", uri}, {"verbosity", body.value("verbosity", "FULL")}};
+  sub["_links"] = {
+      {"self",
+       {{"href", fmt::format("{}{}/subscriptions/{}", config_.base_url, kPrefix, sub["id"].get<std::string>())}}}};
+  if (auto ok = store_.put(Table::kSubscriptions, sub); !ok) return storeFailure(ok.error());
+  audit(r, "SUBSCRIBE", "", "201 subscription=" + sub["id"].get<std::string>());
+  Response resp = jsonResponse(201, sub);
+  resp.headers.emplace_back("Location", sub["_links"]["self"]["href"]);
+  return resp;
+}
+
+void Service::notifyOpOcc(const json& occ, const char* status) {
+  json n{{"notificationType", "VnfLcmOperationOccurrenceNotification"},
+         {"notificationStatus", status},
+         {"operationState", occ.value("operationState", "")},
+         {"vnfInstanceId", occ.value("vnfInstanceId", "")},
+         {"operation", occ.value("operation", "")},
+         {"isAutomaticInvocation", false},
+         {"vnfLcmOpOccId", occ.value("id", "")}};
+  if (occ.contains("error")) n["error"] = occ["error"];
+  n["_links"] = {{"vnfLcmOpOcc",
+                  {{"href", fmt::format("{}{}/vnf_lcm_op_occs/{}", config_.base_url, kPrefix, occ.value("id", ""))}}}};
+  notify(std::move(n));
+}
+
+void Service::notify(json n) {
+  if (!notifier_) return;
+  auto subs = store_.list(Table::kSubscriptions);
+  if (!subs) return;
+  const std::string type = n["notificationType"];
+  const std::string instance = n.value("vnfInstanceId", "");
+  n["timeStamp"] = nowIso();
+  n["_links"]["vnfInstance"] = {{"href", fmt::format("{}{}/vnf_instances/{}", config_.base_url, kPrefix, instance)}};
+  auto listed = [](const json& f, const char* key, const std::string& v) {
+    if (!f.contains(key) || !f[key].is_array() || f[key].empty()) return true;
+    return std::find(f[key].begin(), f[key].end(), json(v)) != f[key].end();
+  };
+  for (const auto& sub : *subs) {
+    const json& f = sub.value("filter", json::object());
+    if (!listed(f, "notificationTypes", type)) continue;
+    if (n.contains("operation") && !listed(f, "operationTypes", n["operation"])) continue;
+    if (n.contains("operationState") && !listed(f, "operationStates", n["operationState"])) continue;
+    if (f.contains("vnfInstanceSubscriptionFilter") &&
+        !listed(f["vnfInstanceSubscriptionFilter"], "vnfInstanceIds", instance))
+      continue;
+    json one = n;
+    one["id"] = newId();
+    one["subscriptionId"] = sub.value("id", "");
+    one["_links"]["subscription"] = sub.value("_links", json::object()).value("self", json::object());
+    notifier_->post(sub.value("callbackUri", ""), one.dump());
+  }
 }
 
 // ---- indicators (the forwarder's counters) ----

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/notify.h"
 #include "api/store.h"
 #include "lifecycle/engine.h"
 
@@ -75,6 +76,12 @@ class Service {
   void stop();   // waits for the running task (cancel the engine's token first to cut it short)
 
   Response handle(const Request& request);
+  // Subscriptions: notifications go through `notifier`; the test GET at creation uses `config`.
+  // Without a notifier, /subscriptions answers 404.
+  void setNotifier(Notifier* notifier, NotifyConfig config) {
+    notifier_ = notifier;
+    notify_config_ = std::move(config);
+  }
   // Before start(): the front of Location headers when the port was chosen at bind time.
   void setBaseUrl(std::string url) { config_.base_url = std::move(url); }
 
@@ -99,6 +106,11 @@ class Service {
   Response getOpOcc(const std::string& id);
   Response opOccAction(const Request& r, const std::string& id, const std::string& action);
   Response metrics();
+  Response subscriptions(const Request& r, const std::vector<std::string>& parts, const nlohmann::json& body);
+  // Sends `notification` (its subscriptionId and id filled in) to every subscription whose
+  // filter it matches.
+  void notify(nlohmann::json notification);
+  void notifyOpOcc(const nlohmann::json& occ, const char* status);
   Response indicators(const std::string& instance_id);
   // The forwarder's totals of an instance's domains (the last two VNF-FWD STATS lines of each
   // serial log): counters, and rates from the two lines. nullopt when no domain printed any yet.
@@ -137,6 +149,9 @@ class Service {
   std::map<std::string, DomainView> domains_;
   bool domains_known_ = false;
   std::string domains_error_;
+
+  Notifier* notifier_ = nullptr;
+  NotifyConfig notify_config_;
 
   std::mutex rate_mu_;
   double tokens_ = 0;

@@ -41,6 +41,7 @@ struct ServeArgs {
   int page_size = 100;
   double mutations_per_second = 10;
   bool test_ready_when_running = false;
+  std::string notify_ca;
 };
 
 // Test only (--test-ready-when-running, for libvirt's test driver, whose domains have no guest to
@@ -212,6 +213,10 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   const std::string host = sc.address.find(':') != std::string::npos ? "[" + sc.address + "]" : sc.address;
   cfg.base_url = fmt::format("https://{}:{}", host, sc.port);
   api::Service service(cfg, *store, env, logLine);
+  api::NotifyConfig notify_config;
+  notify_config.ca_file = a.notify_ca;
+  api::Notifier notifier(notify_config, logLine);
+  service.setNotifier(&notifier, notify_config);
   auto srv = api::Server::create(sc, service, logLine);
   if (!srv) return report(srv.error());
   if (sc.port == 0) {
@@ -222,6 +227,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   if (!recovered) return report(recovered.error());
   if (*recovered > 0)
     logLine(fmt::format("{} operation(s) left in progress by a stopped server are FAILED_TEMP", *recovered));
+  notifier.start();
   service.start();
 
   api::Server* s = srv->get();
@@ -235,6 +241,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
                       s->port(), a.client_ca, sc.roles.size()));
   s->run();
   service.stop();
+  notifier.stop();
   if (waiter.joinable()) {
     if (!g_cancel.cancelled()) pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
@@ -282,6 +289,8 @@ void addServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
   cmd->add_option("--mutations-per-second", a->mutations_per_second, "Changing requests per second (burst: twice that)")
       ->check(CLI::Range(0.1, 10000.0))
       ->capture_default_str();
+  cmd->add_option("--notify-ca", a->notify_ca,
+                  "CA certificate(s) of the subscribers' callback servers (default: the system's CAs)");
   cmd->add_flag("--test-ready-when-running", a->test_ready_when_running,
                 "Tests with libvirt's test driver only: a running domain counts as ready")
       ->group("");

@@ -213,6 +213,43 @@ check "... NOT_INSTANTIATED" test "$(body "$(api reader GET "$fi")" | jget '["in
 stop_server
 check "SIGTERM stops the server cleanly" grep -q "stopped" "$work/server.log"
 
+# --- subscriptions: the test GET, notifications over HTTPS, a retry after a 503
+python3 "$src/tests/integration/api_subscriber.py" "$work/subport" "$work/pki/server.pem" "$work/pki/server.key" \
+  "$work/notes" 1 &
+sub_pid=$!
+extra_pids+=("$sub_pid")
+for _ in $(seq 50); do [[ -s $work/subport ]] && break; sleep 0.1; done
+SERVE_ARGS="--notify-ca $work/pki/ca.pem" start_server || exit 1
+r=$(api operator POST /vnflcm/v2/subscriptions "{\"callbackUri\":\"https://127.0.0.1:$(cat "$work/subport")/notify\",\"filter\":{\"notificationTypes\":[\"VnfLcmOperationOccurrenceNotification\",\"VnfIdentifierCreationNotification\"]}}")
+check "subscribe: 201 after the subscriber's test GET answered 204" test "$(status "$r")" = 201
+r=$(api operator POST /vnflcm/v2/subscriptions '{"callbackUri":"https://127.0.0.1:1/none"}')
+check "a callbackUri that does not answer: 422 naming it" bash -c "[[ $(status "$r") == 422 ]] && grep -q 'test GET' <<< \"\$1\"" _ "$r"
+r=$(api operator POST /vnflcm/v2/subscriptions '{"callbackUri":"http://127.0.0.1:1/none"}')
+check "an http:// callbackUri: 422" test "$(status "$r")" = 422
+r=$(api operator POST /vnflcm/v2/vnf_instances '{"vnfdId":"fw","vnfInstanceName":"notified"}')
+ni=/vnflcm/v2/vnf_instances/$(body "$r" | jget '["id"]')
+api operator POST "$ni/instantiate" '{"flavourId":"default"}' > /dev/null
+wait_occ "$(location)" COMPLETED
+notes_ok() {
+  python3 - "$work/notes" "${ni##*/}" <<'PY'
+import json, sys
+seen = [json.loads(l) for l in open(sys.argv[1])]
+inst = sys.argv[2]
+kinds = [(n["notificationType"], n.get("operationState", "")) for n in seen if n["vnfInstanceId"] == inst]
+want = [("VnfIdentifierCreationNotification", ""), ("VnfLcmOperationOccurrenceNotification", "STARTING"),
+        ("VnfLcmOperationOccurrenceNotification", "PROCESSING"), ("VnfLcmOperationOccurrenceNotification", "COMPLETED")]
+sys.exit(0 if sorted(kinds) == sorted(want) and all(n["subscriptionId"] for n in seen) else 1)
+PY
+}
+for _ in $(seq 60); do notes_ok && break; sleep 0.1; done
+check "creation and STARTING/PROCESSING/COMPLETED notifications arrive (the first after a 503 and a retry)" notes_ok
+check "... the failed delivery was retried with backoff" grep -q "attempt 2 of 5" "$work/server.log"
+sid=$(body "$(api reader GET /vnflcm/v2/subscriptions)" | jget '[0]["id"]')
+r=$(api operator DELETE "/vnflcm/v2/subscriptions/$sid")
+check "unsubscribe: 204, then 404" bash -c "[[ $(status "$r") == 204 && $(status "$(api reader GET "/vnflcm/v2/subscriptions/$sid")") == 404 ]]"
+kill "$sub_pid" 2>/dev/null
+stop_server
+
 # --- the connection limit: with 2 held open, a third is closed at accept; later ones get in
 SERVE_ARGS="--max-connections 2" start_server || exit 1
 for i in 1 2; do

@@ -9,9 +9,11 @@ pass=0
 failed=0
 server_pid=
 port=
+extra_pids=()  # helpers a test started (a subscriber): killed on exit too
 
 cleanup() {
   [[ -n $server_pid ]] && kill -9 "$server_pid" 2>/dev/null
+  for p in "${extra_pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$work"
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/notify.h"
 #include "api/server.h"
 #include "tests/unit/test_util.h"
 
@@ -112,6 +113,25 @@ TEST(Listen, EveryAddressIsRecognised) {
   EXPECT_TRUE(isAnyAddress("not-an-address"));
   EXPECT_FALSE(isAnyAddress("127.0.0.1"));
   EXPECT_FALSE(isAnyAddress("2001:db8::1"));
+}
+
+TEST(CallbackUri, OnlyHttpsWithAHostAndAPortIsTaken) {
+  auto u = parseCallbackUri("https://nfvo.example:8443/notify/x");
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_EQ(u->host, "nfvo.example");
+  EXPECT_EQ(u->port, "8443");
+  EXPECT_EQ(u->target, "/notify/x");
+  auto v6 = parseCallbackUri("https://[2001:db8::1]/n");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "2001:db8::1");
+  EXPECT_EQ(v6->port, "443");
+  for (const char* bad : {"http://a/b", "https:///x", "https://user@a/x", "https://a:0/x", "https://a:99999/x",
+                          "https://a:8x/x", "https://a/x y", "ftp://a"}) {
+    auto r = parseCallbackUri(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(bad), std::string::npos) << r.error().message;
+  }
 }
 
 }  // namespace

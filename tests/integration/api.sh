@@ -251,16 +251,23 @@ kill "$sub_pid" 2>/dev/null
 stop_server
 
 # --- the connection limit: with 2 held open, a third is closed at accept; later ones get in
-SERVE_ARGS="--max-connections 2" start_server || exit 1
+REQUEST_TIMEOUT=30 SERVE_ARGS="--max-connections 2" start_server || exit 1
+mkfifo "$work/hold"  # the two sessions read it; closing the writer ends both
 for i in 1 2; do
-  sleep 4 | openssl s_client -quiet -connect "127.0.0.1:$port" -CAfile "$work/pki/ca.pem" \
-    -cert "$work/pki/reader.pem" -key "$work/pki/reader.key" > /dev/null 2>&1 &
+  openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/pki/ca.pem" \
+    -cert "$work/pki/reader.pem" -key "$work/pki/reader.key" < "$work/hold" > "$work/held$i" 2>&1 &
+  extra_pids+=($!)
 done
-sleep 1
+exec 7> "$work/hold"
+for _ in $(seq 100); do  # both handshakes done (s_client printed the verify result)
+  grep -q 'verify return' "$work/held1" && grep -q 'verify return' "$work/held2" && break
+  sleep 0.1
+done
+sleep 0.3
 r=$(api reader GET /vnflcm/v2/api_versions)
 check "a third connection over --max-connections 2 is closed ($(status "$r"))" test "$(status "$r")" = 000
-sleep 5  # the held connections ended (their 3 s request deadline)
-r=$(api reader GET /vnflcm/v2/api_versions)
+exec 7>&-  # ends the two s_client sessions (their stdin closes)
+for _ in $(seq 50); do r=$(api reader GET /vnflcm/v2/api_versions); [[ $(status "$r") == 200 ]] && break; sleep 0.1; done
 check "... and once they are gone the next one is served" test "$(status "$r")" = 200
 stop_server
 finish

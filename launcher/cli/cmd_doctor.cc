@@ -86,6 +86,7 @@ void addDoctorCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       if (!opt->no_libvirt && (global.host_root == "/" || !global.uri.empty()))
         inputs.libvirt = probeLibvirt(global.uri);
       if (opt->mtu > 0) inputs.required_mtu = opt->mtu;
+      if (auto fs = HostFs::open(global.host_root)) inputs.devices = readHostDevices(*fs);
       auto checks = runDoctor(*host, inputs);
       int code = doctorExitCode(checks);
       if (opt->json) {

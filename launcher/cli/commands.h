@@ -19,6 +19,9 @@ void addPlanCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addPrepareCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addRenderCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addFirewallCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addDiagnoseCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

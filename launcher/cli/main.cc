@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   addPrepareCommands(app, global, run);
   addRenderCommand(app, global, run);
   addLifecycleCommands(app, global, run);
+  addFirewallCommands(app, global, run);
+  addDiagnoseCommand(app, global, run);
+  addTuneCommands(app, global, run);
   addServeCommand(app, global, run);
   try {
     app.parse(argc, argv);

@@ -307,6 +307,80 @@ Check libvirtCheck(const DoctorInputs& in) {
 
 }  // namespace
 
+namespace {
+
+// virt-host-validate's qemu checks that matter to a VNF host, each with its fix.
+std::vector<Check> deviceChecks(const DoctorInputs::Devices& d) {
+  std::vector<Check> out;
+  out.push_back(make(
+      "dev.vhost_net", "/dev/vhost-net (vhost for virtio/tap ports)", d.vhost_net ? Verdict::kPass : Verdict::kWarn,
+      d.vhost_net ? "present" : "missing: QEMU moves the packets of tap ports itself, several times slower",
+      "modprobe vhost_net && echo vhost_net > /etc/modules-load.d/vhost_net.conf"));
+  out.push_back(make("dev.tun", "/dev/net/tun (tap ports)", d.tun ? Verdict::kPass : Verdict::kFail,
+                     d.tun ? "present" : "missing: no tap port can be created for a VNF",
+                     "modprobe tun && echo tun > /etc/modules-load.d/tun.conf"));
+  auto controller = [&](const char* name, const char* id, const char* why, Verdict missing) {
+    bool has = d.controllers.count(name) > 0;
+    std::string fix = d.cgroup_version == "v2"
+                          ? fmt::format(
+                                "echo +{} > /sys/fs/cgroup/cgroup.subtree_control (and check that "
+                                "systemd delegates it: systemctl show -p DelegateControllers)",
+                                name)
+                          : fmt::format(
+                                "mount the {0} controller: mkdir -p /sys/fs/cgroup/{0} && mount -t cgroup -o "
+                                "{0} cgroup /sys/fs/cgroup/{0}; for memory on some kernels add "
+                                "cgroup_enable=memory to the kernel command line",
+                                name);
+    out.push_back(make(id, fmt::format("cgroup {} controller", name), has ? Verdict::kPass : missing,
+                       has ? fmt::format("enabled (cgroup {})", d.cgroup_version)
+                           : fmt::format("not enabled (cgroup {}): {}",
+                                         d.cgroup_version.empty() ? "not mounted" : d.cgroup_version, why),
+                       fix));
+  };
+  controller("cpuset", "cgroup.cpuset",
+             "libvirt cannot confine the emulator threads and numatune memory (cpuset.mems) to the planned node",
+             Verdict::kFail);
+  controller("memory", "cgroup.memory", "libvirt cannot account or limit a VNF's memory", Verdict::kWarn);
+  return out;
+}
+
+}  // namespace
+
+std::optional<DoctorInputs::Devices> readHostDevices(const HostFs& fs) {
+  bool has_dev = fs.kind("/dev") == PathKind::kDirectory;
+  DoctorInputs::Devices d;
+  if (auto v2 = fs.readText("/sys/fs/cgroup/cgroup.controllers")) {
+    d.cgroup_version = "v2";
+    std::string_view rest = *v2;
+    while (!rest.empty()) {
+      auto sp = rest.find_first_of(" \n");
+      if (sp != 0) d.controllers.insert(std::string(rest.substr(0, sp)));
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+    }
+  } else if (auto v1 = fs.readText("/proc/cgroups")) {
+    // "#subsys_name hierarchy num_cgroups enabled"; a controller counts when enabled and mounted.
+    d.cgroup_version = "v1";
+    std::string_view rest = *v1;
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      std::string line(rest.substr(0, nl));
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      if (line.empty() || line[0] == '#') continue;
+      char name[64] = {};
+      int hierarchy = 0, cgroups = 0, enabled = 0;
+      if (std::sscanf(line.c_str(), "%63s %d %d %d", name, &hierarchy, &cgroups, &enabled) == 4 && enabled == 1 &&
+          hierarchy > 0)
+        d.controllers.insert(name);
+    }
+  } else {
+    return std::nullopt;  // a snapshot or fixture tree: it did not capture these
+  }
+  if (!has_dev) return std::nullopt;  // controllers alone would judge devices we cannot see
+  d.vhost_net = fs.exists("/dev/vhost-net");
+  d.tun = fs.exists("/dev/net/tun");
+  return d;
+}
+
 const char* verdictName(Verdict v) {
   switch (v) {
     case Verdict::kPass: return "pass";
@@ -328,6 +402,8 @@ std::vector<Check> runDoctor(const HostTopology& h, const DoctorInputs& in) {
   out.push_back(isolatedCores(h));
   out.push_back(realtimeKernel(h));
   for (auto& c : nicChecks(h, in)) out.push_back(std::move(c));
+  if (in.devices)
+    for (auto& c : deviceChecks(*in.devices)) out.push_back(std::move(c));
   out.push_back(libvirtCheck(in));
   if (!h.notes.empty()) {
     std::string detail = fmt::format("{} host file(s) unreadable or odd, first: {}: {}", h.notes.size(),

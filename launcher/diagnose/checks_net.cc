@@ -1,0 +1,332 @@
+// VLAN and MTU along the path, and the forwarding chain (nftables, iptables-nft, br_netfilter).
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "diagnose/context.h"
+#include "host/parse.h"
+
+namespace vnf::diagnose {
+
+void checkVlan(Ctx& c, const VnfPath& v) {
+  for (const auto& vf : v.meta.vfs) {
+    std::string pf = c.netdevOf(vf.pf.str());
+    int want = vf.vlan.value_or(0);
+    Finding f{"vlan.vf", v.name, Severity::kOk, "", "", "", ""};
+    if (pf.empty()) {
+      f.severity = Severity::kWarn;
+      f.seen = fmt::format("PF {} of VF {} has no netdev", vf.pf.str(), vf.vf.str());
+      f.where = c.file(fmt::format("/sys/bus/pci/devices/{}/net", vf.pf.str()));
+      f.meaning = "the VF's VLAN cannot be read (the PF is unbound, or bound to vfio-pci itself)";
+      f.fix = fmt::format("bind the PF to its network driver; vnfctl doctor lists {}", vf.pf.str());
+      c.add(std::move(f));
+      continue;
+    }
+    f.where = c.via(fmt::format("RTM_GETLINK {} IFLA_VF_VLAN", pf));
+    auto states = c.probe.vfVlans(pf);
+    auto it =
+        states ? std::find_if(states->begin(), states->end(), [&](const VfVlan& s) { return s.index == vf.vf_index; })
+               : std::vector<VfVlan>::iterator{};
+    if (!states || it == states->end()) {
+      f.severity = Severity::kWarn;
+      f.seen = states ? fmt::format("{} reports no VF {}", pf, vf.vf_index) : states.error().message;
+      f.meaning = "the VF's VLAN filter is unknown: tagged traffic may not reach the VNF";
+      f.fix = fmt::format("ip -d link show dev {}", pf);
+    } else if (it->vlan != want) {
+      f.severity = Severity::kFail;
+      f.seen = fmt::format("VF {} ({}) of {} has VLAN {}, the spec says {}", vf.vf_index, vf.vf.str(), pf, it->vlan,
+                           want == 0 ? std::string("none") : std::to_string(want));
+      f.meaning = want == 0 ? fmt::format("the NIC tags and strips VLAN {}: the VNF's own tags are dropped", it->vlan)
+                            : fmt::format("the NIC delivers only VLAN {} to the VF: VLAN {} traffic never arrives",
+                                          it->vlan, want);
+      f.fix = fmt::format(
+          "ip link set dev {} vf {} vlan {} (vnfctl sets it at start: vnfctl stop {} && vnfctl "
+          "start {})",
+          pf, vf.vf_index, want, v.name, v.name);
+    } else {
+      f.seen = fmt::format("VF {} of {}: VLAN {} as the spec says", vf.vf_index, pf, want);
+    }
+    c.add(std::move(f));
+  }
+}
+
+void checkMtu(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
+  for (const auto& vf : v.meta.vfs) {
+    if (!vf.mtu) continue;
+    std::string pf = c.netdevOf(vf.pf.str());
+    if (pf.empty()) continue;
+    std::string path = fmt::format("/sys/class/net/{}/mtu", pf);
+    auto mtu = c.readInt(path);
+    Finding f{"mtu.pf", v.name, Severity::kOk, "", c.file(path), "", ""};
+    if (!mtu) {
+      f.severity = Severity::kWarn;
+      f.seen = fmt::format("{} unreadable", path);
+      f.meaning = "the PF's MTU, which caps its VFs', is unknown";
+    } else if (*mtu < *vf.mtu) {
+      f.severity = Severity::kFail;
+      f.seen = fmt::format("PF {} MTU {}, the spec wants {} on VF {}", pf, *mtu, *vf.mtu, vf.vf.str());
+      f.meaning = fmt::format("the PF's MTU caps its VFs': frames over {} bytes are dropped by the NIC", *mtu);
+      f.fix = fmt::format("ip link set dev {} mtu {}", pf, *vf.mtu);
+    } else {
+      f.seen = fmt::format("PF {} MTU {} >= spec {}", pf, *mtu, *vf.mtu);
+    }
+    c.add(std::move(f));
+  }
+  for (std::size_t i = 0; i < v.taps.size(); ++i) {
+    const auto& t = v.taps[i];
+    int want = t.mtu.value_or(1500);
+    std::string path = fmt::format("/sys/class/net/{}/mtu", t.dev);
+    auto mtu = c.readInt(path);
+    Finding f{"mtu.tap", v.name, Severity::kOk, "", c.file(path), "", ""};
+    if (!mtu) {
+      f.severity = v.running() ? Severity::kFail : Severity::kInfo;
+      f.seen = fmt::format("tap {} does not exist", t.dev);
+      f.meaning = v.running() ? "the guest port has no host side: nothing reaches it"
+                              : "the tap is created when the VNF starts";
+      if (v.running()) f.fix = fmt::format("vnfctl stop {} && vnfctl start {}", v.name, v.name);
+      c.add(std::move(f));
+      continue;
+    }
+    if (*mtu < want) {
+      f.severity = Severity::kFail;
+      f.seen = fmt::format("tap {} MTU {}, the spec wants {}", t.dev, *mtu, want);
+      f.meaning = fmt::format("frames over {} bytes from the guest are dropped at the tap", *mtu);
+      f.fix = fmt::format("ip link set dev {} mtu {}", t.dev, want);
+    } else {
+      f.seen = fmt::format("tap {} MTU {} (spec {})", t.dev, *mtu, want);
+    }
+    c.add(std::move(f));
+    // The bridge the tap is on, and every other port of it: the smallest MTU on the path wins.
+    auto master = c.fs.readLinkTarget(fmt::format("/sys/class/net/{}/master", t.dev));
+    if (!master) continue;
+    std::string bridge = master->substr(master->rfind('/') + 1);
+    std::vector<std::string> hops{bridge};
+    if (auto ports = c.fs.listDir(fmt::format("/sys/class/net/{}/brif", bridge)))
+      for (const auto& p : *ports)
+        if (p != t.dev) hops.push_back(p);
+    for (const auto& hop : hops) {
+      std::string hp = fmt::format("/sys/class/net/{}/mtu", hop);
+      auto hm = c.readInt(hp);
+      if (!hm) continue;
+      Finding b{"mtu.path", v.name, Severity::kOk, "", c.file(hp), "", ""};
+      if (*hm < want) {
+        b.severity = Severity::kFail;
+        b.seen = fmt::format("{} {} (on the path of tap {} via bridge {}) has MTU {}, the spec wants {}",
+                             hop == bridge ? "bridge" : "port", hop, t.dev, bridge, *hm, want);
+        b.meaning = fmt::format("a {}-byte hop in a {}-byte path: larger frames are dropped there", *hm, want);
+        b.fix = fmt::format("ip link set dev {} mtu {}", hop, want);
+      } else {
+        b.seen = fmt::format("{} MTU {} >= {}", hop, *hm, want);
+      }
+      c.add(std::move(b));
+    }
+  }
+  if (!fwd) return;
+  for (const auto& p : fwd->value("ports", nlohmann::json::array())) {
+    if (!p.is_object()) continue;
+    std::uint64_t drops = p.value("mtu_drops", 0ull);
+    int port_mtu = p.value("mtu", 0);
+    Finding f{"mtu.guest", v.name, Severity::kOk, "", c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)), "", ""};
+    if (drops > 0) {
+      f.severity = Severity::kWarn;
+      f.seen = fmt::format("guest port {} (MTU {}) dropped {} frame{} over its MTU", p.value("index", 0), port_mtu,
+                           drops, drops == 1 ? "" : "s");
+      f.meaning = "jumbo frames are offered to a path whose MTU is smaller";
+      f.fix =
+          "raise the spec's mtu (nics[].mtu / taps[].mtu, up to 9216) and every hop's (see mtu.* findings), "
+          "or send smaller frames";
+    } else {
+      f.seen = fmt::format("guest port {} MTU {}, no frame over it", p.value("index", 0), port_mtu);
+    }
+    c.add(std::move(f));
+  }
+}
+
+namespace {
+
+// The interfaces a VNF's traffic crosses on the host: its taps and their bridges.
+struct Ifaces {
+  std::set<std::string> taps;
+  std::set<std::string> bridges;
+  bool has(const std::string& n) const { return taps.count(n) || bridges.count(n); }
+};
+
+// Interface names a rule matches (iifname/oifname/iif/oif ==), with wildcards "vnf*".
+std::vector<std::string> matchedIfaces(const nlohmann::json& expr) {
+  std::vector<std::string> out;
+  for (const auto& e : expr) {
+    if (!e.is_object() || !e.contains("match")) continue;
+    const auto& m = e["match"];
+    if (!m.is_object() || !m.contains("left") || !m["left"].is_object() || !m["left"].contains("meta")) continue;
+    std::string key = m["left"]["meta"].value("key", "");
+    if (key != "iifname" && key != "oifname" && key != "iif" && key != "oif") continue;
+    if (m.value("op", "==") != "==" && m.value("op", "==") != "in") continue;
+    const auto& r = m["right"];
+    if (r.is_string()) out.push_back(r.get<std::string>());
+    if (r.is_object() && r.contains("set") && r["set"].is_array())
+      for (const auto& s : r["set"])
+        if (s.is_string()) out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+bool nameMatches(const std::string& pattern, const std::string& name) {
+  if (!pattern.empty() && pattern.back() == '*') return name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+  return pattern == name;
+}
+
+std::string verdictOf(const nlohmann::json& expr) {
+  for (const auto& e : expr) {
+    if (!e.is_object()) continue;
+    for (const char* v : {"drop", "reject", "accept"})
+      if (e.contains(v)) return v;
+  }
+  return "";
+}
+
+std::optional<std::uint64_t> counterOf(const nlohmann::json& expr) {
+  for (const auto& e : expr)
+    if (e.is_object() && e.contains("counter") && e["counter"].is_object()) return e["counter"].value("packets", 0ull);
+  return std::nullopt;
+}
+
+std::vector<std::string> jumpsOf(const nlohmann::json& expr) {
+  std::vector<std::string> out;
+  for (const auto& e : expr) {
+    if (!e.is_object()) continue;
+    for (const char* k : {"jump", "goto"})
+      if (e.contains(k) && e[k].is_object() && e[k].contains("target") && e[k]["target"].is_string())
+        out.push_back(e[k]["target"].get<std::string>());
+  }
+  return out;
+}
+
+std::string chainKey(const nlohmann::json& o) {
+  return fmt::format("{} {} {}", o.value("family", ""), o.value("table", ""), o.value("chain", o.value("name", "")));
+}
+
+}  // namespace
+
+void checkForwarding(Ctx& c, const VnfPath& v) {
+  Ifaces ifs;
+  for (const auto& t : v.taps) {
+    ifs.taps.insert(t.dev);
+    if (auto m = c.fs.readLinkTarget(fmt::format("/sys/class/net/{}/master", t.dev)))
+      ifs.bridges.insert(m->substr(m->rfind('/') + 1));
+  }
+  if (ifs.taps.empty()) return;  // VFs bypass the host's forwarding path
+  // br_netfilter: bridged frames go through iptables' FORWARD when this is 1.
+  std::string nf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+  bool br_nf = c.readInt(nf).value_or(0) == 1;
+  if (!ifs.bridges.empty()) {
+    Finding f{"forward.br_netfilter", v.name, Severity::kOk, "", c.file(nf), "", ""};
+    if (br_nf) {
+      f.severity = Severity::kWarn;
+      f.seen =
+          fmt::format("bridge-nf-call-iptables = 1 and the taps of {} are on bridge {}", v.name, *ifs.bridges.begin());
+      f.meaning =
+          "bridged frames of the VNF pass through iptables' FORWARD chain (and its drop policy) and "
+          "conntrack: slower, and dropped by rules written for routed traffic";
+      f.fix = "sysctl -w net.bridge.bridge-nf-call-iptables=0 (unless Docker or Kubernetes on this host need it)";
+    } else {
+      f.seen = "bridged frames do not pass iptables (bridge-nf-call-iptables is 0 or br_netfilter is not loaded)";
+    }
+    c.add(std::move(f));
+  }
+  const auto& rs = c.ruleset();
+  if (!rs) {
+    c.add({"forward.rules", v.name, Severity::kInfo, rs.error().message, c.via("libnftables list ruleset"),
+           "rules that drop the VNF's forwarded traffic cannot be checked", rs.error().fix});
+    return;
+  }
+  const auto& items = rs->contains("nftables") ? (*rs)["nftables"] : nlohmann::json::array();
+  // Base chains on the forward hook that see this VNF's frames: the bridge family always; ip, ip6 and
+  // inet when the tap is routed, or bridged with br_netfilter on.
+  std::set<std::string> reach;
+  std::map<std::string, std::string> policy;  // chain key -> policy of forward base chains
+  for (const auto& it : items) {
+    if (!it.is_object() || !it.contains("chain")) continue;
+    const auto& ch = it["chain"];
+    if (ch.value("hook", "") != "forward") continue;
+    std::string fam = ch.value("family", "");
+    bool sees = fam == "bridge" || ifs.bridges.empty() || br_nf;
+    if (fam == "netdev" || !sees) continue;
+    reach.insert(chainKey(ch));
+    policy[chainKey(ch)] = ch.value("policy", "accept");
+  }
+  // Chains jumped to from those (iptables-nft's DOCKER-USER, FORWARD -> f2b-..., ...), to a fixpoint.
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& it : items) {
+      if (!it.is_object() || !it.contains("rule")) continue;
+      const auto& r = it["rule"];
+      if (!reach.count(chainKey(r))) continue;
+      for (const auto& target : jumpsOf(r.value("expr", nlohmann::json::array()))) {
+        std::string k = fmt::format("{} {} {}", r.value("family", ""), r.value("table", ""), target);
+        if (reach.insert(k).second) grew = true;
+      }
+    }
+  }
+  int drops = 0;
+  std::set<std::string> accepted_in;  // base chains with an accept for one of the VNF's interfaces
+  for (const auto& it : items) {
+    if (!it.is_object() || !it.contains("rule")) continue;
+    const auto& r = it["rule"];
+    std::string key = chainKey(r);
+    if (!reach.count(key)) continue;
+    const auto& expr = r.value("expr", nlohmann::json::array());
+    auto names = matchedIfaces(expr);
+    std::string hit;
+    for (const auto& n : names)
+      for (const auto& mine : ifs.taps)
+        if (nameMatches(n, mine)) hit = mine;
+    for (const auto& n : names)
+      for (const auto& mine : ifs.bridges)
+        if (hit.empty() && nameMatches(n, mine)) hit = mine;
+    std::string verdict = verdictOf(expr);
+    if (verdict == "accept" && (!hit.empty() || names.empty())) accepted_in.insert(key);
+    if (verdict != "drop" && verdict != "reject") continue;
+    auto packets = counterOf(expr);
+    if (hit.empty() && !names.empty()) continue;            // another interface's rule
+    bool generic_only = names.empty() && expr.size() <= 2;  // "counter drop": everything forwarded
+    if (hit.empty() && !generic_only && packets.value_or(0) == 0) continue;
+    ++drops;
+    Finding f{"forward.rule", v.name, hit.empty() && !generic_only ? Severity::kWarn : Severity::kFail, "", "", "", ""};
+    std::string counter = packets ? fmt::format("counter {} packets", *packets) : "no counter";
+    f.seen = fmt::format("rule handle {} in chain {} {}s {} ({})", r.value("handle", 0), key, verdict,
+                         hit.empty() ? "forwarded traffic" : "traffic on " + hit, counter);
+    f.where = c.via("libnftables list ruleset (JSON)");
+    f.meaning = hit.empty() ? "a forward-hook rule drops some forwarded traffic, the VNF's included when it matches"
+                            : fmt::format("the host drops the VNF's forwarded traffic on {}", hit);
+    f.fix = fmt::format("nft delete rule {} handle {} (or add an accept for {} before it)", key, r.value("handle", 0),
+                        hit.empty() ? *ifs.taps.begin() : hit);
+    c.add(std::move(f));
+  }
+  for (const auto& [key, pol] : policy) {
+    if (pol != "drop" || accepted_in.count(key)) continue;
+    // A jump target that accepts counts for its base chain too; be conservative: any accept for our
+    // interfaces in a reachable chain of the same table.
+    bool accepted = std::any_of(accepted_in.begin(), accepted_in.end(), [&](const std::string& a) {
+      return a.substr(0, a.rfind(' ')) == key.substr(0, key.rfind(' '));
+    });
+    if (accepted) continue;
+    ++drops;
+    c.add({"forward.policy", v.name, Severity::kFail,
+           fmt::format("chain {} (hook forward) has policy drop and no accept for {}", key, *ifs.taps.begin()),
+           c.via("libnftables list ruleset (JSON)"),
+           "forwarded traffic of the VNF is dropped by the chain's policy (Docker installs FORWARD policy drop)",
+           fmt::format("nft insert rule {1} iifname \"{0}\" accept && nft insert rule {1} oifname \"{0}\" accept "
+                       "(Docker: iptables -I DOCKER-USER -i {0} -j ACCEPT)",
+                       ifs.bridges.empty() ? *ifs.taps.begin() : *ifs.bridges.begin(), key)});
+  }
+  if (drops == 0) {
+    c.add({"forward.rules", v.name, Severity::kOk,
+           fmt::format("{} forward-hook chain{} checked, none drops the VNF's traffic", reach.size(),
+                       reach.size() == 1 ? "" : "s"),
+           c.via("libnftables list ruleset (JSON)"), "", ""});
+  }
+}
+
+}  // namespace vnf::diagnose

@@ -1,0 +1,185 @@
+// Rings and buffers (NIC ring sizes and missed counters, the tap's tx_dropped, the forwarder's
+// ring-full counters and the guest's "ring buffer full" lines), and the NIC's tunnel offloads.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "diagnose/context.h"
+
+namespace vnf::diagnose {
+namespace {
+
+bool isMissedCounter(const std::string& k) {
+  return k.find("missed") != std::string::npos || k.find("no_buffer") != std::string::npos ||
+         k.find("nobuf") != std::string::npos || k == "rx_fifo_errors";
+}
+
+std::set<std::string> pfNetdevs(Ctx& c, const VnfPath& v) {
+  std::set<std::string> out;
+  for (const auto& vf : v.meta.vfs)
+    if (auto n = c.netdevOf(vf.pf.str()); !n.empty()) out.insert(n);
+  return out;
+}
+
+bool containsNoCase(std::string_view hay, std::string_view needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         }) != hay.end();
+}
+
+}  // namespace
+
+void checkRings(Ctx& c, const VnfPath& v, const std::string& serial, const nlohmann::json* fwd) {
+  for (const auto& pf : pfNetdevs(c, v)) {
+    auto r = c.probe.rings(pf);
+    Finding f{"rings.size", v.name, Severity::kOk, "", c.via(fmt::format("ETHTOOL_GRINGPARAM {}", pf)), "", ""};
+    std::vector<std::string> missed;
+    if (auto s = c.probe.nicStats(pf)) {
+      for (const auto& [k, n] : *s)
+        if (isMissedCounter(k) && n > 0) missed.push_back(fmt::format("{} {}", k, n));
+    }
+    if (!r) {
+      f.severity = Severity::kInfo;
+      f.seen = r.error().message;
+      f.meaning = "the ring sizes of this NIC cannot be read or changed through ethtool";
+    } else if (r->rx < r->rx_max && !missed.empty()) {
+      f.severity = Severity::kWarn;
+      f.seen = fmt::format("{} RX ring {} of max {}, TX {} of {}; {}", pf, r->rx, r->rx_max, r->tx, r->tx_max,
+                           fmt::join(missed, ", "));
+      f.where += ", " + c.via(fmt::format("ETHTOOL_GSTATS {}", pf));
+      f.meaning = "the NIC ran out of RX descriptors (missed counters are non-zero) while its ring could be larger";
+      f.fix = fmt::format("vnfctl tune --nic {} --rings max", pf);
+    } else if (r->rx < r->rx_max) {
+      f.severity = Severity::kInfo;
+      f.seen = fmt::format("{} RX ring {} of max {}, TX {} of {}; no missed counter", pf, r->rx, r->rx_max, r->tx,
+                           r->tx_max);
+      f.meaning = "a larger ring absorbs longer bursts (at some cache cost); nothing is lost now";
+      f.fix = fmt::format("vnfctl tune --nic {} --rings max (if bursts are lost)", pf);
+    } else {
+      f.seen = fmt::format("{} RX ring {} (max), TX {} of {}{}", pf, r->rx, r->tx, r->tx_max,
+                           missed.empty() ? "" : fmt::format("; {}", fmt::join(missed, ", ")));
+      if (!missed.empty()) {
+        f.severity = Severity::kWarn;
+        f.meaning = "the ring is already at its maximum and still overflows: the consumer is too slow";
+        f.fix = fmt::format("give the VNF dedicated CPUs on the NIC's node (vnfctl diagnose {} numa.*)", v.name);
+      }
+    }
+    c.add(std::move(f));
+  }
+  if (v.running()) {
+    for (const auto& t : v.taps) {
+      auto s = c.probe.linkStats(t.dev);
+      if (!s) continue;
+      auto it = s->find("tx_dropped");
+      std::uint64_t n = it == s->end() ? 0 : it->second;
+      Finding f{
+          "rings.tap", v.name, Severity::kOk, "", c.via(fmt::format("/sys/class/net/{}/statistics/tx_dropped", t.dev)),
+          "",          ""};
+      if (n > 0) {
+        f.severity = Severity::kWarn;
+        f.seen = fmt::format("tap {} tx_dropped {}", t.dev, n);
+        f.meaning =
+            "the guest's virtio RX ring was full when the host had frames for it (DPDK's virtio driver "
+            "reports no imissed: this is where its RX overflows show)";
+        f.fix =
+            "give the forwarder more RX descriptors or a dedicated vCPU (the spec's guest.forwarder and "
+            "cpu_policy: dedicated), then vnfctl launch SPEC --replace";
+      } else {
+        f.seen = fmt::format("tap {} tx_dropped 0", t.dev);
+      }
+      c.add(std::move(f));
+    }
+  }
+  if (!serial.empty()) {
+    std::size_t n = 0;
+    std::string last;
+    std::string_view rest = serial;
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      auto line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      if (containsNoCase(line, "ring buffer full")) {
+        ++n;
+        last = std::string(line);
+      }
+    }
+    Finding f{"rings.guest_log", v.name, Severity::kOk, "", c.via(fmt::format("serial log {}", v.serial_log)), "", ""};
+    if (n > 0) {
+      f.severity = Severity::kWarn;
+      f.seen = fmt::format("{} \"ring buffer full\" line{} in the last 1 MiB; last: {}", n, n == 1 ? "" : "s", last);
+      f.meaning = "the application in the guest reports a full ring: it receives more than it processes";
+      f.fix =
+          "raise the forwarder's descriptor counts in the spec (guest.forwarder) and relaunch: vnfctl launch SPEC "
+          "--replace";
+    } else {
+      f.seen = "no \"ring buffer full\" line in the serial log";
+    }
+    c.add(std::move(f));
+  }
+  if (fwd) {
+    for (const auto& p : fwd->value("ports", nlohmann::json::array())) {
+      if (!p.is_object()) continue;
+      std::uint64_t imissed = p.value("imissed", 0ull), nombuf = p.value("rx_nombuf", 0ull),
+                    full = p.value("tx_full_drops", 0ull);
+      Finding f{"rings.forwarder",
+                v.name,
+                Severity::kOk,
+                "",
+                c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
+                "",
+                ""};
+      f.seen = fmt::format("guest port {}: imissed {}, rx_nombuf {}, tx_full_drops {}", p.value("index", 0), imissed,
+                           nombuf, full);
+      if (imissed + nombuf + full > 0) {
+        f.severity = Severity::kWarn;
+        f.meaning = imissed + nombuf > 0
+                        ? "the port's RX ring or mbuf pool ran out: packets were lost entering the guest"
+                        : "the port's TX ring was full: the next hop takes less than the VNF sends";
+        f.fix =
+            "raise the forwarder's RX/TX descriptors in the spec (guest.forwarder) and relaunch: vnfctl launch "
+            "SPEC --replace";
+      }
+      c.add(std::move(f));
+    }
+  }
+}
+
+void checkOffloads(Ctx& c, const VnfPath& v) {
+  for (const auto& pf : pfNetdevs(c, v)) {
+    auto feats = c.probe.features(pf);
+    Finding f{"offload.tunnel", v.name, Severity::kOk, "", c.via(fmt::format("ETHTOOL_GFEATURES {}", pf)), "", ""};
+    if (!feats) {
+      f.severity = Severity::kInfo;
+      f.seen = feats.error().message;
+      f.meaning = "the NIC's offload features cannot be read";
+      c.add(std::move(f));
+      continue;
+    }
+    auto on = [&](const char* k) {
+      auto it = feats->find(k);
+      return it != feats->end() && it->second;
+    };
+    std::vector<std::string> off;
+    for (const char* k : {"tx-udp_tnl-segmentation", "rx-udp_tunnel-port-offload", "rx-checksum"})
+      if (!on(k)) off.push_back(k);
+    if (!on("tx-checksum-ip-generic") && !on("tx-checksum-ipv4")) off.push_back("tx-checksum-ipv4/ip-generic");
+    if (!off.empty()) {
+      f.severity = Severity::kInfo;
+      f.seen = fmt::format("{}: off: {}", pf, fmt::join(off, ", "));
+      f.meaning =
+          "VXLAN/Geneve and checksum work the NIC does not do falls to software: for the VF's guest "
+          "driver (DPDK offloads) and for the host stack; only tunnelled or host-routed traffic pays";
+      f.fix = fmt::format(
+          "ethtool -K {} tx-udp_tnl-segmentation on rx-udp_tunnel-port-offload on (where the NIC "
+          "has them; VFs inherit the PF's capabilities)",
+          pf);
+    } else {
+      f.seen = fmt::format("{}: tunnel segmentation, UDP tunnel port offload and checksums on", pf);
+    }
+    c.add(std::move(f));
+  }
+}
+
+}  // namespace vnf::diagnose

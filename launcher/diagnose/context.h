@@ -1,0 +1,62 @@
+// Internal to diagnose: what every check needs, and small typed reads with their "where".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diagnose/diagnose.h"
+#include "diagnose/vnf_path.h"
+
+namespace vnf::diagnose {
+
+struct Ctx {
+  Ctx(const HostFs& f, Probe& p, std::vector<Finding>& o) : fs(f), probe(p), out(o) {}
+  const HostFs& fs;
+  Probe& probe;
+  std::vector<Finding>& out;
+
+  // "what" plus the probe's origin ("ETHTOOL_GRINGPARAM ens1f0, recorded in answers.json").
+  std::string via(const std::string& what) const;
+  // Reads through HostFs; "where" of a file read is its path (under --host-root when not "/").
+  std::string file(const std::string& path) const;
+  std::optional<std::int64_t> readInt(const std::string& path) const;
+  std::optional<std::string> readTrimmed(const std::string& path) const;
+  // The netdev of a PCI function (/sys/bus/pci/devices/ADDR/net/*), "" when it has none.
+  std::string netdevOf(const std::string& pci) const;
+  // CPUs of a NUMA node (/sys/devices/system/node/nodeN/cpulist); empty when unknown.
+  std::vector<int> nodeCpus(int node) const;
+
+  void add(Finding f) { out.push_back(std::move(f)); }
+
+  // Read once per run.
+  const Result<std::vector<std::string>>& kernelLog();
+  const Result<nlohmann::json>& ruleset();
+
+ private:
+  std::optional<Result<std::vector<std::string>>> kmsg_;
+  std::optional<Result<nlohmann::json>> nft_;
+  mutable std::map<int, std::vector<int>> node_cpus_;
+};
+
+// Checks, one family per file. Each adds findings for one VNF (or the host).
+void checkDmar(Ctx& c, const VnfPath& v);
+void checkVlan(Ctx& c, const VnfPath& v);
+void checkMtu(Ctx& c, const VnfPath& v, const nlohmann::json* fwd_stats);
+void checkForwarding(Ctx& c, const VnfPath& v);
+void checkNuma(Ctx& c, const VnfPath& v);
+void checkRings(Ctx& c, const VnfPath& v, const std::string& serial_tail, const nlohmann::json* fwd_stats);
+void checkOffloads(Ctx& c, const VnfPath& v);
+// Host-wide: throttle counters and temperatures (first read; `later` re-reads after the window).
+struct ThermalSample {
+  std::map<std::string, std::uint64_t> throttle;  // path -> count
+};
+ThermalSample sampleThermal(Ctx& c, bool reread);
+void checkThermal(Ctx& c, const ThermalSample& first, const ThermalSample* later);
+
+// The last "VNF-FWD STATS {json}" document in serial log text; nullopt when none parses.
+std::optional<nlohmann::json> lastForwarderStats(std::string_view serial_text);
+
+}  // namespace vnf::diagnose

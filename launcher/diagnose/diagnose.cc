@@ -1,0 +1,359 @@
+#include "diagnose/diagnose.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "diagnose/context.h"
+#include "host/parse.h"
+
+namespace vnf::diagnose {
+
+std::string Ctx::via(const std::string& what) const {
+  auto o = probe.origin();
+  return o.empty() ? what : fmt::format("{}, {}", what, o);
+}
+
+std::string Ctx::file(const std::string& path) const {
+  return fs.isLiveHost() ? path : fmt::format("{} under {}", path, fs.root().string());
+}
+
+std::optional<std::string> Ctx::readTrimmed(const std::string& path) const {
+  auto t = fs.readText(path);
+  if (!t) return std::nullopt;
+  return std::string(trim(*t));
+}
+
+std::optional<std::int64_t> Ctx::readInt(const std::string& path) const {
+  auto t = readTrimmed(path);
+  if (!t) return std::nullopt;
+  return parseInt(*t);
+}
+
+std::string Ctx::netdevOf(const std::string& pci) const {
+  auto names = fs.listDir(fmt::format("/sys/bus/pci/devices/{}/net", pci));
+  return names && !names->empty() ? names->front() : "";
+}
+
+std::vector<int> Ctx::nodeCpus(int node) const {
+  if (node < 0) return {};
+  auto it = node_cpus_.find(node);
+  if (it != node_cpus_.end()) return it->second;
+  std::vector<int> cpus;
+  if (auto t = readTrimmed(fmt::format("/sys/devices/system/node/node{}/cpulist", node))) {
+    if (auto l = parseCpuList(*t)) cpus = *l;
+  }
+  node_cpus_[node] = cpus;
+  return cpus;
+}
+
+const Result<std::vector<std::string>>& Ctx::kernelLog() {
+  if (!kmsg_) kmsg_ = probe.kernelLog();
+  return *kmsg_;
+}
+
+const Result<nlohmann::json>& Ctx::ruleset() {
+  if (!nft_) nft_ = probe.nftRuleset();
+  return *nft_;
+}
+
+std::optional<nlohmann::json> lastForwarderStats(std::string_view text) {
+  constexpr std::string_view kTag = "VNF-FWD STATS ";
+  std::size_t at = text.rfind(kTag);
+  while (at != std::string_view::npos) {
+    auto line = text.substr(at + kTag.size());
+    line = line.substr(0, line.find('\n'));
+    try {
+      auto j = nlohmann::json::parse(line);
+      if (j.is_object()) return j;
+    } catch (const nlohmann::json::exception&) {
+      // A line cut by the tail or by a console write: try the one before.
+    }
+    if (at == 0) break;
+    at = text.rfind(kTag, at - 1);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t prev = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+// One hop's counters at one moment.
+struct HopSample {
+  std::string hop;
+  std::string where;
+  std::optional<std::uint64_t> packets;  // packets passing this hop (towards the guest, then out)
+  Counters drops;                        // counters that count packets lost here
+};
+
+std::uint64_t get(const Counters& c, const char* k) {
+  auto it = c.find(k);
+  return it == c.end() ? 0 : it->second;
+}
+
+// Counters whose growth means packets were lost at a netdev.
+Counters dropCounters(const Counters& c, std::initializer_list<const char*> names) {
+  Counters out;
+  for (const char* n : names)
+    if (auto it = c.find(n); it != c.end()) out[n] = it->second;
+  return out;
+}
+
+// Samples every hop of a VNF's path, in the order packets travel: PF, tap, guest ports.
+std::vector<HopSample> sampleHops(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
+  std::vector<HopSample> out;
+  for (const auto& vf : v.meta.vfs) {
+    std::string pf = c.netdevOf(vf.pf.str());
+    if (pf.empty()) continue;
+    HopSample h{fmt::format("PF {} rx", pf), c.via(fmt::format("/sys/class/net/{}/statistics", pf)), {}, {}};
+    if (auto s = c.probe.linkStats(pf)) {
+      h.packets = get(*s, "rx_packets");
+      h.drops = dropCounters(*s, {"rx_dropped", "rx_missed_errors", "rx_fifo_errors", "rx_over_errors"});
+    }
+    if (auto n = c.probe.nicStats(pf)) {
+      for (const auto& [k, val] : *n) {
+        if (k.find("missed") != std::string::npos || k.find("no_buffer") != std::string::npos ||
+            k.find("nobuf") != std::string::npos)
+          h.drops["ethtool " + k] = val;
+      }
+      h.where += ", " + c.via("ETHTOOL_GSTATS " + pf);
+    }
+    out.push_back(std::move(h));
+  }
+  for (const auto& t : v.taps) {
+    HopSample h{
+        fmt::format("tap {} -> guest", t.dev), c.via(fmt::format("/sys/class/net/{}/statistics", t.dev)), {}, {}};
+    if (auto s = c.probe.linkStats(t.dev)) {
+      h.packets = get(*s, "tx_packets");  // the host transmits what the guest receives
+      h.drops = dropCounters(*s, {"tx_dropped"});
+    }
+    out.push_back(std::move(h));
+  }
+  if (fwd) {
+    for (const auto& p : fwd->value("ports", nlohmann::json::array())) {
+      if (!p.is_object()) continue;
+      int idx = p.value("index", 0);
+      HopSample rx{fmt::format("guest port {} rx", idx),
+                   c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
+                   p.value("rx", 0ull),
+                   {}};
+      for (const char* k : {"imissed", "rx_nombuf", "drops", "mtu_drops"}) rx.drops[k] = p.value(k, 0ull);
+      out.push_back(std::move(rx));
+      HopSample tx{fmt::format("guest port {} tx", idx),
+                   c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
+                   p.value("tx", 0ull),
+                   {}};
+      tx.drops["tx_full_drops"] = p.value("tx_full_drops", 0ull);
+      out.push_back(std::move(tx));
+    }
+  }
+  return out;
+}
+
+const char* likelyCause(const std::string& counter) {
+  if (counter.find("missed") != std::string::npos || counter.find("fifo") != std::string::npos ||
+      counter.find("no_buffer") != std::string::npos || counter.find("nobuf") != std::string::npos)
+    return "the NIC's RX ring was full: the consumer (the VF's guest or the host stack) did not drain it in time";
+  if (counter == "tx_dropped")
+    return "the guest's virtio RX ring was full (the forwarder polls too slowly, or its ring is small)";
+  if (counter == "imissed" || counter == "rx_nombuf") return "the guest port's RX ring or mbuf pool ran out";
+  if (counter == "mtu_drops") return "frames larger than the guest port's MTU";
+  if (counter == "tx_full_drops") return "the guest port's TX ring was full (the next hop is slower)";
+  if (counter == "rx_dropped") return "the kernel dropped received frames (no socket/bridge took them, or a filter)";
+  return "packets counted as dropped at this hop";
+}
+
+void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, const std::vector<HopSample>& b,
+                 double seconds, std::vector<Hop>& hops) {
+  const Hop* first_drop = nullptr;
+  std::string first_counter;
+  const Hop* fall_from = nullptr;
+  const Hop* fall_to = nullptr;
+  std::size_t base = hops.size();
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    Hop h{v.name, a[i].hop, a[i].where, 0, 0, ""};
+    if (a[i].packets && b[i].packets && *b[i].packets >= *a[i].packets)
+      h.packets_per_s = static_cast<double>(*b[i].packets - *a[i].packets) / seconds;
+    std::uint64_t worst = 0;
+    std::string worst_name;
+    for (const auto& [k, before] : a[i].drops) {
+      auto it = b[i].drops.find(k);
+      if (it == b[i].drops.end() || it->second <= before) continue;
+      std::uint64_t d = it->second - before;
+      h.dropped += d;
+      h.drop_counters += fmt::format("{}{} +{}", h.drop_counters.empty() ? "" : ", ", k, d);
+      if (d > worst) worst = d, worst_name = k;
+    }
+    hops.push_back(std::move(h));
+    if (hops.back().dropped > 0 && first_counter.empty()) first_counter = worst_name;
+  }
+  for (std::size_t i = base; i < hops.size(); ++i) {
+    if (hops[i].dropped > 0) {
+      first_drop = &hops[i];
+      break;
+    }
+  }
+  for (std::size_t i = base + 1; i < hops.size(); ++i) {
+    const auto& prev = hops[i - 1];
+    const auto& cur = hops[i];
+    if (prev.packets_per_s > 100 && cur.packets_per_s < prev.packets_per_s * 0.9) {
+      fall_from = &prev;
+      fall_to = &cur;
+      break;
+    }
+  }
+  Finding f{"path.drops", v.name, Severity::kOk, "", "", "", ""};
+  if (first_drop) {
+    std::string counter = first_counter;
+    if (counter.rfind("ethtool ", 0) == 0) counter = counter.substr(8);
+    f.severity = Severity::kFail;
+    f.seen = fmt::format("first hop with drops in {:.1f} s: {} ({}), {:.0f} packets/s", seconds, first_drop->hop,
+                         first_drop->drop_counters, first_drop->packets_per_s);
+    f.where = first_drop->where;
+    f.meaning = fmt::format("packets die at {}: {}", first_drop->hop, likelyCause(counter));
+    if (first_drop->hop.rfind("PF ", 0) == 0) {
+      f.fix = fmt::format("vnfctl tune {} --rings max", v.name);
+    } else if (first_drop->hop.rfind("tap ", 0) == 0 || first_drop->hop.find(" rx") != std::string::npos) {
+      f.fix =
+          "give the forwarder more RX descriptors (the spec's guest.forwarder rx descriptors) or a dedicated "
+          "vCPU (cpu_policy: dedicated), then vnfctl launch SPEC --replace";
+    } else {
+      f.fix = "check the next hop's capacity (vnfctl diagnose on its VNF or NIC)";
+    }
+  } else if (fall_from) {
+    f.severity = Severity::kWarn;
+    f.seen = fmt::format("{:.0f} packets/s at {} but {:.0f} at {} over {:.1f} s, no drop counter grew",
+                         fall_from->packets_per_s, fall_from->hop, fall_to->packets_per_s, fall_to->hop, seconds);
+    f.where = fall_to->where;
+    f.meaning = fmt::format(
+        "packets are lost between {} and {} where no counter sees them (a filter, or the "
+        "guest forwards less than it receives)",
+        fall_from->hop, fall_to->hop);
+    f.fix = fmt::format("vnfctl diagnose {} --json (forward.* and vlan.* findings)", v.name);
+  } else {
+    f.seen = fmt::format("{} hop{} sampled over {:.1f} s, no drop counter grew", hops.size() - base,
+                         hops.size() - base == 1 ? "" : "s", seconds);
+    f.where = hops.size() > base ? hops[base].where : "";
+  }
+  c.add(std::move(f));
+}
+
+// By VNF in name order, the host's last; within one, in the order the checks ran.
+void sortFindings(std::vector<Finding>& f) {
+  std::stable_sort(f.begin(), f.end(), [](const Finding& a, const Finding& b) {
+    if (a.vnf.empty() != b.vnf.empty()) return b.vnf.empty();
+    return a.vnf < b.vnf;
+  });
+}
+
+}  // namespace
+
+Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& request) {
+  auto domains = probe.domains();
+  if (!domains) return std::unexpected(domains.error());
+  std::vector<const DomainRecord*> chosen;
+  for (const auto& name : request.names) {
+    auto it = std::find_if(domains->begin(), domains->end(), [&](const auto& d) { return d.name == name; });
+    if (it == domains->end()) {
+      std::string best;
+      std::size_t best_d = 3;
+      for (const auto& d : *domains) {
+        auto dist = editDistance(name, d.name);
+        if (dist < best_d) best_d = dist, best = d.name;
+      }
+      std::string fix = best.empty() ? "vnfctl list shows the VNFs vnfctl manages"
+                                     : fmt::format("did you mean {}? (vnfctl list shows them all)", best);
+      return fail(Errc::kNoSuchVnf,
+                  fmt::format("no VNF named '{}' ({} VNF{} managed here)", name, domains->size(),
+                              domains->size() == 1 ? "" : "s"),
+                  fix);
+    }
+    if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+  }
+  if (request.all)
+    for (const auto& d : *domains)
+      if (std::find(chosen.begin(), chosen.end(), &d) == chosen.end()) chosen.push_back(&d);
+
+  Report report;
+  Ctx c{fs, probe, report.findings};
+  std::vector<VnfPath> paths;
+  for (const auto* d : chosen) {
+    auto p = parseVnfPath(*d);
+    if (!p) {
+      c.add({"vnf.metadata", d->name, Severity::kFail, p.error().message, c.via("libvirt domain XML"),
+             "diagnose cannot know this VNF's path without vnfctl's metadata", p.error().fix});
+      continue;
+    }
+    paths.push_back(std::move(*p));
+  }
+  std::vector<std::optional<nlohmann::json>> fwd(paths.size());
+  std::vector<std::string> serial(paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const auto& v = paths[i];
+    if (!v.running()) {
+      c.add({"vnf.state", v.name, Severity::kFail, fmt::format("the domain is {}", v.state), c.via("libvirt"),
+             "it forwards nothing; the runtime checks (NUMA threads, forwarder counters, sampling) are skipped",
+             fmt::format("vnfctl start {}", v.name)});
+    } else {
+      c.add({"vnf.state", v.name, Severity::kOk, "running", c.via("libvirt"), "", ""});
+      if (!v.serial_log.empty()) {
+        if (auto t = probe.serialTail(v.serial_log)) {
+          serial[i] = std::move(*t);
+          fwd[i] = lastForwarderStats(serial[i]);
+        }
+      }
+    }
+    const nlohmann::json* stats = fwd[i] ? &*fwd[i] : nullptr;
+    checkDmar(c, v);
+    checkVlan(c, v);
+    checkMtu(c, v, stats);
+    checkForwarding(c, v);
+    checkNuma(c, v);
+    checkRings(c, v, serial[i], stats);
+    checkOffloads(c, v);
+  }
+  auto thermal0 = sampleThermal(c, false);
+  if (request.window.count() <= 0) {
+    checkThermal(c, thermal0, nullptr);
+    sortFindings(report.findings);
+    return report;
+  }
+  std::vector<std::vector<HopSample>> first(paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    if (paths[i].running()) first[i] = sampleHops(c, paths[i], fwd[i] ? &*fwd[i] : nullptr);
+  probe.advance(request.window);
+  auto thermal1 = sampleThermal(c, true);
+  checkThermal(c, thermal0, &thermal1);
+  double seconds = static_cast<double>(request.window.count()) / 1000.0;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!paths[i].running()) continue;
+    std::optional<nlohmann::json> later;
+    if (!paths[i].serial_log.empty()) {
+      if (auto t = probe.serialTail(paths[i].serial_log)) later = lastForwarderStats(*t);
+    }
+    auto second = sampleHops(c, paths[i], later ? &*later : nullptr);
+    if (!later)
+      first[i].erase(std::remove_if(first[i].begin(), first[i].end(),
+                                    [](const HopSample& h) { return h.hop.rfind("guest ", 0) == 0; }),
+                     first[i].end());
+    comparePath(c, paths[i], first[i], second, seconds, report.hops);
+  }
+  sortFindings(report.findings);
+  return report;
+}
+
+}  // namespace vnf::diagnose

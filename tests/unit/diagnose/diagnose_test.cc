@@ -1,0 +1,320 @@
+// diagnose on recorded fixtures (tests/data/diagnose/2node-igb-faults: one VNF per fault, one
+// healthy), its bad inputs, and the ethtool ioctls on interfaces without ethtool support.
+#include "diagnose/diagnose.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "diagnose/context.h"
+#include "diagnose/ethtool.h"
+#include "tests/unit/golden.h"
+#include "tests/unit/test_util.h"
+
+namespace vnf::diagnose {
+namespace {
+
+const std::filesystem::path kFixture = test::dataDir() / "diagnose" / "2node-igb-faults";
+
+Result<Report> runOn(const std::string& answers, std::vector<std::string> names, bool all, int window_ms) {
+  auto fs = HostFs::open(kFixture / "root");
+  EXPECT_TRUE(fs);
+  auto probe = loadRecordedProbe(answers);
+  if (!probe) return std::unexpected(probe.error());
+  Request r;
+  r.names = std::move(names);
+  r.all = all;
+  r.window = std::chrono::milliseconds(window_ms);
+  return runDiagnose(*fs, **probe, r);
+}
+
+std::vector<const Finding*> find(const Report& r, const std::string& vnf, const std::string& check) {
+  std::vector<const Finding*> out;
+  for (const auto& f : r.findings)
+    if (f.vnf == vnf && f.check == check) out.push_back(&f);
+  return out;
+}
+
+Severity worst(const Report& r, const std::string& vnf, const std::string& check) {
+  Severity s = Severity::kOk;
+  for (const auto* f : find(r, vnf, check)) s = std::max(s, f->severity);
+  return s;
+}
+
+struct FaultCase {
+  const char* vnf;
+  const char* check;
+  Severity severity;
+  const char* seen;  // a part of what was seen
+  const char* fix;   // a part of the fix
+};
+
+class Faults : public testing::TestWithParam<FaultCase> {};
+
+TEST_P(Faults, FoundWithNumbersAndFix) {
+  const auto& c = GetParam();
+  auto r = runOn((kFixture / "answers.json").string(), {}, true, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  auto fs = find(*r, c.vnf, c.check);
+  ASSERT_FALSE(fs.empty()) << "no " << c.check << " finding for " << c.vnf;
+  auto it =
+      std::find_if(fs.begin(), fs.end(), [&](const Finding* f) { return f->seen.find(c.seen) != std::string::npos; });
+  ASSERT_NE(it, fs.end()) << c.check << " for " << c.vnf << " does not say \"" << c.seen
+                          << "\"; first: " << fs.front()->seen;
+  EXPECT_EQ((*it)->severity, c.severity) << (*it)->seen;
+  EXPECT_NE((*it)->fix.find(c.fix), std::string::npos) << (*it)->fix;
+  EXPECT_FALSE((*it)->where.empty());
+  EXPECT_FALSE((*it)->meaning.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachFault, Faults,
+    testing::Values(
+        FaultCase{"dmar", "iommu.dmar", Severity::kFail, "2 IOMMU fault records name VF 0000:83:10.1", "vnfctl doctor"},
+        FaultCase{"vlan", "vlan.vf", Severity::kFail, "VF 2 (0000:83:10.2) of ens3f0 has VLAN 300, the spec says 200",
+                  "ip link set dev ens3f0 vf 2 vlan 200"},
+        FaultCase{"jumbo", "mtu.pf", Severity::kFail, "PF ens2f0 MTU 1500, the spec wants 9000",
+                  "ip link set dev ens2f0 mtu 9000"},
+        FaultCase{"remote", "numa.vf", Severity::kFail,
+                  "VF 0000:83:10.3 is on node 1, the VNF's vCPUs and memory on node 0", "vnfctl launch SPEC --replace"},
+        FaultCase{"remote", "numa.threads", Severity::kFail, "(CPU 0/KVM) on 2", "vnfctl verify remote"},
+        FaultCase{"remote", "numa.memory", Severity::kFail, "0% of the guest's memory on node 1",
+                  "vnfctl verify remote"},
+        FaultCase{"rings", "rings.size", Severity::kWarn, "ens1f0 RX ring 256 of max 4096",
+                  "vnfctl tune --nic ens1f0 --rings max"},
+        FaultCase{"rings", "numa.irq", Severity::kWarn, "42->0-3", "vnfctl tune --nic ens1f0 --irq-affinity local"},
+        FaultCase{"rings", "path.drops", Severity::kFail, "PF ens1f0 rx", "vnfctl tune rings --rings max"},
+        FaultCase{"taps", "mtu.path", Severity::kFail,
+                  "port eth9 (on the path of tap vnf9a via bridge br9) has MTU 1500", "ip link set dev eth9 mtu 9000"},
+        FaultCase{"taps", "forward.rule", Severity::kFail,
+                  "rule handle 5 in chain ip filter FORWARD drops traffic on vnf9a (counter 42 packets)",
+                  "nft delete rule ip filter FORWARD handle 5"},
+        FaultCase{"taps", "forward.policy", Severity::kFail, "policy drop and no accept for vnf9a",
+                  "nft insert rule ip filter FORWARD iifname \"br9\" accept"},
+        FaultCase{"taps", "forward.br_netfilter", Severity::kWarn, "bridge-nf-call-iptables = 1",
+                  "sysctl -w net.bridge.bridge-nf-call-iptables=0"},
+        FaultCase{"taps", "rings.tap", Severity::kWarn, "tap vnf9a tx_dropped 10", "RX descriptors"},
+        FaultCase{"taps", "rings.guest_log", Severity::kWarn, "Ring Buffer Full on port 0", "guest.forwarder"},
+        FaultCase{"taps", "path.drops", Severity::kFail, "tap vnf9a -> guest (tx_dropped +4000), 200000 packets/s",
+                  "cpu_policy: dedicated"},
+        FaultCase{"stopped", "vnf.state", Severity::kFail, "the domain is shut off", "vnfctl start stopped"},
+        FaultCase{"", "thermal.throttle", Severity::kFail, "cpu5/thermal_throttle/core_throttle_count +18", "cooling"},
+        FaultCase{"", "thermal.temperature", Severity::kWarn,
+                  "thermal_zone0 (x86_pkg_temp) 99.0 C >= passive trip 95.0 C", "cooling"}),
+    [](const auto& info) {
+      std::string n = std::string(info.param.vnf) + "_" + info.param.check;
+      std::replace_if(
+          n.begin(), n.end(), [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
+      return n;
+    });
+
+TEST(Diagnose, HealthyVnfHasNothingWorseThanInfo) {
+  auto r = runOn((kFixture / "answers.json").string(), {"good"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  std::size_t ok = 0;
+  for (const auto& f : r->findings) {
+    if (f.vnf != "good") continue;
+    EXPECT_LE(f.severity, Severity::kInfo) << f.check << ": " << f.seen;
+    ok += f.severity == Severity::kOk;
+  }
+  // state, dmar, vlan, mtu.pf, mtu.guest, forward (no taps: none), numa vf/threads/memory/irq, rings, offload, path
+  EXPECT_GE(ok, 11u);
+  EXPECT_EQ(worst(*r, "good", "path.drops"), Severity::kOk);
+}
+
+TEST(Diagnose, GoldenReport) {
+  auto r = runOn((kFixture / "answers.json").string(), {}, true, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto& f : r->findings) j.push_back(toJson(f));
+  std::string text = j.dump(1) + "\n";
+  // Paths of this checkout would make the file machine-specific.
+  for (const auto& p : {kFixture.string() + "/root", kFixture.string() + "/answers.json"}) {
+    for (auto at = text.find(p); at != std::string::npos; at = text.find(p))
+      text.replace(at, p.size(), p.ends_with("root") ? "FIXTURE_ROOT" : "ANSWERS");
+  }
+  test::expectGolden("diagnose/2node-igb-faults.json", text);
+}
+
+TEST(Diagnose, StaticOnlyHasNoSamplingFindings) {
+  auto r = runOn((kFixture / "answers.json").string(), {}, true, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->hops.empty());
+  EXPECT_TRUE(find(*r, "rings", "path.drops").empty());
+  // Throttled since boot, but nobody saw it grow: a warning, not a failure.
+  auto t = find(*r, "", "thermal.throttle");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0]->severity, Severity::kWarn);
+  EXPECT_NE(t[0]->seen.find("12 throttle events since boot"), std::string::npos) << t[0]->seen;
+  EXPECT_EQ(diagnoseExitCode(r->findings), 1);
+}
+
+TEST(Diagnose, UnknownVnfSaysDidYouMean) {
+  auto r = runOn((kFixture / "answers.json").string(), {"goood"}, false, 0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kNoSuchVnf);
+  EXPECT_EQ(r.error().message, "no VNF named 'goood' (8 VNFs managed here)");
+  EXPECT_EQ(r.error().fix, "did you mean good? (vnfctl list shows them all)");
+}
+
+TEST(Diagnose, DuplicateNamesDiagnoseOnce) {
+  auto once = runOn((kFixture / "answers.json").string(), {"vlan"}, false, 0);
+  auto twice = runOn((kFixture / "answers.json").string(), {"vlan", "vlan"}, false, 0);
+  ASSERT_TRUE(once && twice);
+  EXPECT_EQ(once->findings.size(), twice->findings.size());
+}
+
+// Writes a copy of the fixture's answers with `edit` applied, next to it in a temp dir (domain XML
+// files are copied as text into "xml").
+std::string editedAnswers(const std::string& tag, const std::function<void(nlohmann::json&)>& edit) {
+  auto j = nlohmann::json::parse(test::readFile(kFixture / "answers.json"));
+  for (auto& d : j["domains"]) {
+    d["xml"] = test::readFile(kFixture / d["xml_file"].get<std::string>());
+    d.erase("xml_file");
+  }
+  edit(j);
+  auto dir = test::makeTempDir("diag-" + tag);
+  auto path = dir / "answers.json";
+  test::writeFile(path, j.dump());
+  return path.string();
+}
+
+TEST(Diagnose, NicWithoutEthtoolSupportIsAFindingNotAnError) {
+  auto path = editedAnswers("noethtool", [](nlohmann::json& j) {
+    j["rings"]["ens3f0"] = {{"error", "not supported by its driver (Operation not supported)"}};
+    j["features"]["ens3f0"] = {{"error", "not supported by its driver (Operation not supported)"}};
+  });
+  auto r = runOn(path, {"good"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto rs = find(*r, "good", "rings.size");
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0]->severity, Severity::kInfo);
+  EXPECT_EQ(rs[0]->seen, "rings on ens3f0: not supported by its driver (Operation not supported)");
+  EXPECT_EQ(worst(*r, "good", "offload.tunnel"), Severity::kInfo);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(Diagnose, DamagedDomainXmlIsAFinding) {
+  auto path = editedAnswers("badxml", [](nlohmann::json& j) {
+    j["domains"] = nlohmann::json::array({{{"name", "broken"}, {"state", "running"}, {"xml", "<domain><metadata>"}},
+                                          {{"name", "foreign"}, {"state", "running"}, {"xml", "<domain/>"}}});
+  });
+  auto r = runOn(path, {}, true, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(worst(*r, "broken", "vnf.metadata"), Severity::kFail);
+  auto f = find(*r, "foreign", "vnf.metadata");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->seen, "domain foreign has no vnfctl metadata: vnfctl does not manage it");
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(Diagnose, HostileCountersAreRefusedNotWrapped) {
+  auto path = editedAnswers("negative", [](nlohmann::json& j) {
+    j["link_stats"]["ens1f0"] =
+        nlohmann::json::array({{{"rx_packets", -5}}, {{"rx_packets", 18446744073709551615ull}}});
+  });
+  auto r = runOn(path, {"rings"}, false, 1000);
+  ASSERT_TRUE(r) << r.error().message;
+  // The negative sample is refused: the PF hop has no packet count, so no rate is made up.
+  for (const auto& h : r->hops) {
+    if (h.hop == "PF ens1f0 rx") {
+      EXPECT_EQ(h.packets_per_s, 0);
+    }
+  }
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {
+  auto dir = test::makeTempDir("diag-bad");
+  test::writeFile(dir / "notjson", "{");
+  test::writeFile(dir / "schema", R"({"schema": "vnfctl.doctor/v1"})");
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  auto a = loadRecordedProbe((dir / "notjson").string());
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, Errc::kBadContent);
+  auto b = loadRecordedProbe((dir / "schema").string());
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().message,
+            (dir / "schema").string() +
+                " is not a recorded-answers file: its \"schema\" is not \"vnfctl.diagnose-answers/v1\"");
+  auto c = loadRecordedProbe((dir / "fifo").string());  // would block a naive reader forever
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, Errc::kInvalidArgument);
+  auto d = loadRecordedProbe("/dev/zero");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, Errc::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ForwarderStats, LastCompleteLineWins) {
+  std::string text = "VNF-FWD STATS {\"uptime_s\": 1}\nnoise\nVNF-FWD STATS {\"uptime_s\": 2}\nVNF-FWD STATS {\"upt";
+  auto j = lastForwarderStats(text);
+  ASSERT_TRUE(j);
+  EXPECT_EQ((*j)["uptime_s"], 2);
+  EXPECT_FALSE(lastForwarderStats("no stats here"));
+}
+
+// The real ioctls on interfaces every test machine has: clear errors, never a crash.
+TEST(Ethtool, UnsupportedAndMissingInterfacesAreClearErrors) {
+  auto lo = ethtool::rings("lo");
+  ASSERT_FALSE(lo);
+  EXPECT_EQ(lo.error().code, Errc::kConflict) << lo.error().message;
+  EXPECT_NE(lo.error().message.find("ETHTOOL_GRINGPARAM on lo: not supported by its driver"), std::string::npos)
+      << lo.error().message;
+  auto missing = ethtool::rings("vnfnosuch0");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  EXPECT_EQ(missing.error().message, "ETHTOOL_GRINGPARAM: no network interface named vnfnosuch0");
+  auto bad = ethtool::rings("a/b");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  auto toolong = ethtool::stats(std::string(40, 'x'));
+  ASSERT_FALSE(toolong);
+  EXPECT_EQ(toolong.error().code, Errc::kInvalidArgument);
+  auto set = ethtool::setRings("lo", 4096, 4096);
+  ASSERT_FALSE(set);
+  EXPECT_EQ(set.error().code, Errc::kConflict);
+}
+
+TEST(Ethtool, LoopbackFeaturesAreRead) {
+  auto f = ethtool::features("lo");
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_TRUE(f->count("tx-checksum-ip-generic")) << "lo reports no tx-checksum-ip-generic feature";
+  EXPECT_TRUE(f->at("loopback"));
+}
+
+}  // namespace
+}  // namespace vnf::diagnose
+
+namespace vnf::diagnose {
+namespace {
+
+// The path model from domain XML vnfctl renders (the render goldens), not only from fixtures.
+TEST(VnfPath, FromRenderedGoldens) {
+  auto taps = parseVnfPath(
+      {"fw5", "running", test::readFile(test::dataDir() / "golden" / "domain" / "scenario-tcg-vm-taps.xml")});
+  ASSERT_TRUE(taps) << taps.error().message;
+  ASSERT_EQ(taps->taps.size(), 2u);
+  EXPECT_EQ(taps->taps[0].dev, "vnf5a");
+  EXPECT_FALSE(taps->taps[0].mtu);
+  EXPECT_EQ(taps->taps[1].dev, "vnf5b");
+  EXPECT_EQ(taps->taps[1].mtu, 1500);
+  EXPECT_EQ(taps->serial_log, "/var/log/vnfctl/fw5.serial.log");
+  EXPECT_TRUE(taps->meta.vfs.empty());
+
+  auto vf = parseVnfPath(
+      {"edge-fw", "running", test::readFile(test::dataDir() / "golden" / "domain" / "dedicated-smt-1g-vf.xml")});
+  ASSERT_TRUE(vf) << vf.error().message;
+  EXPECT_TRUE(vf->taps.empty());  // hostdev interfaces are VFs, not taps
+  ASSERT_EQ(vf->meta.vfs.size(), 2u);
+  EXPECT_EQ(vf->meta.vfs[0].vf.str(), "0000:81:02.0");
+  EXPECT_EQ(vf->meta.vfs[0].vlan, 100);
+  EXPECT_EQ(vf->meta.vfs[0].mtu, 9000);
+  EXPECT_EQ(vf->meta.node, 1);
+}
+
+}  // namespace
+}  // namespace vnf::diagnose

@@ -23,5 +23,6 @@ void addFirewallCommands(CLI::App& app, const GlobalOptions& global, Runner& run
 void addDiagnoseCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
 void addFleetCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void addServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vnf::cli

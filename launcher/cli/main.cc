@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   addDiagnoseCommand(app, global, run);
   addTuneCommands(app, global, run);
   addFleetCommand(app, global, run);
+  addServeCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

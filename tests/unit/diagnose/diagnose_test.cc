@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -169,7 +170,21 @@ TEST(Diagnose, DuplicateNamesDiagnoseOnce) {
 
 // Writes a copy of the fixture's answers with `edit` applied, next to it in a temp dir (domain XML
 // files are copied as text into "xml").
-std::string editedAnswers(const std::string& tag, const std::function<void(nlohmann::json&)>& edit) {
+// An edited copy of the fixture's answers in a temporary folder, removed when it goes out of scope
+// (also when an ASSERT ends the test early).
+struct EditedAnswers {
+  std::filesystem::path dir;
+  std::string path;
+  EditedAnswers(std::filesystem::path d, std::string p) : dir(std::move(d)), path(std::move(p)) {}
+  EditedAnswers(const EditedAnswers&) = delete;
+  EditedAnswers& operator=(const EditedAnswers&) = delete;
+  ~EditedAnswers() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+std::unique_ptr<EditedAnswers> editedAnswers(const std::string& tag, const std::function<void(nlohmann::json&)>& edit) {
   auto j = nlohmann::json::parse(test::readFile(kFixture / "answers.json"));
   for (auto& d : j["domains"]) {
     d["xml"] = test::readFile(kFixture / d["xml_file"].get<std::string>());
@@ -179,44 +194,42 @@ std::string editedAnswers(const std::string& tag, const std::function<void(nlohm
   auto dir = test::makeTempDir("diag-" + tag);
   auto path = dir / "answers.json";
   test::writeFile(path, j.dump());
-  return path.string();
+  return std::make_unique<EditedAnswers>(dir, path.string());
 }
 
 TEST(Diagnose, NicWithoutEthtoolSupportIsAFindingNotAnError) {
-  auto path = editedAnswers("noethtool", [](nlohmann::json& j) {
+  auto edited = editedAnswers("noethtool", [](nlohmann::json& j) {
     j["rings"]["ens3f0"] = {{"error", "not supported by its driver (Operation not supported)"}};
     j["features"]["ens3f0"] = {{"error", "not supported by its driver (Operation not supported)"}};
   });
-  auto r = runOn(path, {"good"}, false, 0);
+  auto r = runOn(edited->path, {"good"}, false, 0);
   ASSERT_TRUE(r) << r.error().message;
   auto rs = find(*r, "good", "rings.size");
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_EQ(rs[0]->severity, Severity::kInfo);
   EXPECT_EQ(rs[0]->seen, "rings on ens3f0: not supported by its driver (Operation not supported)");
   EXPECT_EQ(worst(*r, "good", "offload.tunnel"), Severity::kInfo);
-  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(Diagnose, DamagedDomainXmlIsAFinding) {
-  auto path = editedAnswers("badxml", [](nlohmann::json& j) {
+  auto edited = editedAnswers("badxml", [](nlohmann::json& j) {
     j["domains"] = nlohmann::json::array({{{"name", "broken"}, {"state", "running"}, {"xml", "<domain><metadata>"}},
                                           {{"name", "foreign"}, {"state", "running"}, {"xml", "<domain/>"}}});
   });
-  auto r = runOn(path, {}, true, 0);
+  auto r = runOn(edited->path, {}, true, 0);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(worst(*r, "broken", "vnf.metadata"), Severity::kFail);
   auto f = find(*r, "foreign", "vnf.metadata");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0]->seen, "domain foreign has no vnfctl metadata: vnfctl does not manage it");
-  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(Diagnose, HostileCountersAreRefusedNotWrapped) {
-  auto path = editedAnswers("negative", [](nlohmann::json& j) {
+  auto edited = editedAnswers("negative", [](nlohmann::json& j) {
     j["link_stats"]["ens1f0"] =
         nlohmann::json::array({{{"rx_packets", -5}}, {{"rx_packets", 18446744073709551615ull}}});
   });
-  auto r = runOn(path, {"rings"}, false, 1000);
+  auto r = runOn(edited->path, {"rings"}, false, 1000);
   ASSERT_TRUE(r) << r.error().message;
   // The negative sample is refused: the PF hop has no packet count, so no rate is made up.
   for (const auto& h : r->hops) {
@@ -224,11 +237,11 @@ TEST(Diagnose, HostileCountersAreRefusedNotWrapped) {
       EXPECT_EQ(h.packets_per_s, 0);
     }
   }
-  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {
   auto dir = test::makeTempDir("diag-bad");
+  EditedAnswers cleanup(dir, "");
   test::writeFile(dir / "notjson", "{");
   test::writeFile(dir / "schema", R"({"schema": "vnfctl.doctor/v1"})");
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
@@ -246,7 +259,6 @@ TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {
   auto d = loadRecordedProbe("/dev/zero");
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, Errc::kInvalidArgument);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ForwarderStats, LastCompleteLineWins) {

@@ -21,6 +21,7 @@
 #include "common/host_lock.h"
 #include "common/sha256.h"
 #include "lifecycle/engine.h"
+#include "lifecycle/test_seam.h"
 #include "spec/load.h"
 #include "virt/verify.h"
 #include "virt/vnf_domains.h"
@@ -72,34 +73,6 @@ Result<void> checkImage(const VnfSpec& spec) {
       return ok;
   }
   return lifecycle::verifyImageHash(spec);
-}
-
-// Test seams (docs/cli.md): VNFCTL_TEST_HOLD=PASS[:VNF] stops after that pass until a signal
-// arrives (so a test can signal the real binary at a known point); VNFCTL_TEST_FAIL=PASS[:VNF]
-// injects a failure there.
-std::function<Result<void>(lifecycle::Pass, const std::string&)> testSeam() {
-  auto matches = [](const char* env, lifecycle::Pass pass, const std::string& vnf) {
-    const char* v = std::getenv(env);
-    if (!v || !*v) return false;
-    std::string want = v;
-    auto colon = want.find(':');
-    if (want.substr(0, colon) != lifecycle::passName(pass)) return false;
-    return colon == std::string::npos || want.substr(colon + 1) == vnf;
-  };
-  if (!std::getenv("VNFCTL_TEST_HOLD") && !std::getenv("VNFCTL_TEST_FAIL")) return {};
-  return [matches](lifecycle::Pass pass, const std::string& vnf) -> Result<void> {
-    if (matches("VNFCTL_TEST_FAIL", pass, vnf)) {
-      return fail(Errc::kIo, fmt::format("injected failure after {}{}", lifecycle::passName(pass),
-                                         vnf.empty() ? "" : " of " + vnf));
-    }
-    if (matches("VNFCTL_TEST_HOLD", pass, vnf)) {
-      std::fprintf(stderr, "vnfctl: test hold after %s%s (pid %d)\n", lifecycle::passName(pass),
-                   vnf.empty() ? "" : (" of " + vnf).c_str(), static_cast<int>(::getpid()));
-      for (int i = 0; i < 1200 && !g_cancel.cancelled(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return {};
-  };
 }
 
 nlohmann::ordered_json placementJson(const Placement& p) {
@@ -188,7 +161,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   env.cancel = &g_cancel;
   env.command = selfCommandLine();
   env.lock_wait = std::chrono::seconds(a.lock_wait_s);
-  env.after_pass = testSeam();
+  env.after_pass = lifecycle::testSeamFromEnv(g_cancel);
   env.stage_boot_files = !isRemoteUri(g.uri);
   const bool tty = ::isatty(STDERR_FILENO);
   FILE* out = a.json ? stderr : stdout;  // with --json, stdout holds only the document

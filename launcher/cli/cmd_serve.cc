@@ -20,6 +20,7 @@
 #include "common/file_io.h"
 #include "common/host_lock.h"
 #include "lifecycle/engine.h"
+#include "lifecycle/test_seam.h"
 #include "virt/vnf_domains.h"
 
 namespace vnf::cli {
@@ -65,34 +66,6 @@ class RunningIsReady final : public lifecycle::ReadinessSource {
 
 lifecycle::CancelToken g_cancel;
 std::atomic<api::Server*> g_server{nullptr};
-
-// The engine's test seams as `vnfctl launch` has them (docs/cli.md): VNFCTL_TEST_HOLD=PASS[:VNF]
-// holds the task after that pass until the server is stopped (or killed); VNFCTL_TEST_FAIL injects
-// a failure there. Unset: none.
-std::function<Result<void>(lifecycle::Pass, const std::string&)> testSeam() {
-  auto matches = [](const char* env, lifecycle::Pass pass, const std::string& vnf) {
-    const char* v = std::getenv(env);
-    if (!v || !*v) return false;
-    std::string want = v;
-    auto colon = want.find(':');
-    if (want.substr(0, colon) != lifecycle::passName(pass)) return false;
-    return colon == std::string::npos || want.substr(colon + 1) == vnf;
-  };
-  if (!std::getenv("VNFCTL_TEST_HOLD") && !std::getenv("VNFCTL_TEST_FAIL")) return {};
-  return [matches](lifecycle::Pass pass, const std::string& vnf) -> Result<void> {
-    if (matches("VNFCTL_TEST_FAIL", pass, vnf)) {
-      return fail(Errc::kIo, fmt::format("injected failure after {}{}", lifecycle::passName(pass),
-                                         vnf.empty() ? "" : " of " + vnf));
-    }
-    if (matches("VNFCTL_TEST_HOLD", pass, vnf)) {
-      std::fprintf(stderr, "vnfctl: test hold after %s%s (pid %d)\n", lifecycle::passName(pass),
-                   vnf.empty() ? "" : (" of " + vnf).c_str(), static_cast<int>(::getpid()));
-      for (int i = 0; i < 1200 && !g_cancel.cancelled(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return {};
-  };
-}
 
 void logLine(const std::string& line) {
   std::time_t t = std::time(nullptr);
@@ -195,7 +168,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   env.run_dir = a.run_dir;
   env.state_dir = a.state_dir;
   env.command = "vnfctl serve";
-  env.after_pass = testSeam();
+  env.after_pass = lifecycle::testSeamFromEnv(g_cancel);
   env.stage_boot_files = !isRemoteUri(g.uri);
 
   api::ServiceConfig cfg;

@@ -333,14 +333,15 @@ Result<OpenVnf> openVnf(const GlobalOptions& g, const std::string& name, bool re
 }
 
 // A single-domain operation through the engine; idempotent (an already stopped VNF stays so).
-int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, bool json) {
-  auto conn = Connection::open(g.uri, false);
+int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, bool json, bool dry_run) {
+  auto conn = Connection::open(g.uri, dry_run);
   if (!conn) return report(conn.error());
   lifecycle::Environment env;
   env.conn = &*conn;
-  auto r = lifecycle::apply(env, op, name);
+  auto r = lifecycle::apply(env, op, name, std::chrono::seconds(30), dry_run);
   if (json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.op/v1"}, {"name", name}, {"op", lifecycle::opName(op)}};
+    if (dry_run) j["dry_run"] = true;
     if (r) {
       j["changed"] = r->changed;
       j["state_before"] = r->state_before;
@@ -357,9 +358,11 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
   if (!r) return report(r.error());
   if (!json) {
     static const char* done[] = {"started", "stopped", "destroyed", "undefined"};
-    std::printf(
-        "%s: %s\n", name.c_str(),
-        r->changed ? done[static_cast<int>(op)] : fmt::format("already {}; nothing to do", r->state_before).c_str());
+    static const char* would[] = {"would start (dry run: nothing done)", "would stop (dry run: nothing done)",
+                                  "would destroy (dry run: nothing done)", "would undefine (dry run: nothing done)"};
+    std::printf("%s: %s\n", name.c_str(),
+                r->changed ? (dry_run ? would : done)[static_cast<int>(op)]
+                           : fmt::format("already {}; nothing to do", r->state_before).c_str());
   }
   return kExitOk;
 }
@@ -421,9 +424,11 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     auto json = std::make_shared<bool>(false);
     cmd->add_option("NAME", *name, "VNF name")->required();
     cmd->add_flag("--json", *json, "Print the result as JSON (schema vnfctl.op/v1)");
+    auto dry = std::make_shared<bool>(false);
+    cmd->add_flag("--dry-run", *dry, "Say what would change (the same checks and answer), change nothing");
     const lifecycle::Op op = s.op;
-    cmd->callback([&global, &run, name, json, op] {
-      run = [&global, name, json, op] { return onDomain(global, *name, op, *json); };
+    cmd->callback([&global, &run, name, json, dry, op] {
+      run = [&global, name, json, dry, op] { return onDomain(global, *name, op, *json, *dry); };
     });
   }
   {

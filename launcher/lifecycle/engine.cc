@@ -553,7 +553,8 @@ std::expected<LaunchResult, LaunchFailure> launch(const Environment& env, const 
   return run.go();
 }
 
-Result<OpResult> apply(const Environment& env, Op op, const std::string& name, std::chrono::seconds grace) {
+Result<OpResult> apply(const Environment& env, Op op, const std::string& name, std::chrono::seconds grace,
+                       bool dry_run) {
   auto found = findVnfDomain(*env.conn, name);
   if (!found) {
     if (found.error().code == Errc::kConflict)
@@ -569,6 +570,19 @@ Result<OpResult> apply(const Environment& env, Op op, const std::string& name, s
   const DomainState before = (*found)->state;
   r.state_before = stateText(before);
   const bool active = before == DomainState::kRunning || before == DomainState::kPaused;
+  if (dry_run) {
+    r.dry_run = true;
+    if (op == Op::kUndefine && active) {
+      return fail(Errc::kConflict, fmt::format("{} is running; it cannot be undefined while it runs", name),
+                  fmt::format("stop it first: vnfctl destroy {}", name));
+    }
+    r.changed = op == Op::kUndefine || (op == Op::kStart) != active;
+    r.state_after = !r.changed            ? r.state_before
+                    : op == Op::kStart    ? stateText(DomainState::kRunning)
+                    : op == Op::kUndefine ? "absent"
+                                          : stateText(DomainState::kShutOff);
+    return r;
+  }
   Result<void> done;
   switch (op) {
     case Op::kStart:

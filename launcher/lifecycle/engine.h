@@ -145,11 +145,13 @@ struct OpResult {
   std::string name;
   bool changed = false;
   std::string state_before;
-  std::string state_after;
+  std::string state_after;  // with dry_run: the state the operation would leave
+  bool dry_run = false;
 };
 // kStop: graceful ACPI shutdown, waiting up to `grace`. kUndefine refuses a running VNF.
+// dry_run: the same checks and the same answer (changed, states, errors), nothing done.
 Result<OpResult> apply(const Environment& env, Op op, const std::string& name,
-                       std::chrono::seconds grace = std::chrono::seconds(30));
+                       std::chrono::seconds grace = std::chrono::seconds(30), bool dry_run = false);
 
 // The per-URI host lock file under run_dir (so runs against different hosts go in parallel).
 std::string lockPathFor(const std::string& run_dir, const std::string& uri);

@@ -332,5 +332,47 @@ TEST_F(Engine, SingleOperationsAreIdempotent) {
   EXPECT_EQ(exitCodeOf(missing.error().code), 5);
 }
 
+// --dry-run on the single operations: the same answer the real one gives (changed, the states,
+// errors), and libvirt exactly as before.
+TEST_F(Engine, SingleOperationsInDryRunAnswerAsTheRealOnesAndChangeNothing) {
+  ASSERT_TRUE(launch(env_, request(kFw)));
+  const auto before = snapshot();
+  const std::chrono::seconds grace(30);
+  auto destroy = apply(env_, Op::kDestroy, "fw1", grace, true);
+  ASSERT_TRUE(destroy);
+  EXPECT_TRUE(destroy->dry_run);
+  EXPECT_TRUE(destroy->changed);
+  EXPECT_EQ(destroy->state_before, "running");
+  EXPECT_EQ(destroy->state_after, "shut off");
+  auto start = apply(env_, Op::kStart, "fw1", grace, true);
+  ASSERT_TRUE(start);
+  EXPECT_FALSE(start->changed);
+  EXPECT_EQ(start->state_after, "running");
+  auto undefine = apply(env_, Op::kUndefine, "fw1", grace, true);
+  ASSERT_FALSE(undefine) << "a running VNF cannot be undefined, in a dry run either";
+  EXPECT_EQ(undefine.error().code, Errc::kConflict);
+  EXPECT_EQ(undefine.error().fix, "stop it first: vnfctl destroy fw1");
+  auto missing = apply(env_, Op::kStop, "nope", grace, true);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNoSuchVnf);
+  EXPECT_EQ(snapshot(), before);
+
+  // Against the real operation from the same state.
+  auto real = apply(env_, Op::kDestroy, "fw1");
+  ASSERT_TRUE(real);
+  EXPECT_EQ(real->changed, destroy->changed);
+  EXPECT_EQ(real->state_after, destroy->state_after);
+  const auto stopped = snapshot();
+  auto undefine_stopped = apply(env_, Op::kUndefine, "fw1", grace, true);
+  ASSERT_TRUE(undefine_stopped);
+  EXPECT_TRUE(undefine_stopped->changed);
+  EXPECT_EQ(undefine_stopped->state_after, "absent");
+  auto start_stopped = apply(env_, Op::kStart, "fw1", grace, true);
+  ASSERT_TRUE(start_stopped);
+  EXPECT_TRUE(start_stopped->changed);
+  EXPECT_EQ(start_stopped->state_after, "running");
+  EXPECT_EQ(snapshot(), stopped);
+}
+
 }  // namespace
 }  // namespace vnf::lifecycle

@@ -17,6 +17,7 @@
 #include "discovery/discover.h"
 #include "host/host_fs.h"
 #include "spec/load.h"
+#include "tests/unit/engine_env.h"
 #include "tests/unit/test_util.h"
 #include "virt/vnf_domains.h"
 
@@ -36,23 +37,9 @@ class ReadyAtOnce final : public lifecycle::ReadinessSource {
 class ServiceTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = test::makeTempDir("api");
-    test::writeFile(dir_ / "node.xml", "<node>\n</node>\n");
-    auto c = Connection::open("test://" + (dir_ / "node.xml").string(), false);
-    ASSERT_TRUE(c) << c.error().message;
-    conn_.emplace(std::move(*c));
-    test::writeFile(dir_ / "image" / "vmlinuz", "kernel");
-    test::writeFile(dir_ / "image" / "initrd.img", "initrd");
+    ASSERT_TRUE(test::setUpTestDriver("api", dir_, conn_, env_));
     test::writeFile(dir_ / "vnfd" / "fw.yaml", "name: fw\nvcpus: 2\nmemory: 1G\nhugepages: 1G\n");
-    env_.conn = &*conn_;
-    env_.discover = [] {
-      auto fs = HostFs::open((test::dataDir() / "hosts" / "2socket-ht-x710-node1").string());
-      if (!fs) return Result<HostTopology>(std::unexpected(fs.error()));
-      return discoverHost(*fs);
-    };
     env_.readiness = &ready_;
-    env_.run_dir = (dir_ / "run").string();
-    env_.state_dir = (dir_ / "state").string();
     env_.lock_wait = std::chrono::milliseconds(2000);
     config_.vnfd_dir = (dir_ / "vnfd").string();
     config_.base_url = "https://192.0.2.1:8443";

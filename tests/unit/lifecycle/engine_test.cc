@@ -17,6 +17,7 @@
 #include "discovery/discover.h"
 #include "host/host_fs.h"
 #include "spec/load.h"
+#include "tests/unit/engine_env.h"
 #include "tests/unit/test_util.h"
 
 namespace vnf {
@@ -51,23 +52,9 @@ class FakeReadiness final : public ReadinessSource {
 class Engine : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = test::makeTempDir("engine");
-    test::writeFile(dir_ / "node.xml", "<node>\n</node>\n");
-    auto c = Connection::open("test://" + (dir_ / "node.xml").string(), false);
-    ASSERT_TRUE(c) << c.error().message;
-    conn_.emplace(std::move(*c));
-    test::writeFile(dir_ / "image" / "vmlinuz", "kernel");
-    test::writeFile(dir_ / "image" / "initrd.img", "initrd");
-    env_.conn = &*conn_;
-    env_.discover = [] {
-      auto fs = HostFs::open((test::dataDir() / "hosts" / "2socket-ht-x710-node1").string());
-      if (!fs) return Result<HostTopology>(std::unexpected(fs.error()));
-      return discoverHost(*fs);
-    };
+    ASSERT_TRUE(test::setUpTestDriver("engine", dir_, conn_, env_));
     env_.readiness = &ready_;
     env_.cancel = &cancel_;
-    env_.run_dir = (dir_ / "run").string();
-    env_.state_dir = (dir_ / "state").string();
     env_.lock_wait = std::chrono::milliseconds(200);
     env_.progress = [this](const Event& e) {
       events_.push_back(fmt::format("{} {}: {}", passName(e.pass), e.vnf, e.message));

@@ -3,8 +3,9 @@
 tap ports, vnf-fwd in mode mac) to VNF-READY, broken into phases, for several variants run
 alternately in one sitting (variant A boot 1, B boot 1, A boot 2, ...), medians per variant.
 
-A variant is NAME=VNFCTL,IMAGE_DIR[,TEMPLATES_DIR][,+fast][,+firmware=F] (`+fast` adds
-`guest.fast_boot: true` to the spec, `+firmware=bios` `guest.firmware: bios`). Example, main as it is against this tree, default and fast:
+A variant is NAME=VNFCTL,IMAGE_DIR[,TEMPLATES_DIR][,+fast][,+firmware=F][,+cmdline=ARGS] (`+fast`
+adds `guest.fast_boot: true` to the spec, `+firmware=bios` `guest.firmware: bios`, `+cmdline=ARGS`
+`guest.cmdline: ARGS`, extra kernel arguments, no commas). Example, main as it is against this tree, default and fast:
   bench/guest/bench_boot.py --boots 5 \\
     --variant before=/tmp/before/vnfctl,/tmp/before/image,/tmp/before/templates \\
     --variant after=build/launcher/cli/vnfctl,build/guest-image \\
@@ -15,7 +16,8 @@ Phases, each from a timestamp (wall clock unless said):
   firmware+load   QEMU started -> the guest kernel's clock 0 (firmware, kernel load and, for a
                   bzImage, its decompression): the kernel's zero is placed on the wall clock from
                   the serial lines with printk times, as min(arrival - printk time)
-  kernel->/init   printk time of "Run /init as init process"
+  kernel->/init   printk time of "Run /init as init process" (a quiet kernel prints no such line:
+                  then clock 0 and /init's start come from init's own uptime stamps)
   init            /init started -> init's "starting vnf-fwd" (the guest's uptime where init prints
                   it, else the line's arrival on the serial log)
   vnf-fwd->READY  "starting vnf-fwd" -> the VNF-READY line
@@ -91,12 +93,18 @@ def libvirt_start_time(name):
 def phases_of(t_start, t_end, t_qemu, lines):
     """The phase durations (s) of one boot from its timestamps; None where one is missing."""
     printk = [(t, float(m.group(1)), m.group(2)) for t, l in lines if (m := PRINTK.match(l))]
-    if not printk:
+    stamped = [(t, float(m.group(1)), m.group(2)) for t, l in lines if (m := UPTIME.match(l))]
+    up = {" ".join(text.split(" ")[:2]): u for _, u, text in stamped if len(text.split(" ")) > 1}
+    if printk:
+        k0 = min(t - p for t, p, _ in printk)  # the kernel's clock 0 on the wall clock
+        run_init = next((p for _, p, text in printk if text.startswith("Run /init as init process")), None)
+    elif stamped:
+        # A quiet kernel (the default since the kernel's own lines are at loglevel 4): the clock 0
+        # from init's uptime stamps (10 ms resolution), /init's start from its first line.
+        k0 = min(t - u for t, u, _ in stamped)
+        run_init = stamped[0][1]
+    else:
         return None
-    k0 = min(t - p for t, p, _ in printk)  # the kernel's clock 0 on the wall clock
-    run_init = next((p for _, p, text in printk if text.startswith("Run /init as init process")), None)
-    up = {m.group(2).split(" ")[0] + " " + m.group(2).split(" ")[1]: float(m.group(1))
-          for _, l in lines if (m := UPTIME.match(l)) and len(m.group(2).split(" ")) > 1}
     arrival = lambda pat: next((t for t, l in lines if re.search(pat, l)), None)  # noqa: E731
     # init's own uptime stamps where it prints them (this tree), else arrival times (main).
     t_fwd = k0 + up["starting vnf-fwd"] if "starting vnf-fwd" in up else arrival(r"vnf-guest: .*starting vnf-fwd")
@@ -116,6 +124,8 @@ def boot_once(variant, work, taps, tag, timeout_s):
             f.write("  fast_boot: true\n")
         if variant["firmware"]:
             f.write(f"  firmware: {variant['firmware']}\n")
+        if variant["cmdline"]:
+            f.write(f"  cmdline: {json.dumps(variant['cmdline'])}\n")
     serial = os.path.join(work, f"{name}.serial.log")
     env = dict(os.environ)
     if variant["templates"]:
@@ -150,7 +160,7 @@ def boot_once(variant, work, taps, tag, timeout_s):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", action="append", required=True, help="NAME=VNFCTL,IMAGE_DIR[,TEMPLATES][,+fast][,+firmware=F]")
+    ap.add_argument("--variant", action="append", required=True, help="NAME=VNFCTL,IMAGE_DIR[,TEMPLATES][,+fast][,+firmware=F][,+cmdline=ARGS]")
     ap.add_argument("--boots", type=int, default=5, help="boots per variant")
     ap.add_argument("--timeout", type=int, default=120, help="vnfctl launch --timeout")
     ap.add_argument("--json", help="write the raw results here")
@@ -164,10 +174,11 @@ def main():
             sys.exit(f"bench_boot: --variant {v}: want NAME=VNFCTL,IMAGE_DIR[,TEMPLATES][,+fast]")
         fast = "+fast" in parts
         firmware = next((p.split("=", 1)[1] for p in parts if p.startswith("+firmware=")), "")
+        cmdline = next((p.split("=", 1)[1] for p in parts if p.startswith("+cmdline=")), "")
         parts = [p for p in parts if not p.startswith("+")]
         variants.append({"name": name, "vnfctl": os.path.abspath(parts[0]), "image": os.path.abspath(parts[1]),
                          "templates": os.path.abspath(parts[2]) if len(parts) > 2 and parts[2] else "", "fast": fast,
-                         "firmware": firmware})
+                         "firmware": firmware, "cmdline": cmdline})
     if os.geteuid() != 0:
         sys.exit("bench_boot: run as root (taps, libvirt)")
     cleanup = Cleanup()

@@ -31,6 +31,31 @@ std::string forwarderMode(const GuestSpec& guest) {
   return guest.peer_macs.empty() ? "io" : "mac";
 }
 
+std::uint64_t guestHugepages(const VnfSpec& spec) {
+  // vnf-fwd's pool (guest/fwd/ports.cc PortSet::setup): per data port one RX queue of kGuestRxd,
+  // one TX queue of kGuestTxd plus two bursts, a pool cache per queue; half as much again; at
+  // least kMinPoolMbufs. Each mbuf holds a whole frame of the largest MTU after the headroom.
+  constexpr std::uint64_t kGuestRxd = 1024, kGuestTxd = 1024, kBurst = 32, kPoolCache = 512;
+  constexpr std::uint64_t kMinPoolMbufs = 8192, kHeadroom = 128, kDefaultBuf = 2048 + kHeadroom;
+  // rte_mbuf (two cache lines) and the mempool's object header and trailer.
+  constexpr std::uint64_t kPerMbufOverhead = 128 + 64;
+  // The EAL's own memzones, the virtio rings and the rings of the pool itself.
+  constexpr std::uint64_t kEalPages = 4;
+  constexpr std::uint64_t kPage = 2ULL << 20;
+  const std::vector<int> mtus = dataPortMtus(spec);
+  if (mtus.empty()) return kEalPages;
+  std::uint64_t needed = 0, data_room = kDefaultBuf;
+  for (int mtu : mtus) {
+    needed += kGuestRxd + kGuestTxd + 2 * kBurst + 2 * kPoolCache;
+    // Ethernet header, CRC, one VLAN tag and virtio-net's header (guest/fwd/ports.cc frame_bytes).
+    data_room = std::max<std::uint64_t>(data_room, kHeadroom + static_cast<std::uint64_t>(mtu) + 14 + 4 + 4 + 12);
+  }
+  const std::uint64_t mbufs = std::max(kMinPoolMbufs, needed + needed / 2);
+  const std::uint64_t pages = (mbufs * (data_room + kPerMbufOverhead) + kPage - 1) / kPage + kEalPages;
+  // Never more than half the guest's memory: vnf-fwd says what is missing if that is too little.
+  return std::max<std::uint64_t>(std::min(pages, spec.memory_mib / 2 / 2), 1);
+}
+
 std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostTopology& host,
                             const std::vector<MacAddress>& ports) {
   auto join = [](const auto& items, auto fmtOne) {
@@ -38,7 +63,10 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
     for (const auto& i : items) out += (out.empty() ? "" : ",") + fmtOne(i);
     return out;
   };
-  std::string cmd = fmt::format("console=ttyS0 vnf.name={}", p.name.empty() ? spec.name : p.name);
+  // quiet: the kernel's own lines at loglevel 4 and above stay off the serial console (each byte
+  // costs a trap under emulation: ~0.3 s of a TCG boot); errors and panics still show, and
+  // guest.cmdline "loglevel=7" (later on the line, so it wins) brings them all back.
+  std::string cmd = fmt::format("console=ttyS0 quiet vnf.name={}", p.name.empty() ? spec.name : p.name);
   if (!ports.empty()) {
     cmd += " vnf.ports=" + join(ports, [](const MacAddress& m) { return formatMac(m); });
     cmd += " vnf.mtu=" + join(dataPortMtus(spec), [](int mtu) { return std::to_string(mtu); });
@@ -58,9 +86,7 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
     for (int v = 0; v < spec.vcpus; ++v) local.push_back(v);
   }
   cmd += " vnf.local_cpus=" + (local.empty() ? std::string("none") : formatCpuList(local));
-  // DPDK in the guest: a quarter of its memory as 2 MiB pages, at most 512 MiB.
-  std::uint64_t pages = std::min<std::uint64_t>(256, spec.memory_mib / 4 / 2);
-  cmd += fmt::format(" vnf.hugepages={}", std::max<std::uint64_t>(pages, 16));
+  cmd += fmt::format(" vnf.hugepages={}", guestHugepages(spec));
   if (spec.guest.fast_boot) cmd += std::string(" ") + kFastBootKernelArgs;
   return cmd;
 }

@@ -92,3 +92,59 @@ vnfctl prepare --pf "$PF" --vfs 9 --journal $J > /tmp/bad.out 2>&1; rc=$?
 cat /tmp/bad.out
 check above-totalvfs-refused [ $rc = 2 ]
 check above-totalvfs-message grep -q "can have at most 7 VFs (sriov_totalvfs), asked 9" /tmp/bad.out
+
+# --- vnfctl tune/untune on the igb PF (issue 14). vnfctl reads and sets the rings through the ethtool
+# ioctl; the ethtool binary here only checks what it did. No libvirt runs in this VM, so vnfctl cannot
+# tell which VNFs use the NIC: tune refuses without --force.
+TJ=/run/tune-journal.json
+ET=/usr/sbin/ethtool-check
+ring() { "$ET" -g "$PF" | awk -v sec="$1" -v key="$2" '/^Pre-set/ {s = "max"} /^Current/ {s = "cur"} s == sec && $1 == key ":" {print $2}'; }
+"$ET" -g "$PF" > /tmp/rings.before; cat /tmp/rings.before
+RX0=$(ring cur RX); TX0=$(ring cur TX); RXMAX=$(ring max RX); TXMAX=$(ring max TX)
+check ethtool-reads-igb-rings sh -c "[ -n '$RX0' ] && [ -n '$RXMAX' ] && [ '$RX0' -lt '$RXMAX' ]"
+# diagnose's ring check and the PF hop of its path, for a (recorded) running VNF with a VF on this PF.
+cat > /tmp/answers.json <<JSON
+{"schema": "vnfctl.diagnose-answers/v1", "domains": [{"name": "igb1", "state": "running", "xml":
+ "<domain type=\"kvm\"><name>igb1</name><metadata><vnfctl:vnf xmlns:vnfctl=\"urn:vnfctl:domain:1\"><vnfctl:spec hash=\"0123456789abcdef\"/><vnfctl:tool version=\"0.1.0\"/><vnfctl:image hash=\"\"/><vnfctl:placement node=\"1\" memory-kib=\"2048\" page-size-kib=\"2048\" hugepages=\"1\"><vnfctl:vcpupin vcpu=\"0\" cpu=\"2\"/></vnfctl:placement><vnfctl:vf nic=\"0\" pf=\"$PF_ADDR\" address=\"0000:81:10.0\" index=\"0\" driver=\"vfio-pci\"/></vnfctl:vnf></metadata><vcpu>1</vcpu><os><type arch=\"x86_64\">hvm</type></os><devices/></domain>"}]}
+JSON
+vnfctl diagnose igb1 --answers /tmp/answers.json --seconds 1 --json > /tmp/diag1.out 2>&1
+grep -E '"(check|seen|where)"' /tmp/diag1.out | grep -A2 'rings.size'
+check diagnose-reads-rings grep -qF "\"seen\": \"$PF RX ring $RX0 of max $RXMAX, TX $TX0 of $TXMAX" /tmp/diag1.out
+check diagnose-reads-igb-stats grep -qF "ETHTOOL_GSTATS $PF" /tmp/diag1.out
+check igb-has-missed-counter sh -c "$ET -S $PF | grep -q rx_missed_errors"
+
+vnfctl tune --nic "$PF" --rings max --journal $TJ > /tmp/tune0.out 2>&1; rc=$?
+cat /tmp/tune0.out
+check tune-without-libvirt-needs-force sh -c "[ $rc = 3 ] && grep -q 'add --force' /tmp/tune0.out"
+vnfctl tune --nic "$PF" --rings $((RXMAX * 2)) --force --journal $TJ > /tmp/tune1.out 2>&1; rc=$?
+cat /tmp/tune1.out
+check tune-above-max-refused sh -c "[ $rc = 2 ] && grep -qF 'exceeds the driver'\''s maximum (RX $RXMAX, TX $TXMAX)' /tmp/tune1.out"
+for bad in 0 abc 99999999999999999999 -1; do
+  vnfctl tune --nic "$PF" --rings="$bad" --force --journal $TJ > /tmp/tune2.out 2>&1; rc=$?
+  check "tune-rings-$bad-refused" sh -c "[ $rc = 2 ] && grep -qF \"not 'max' or a number 1..65536\" /tmp/tune2.out"
+done
+"$ET" -g "$PF" > /tmp/rings.now
+check refused-tunes-changed-nothing cmp -s /tmp/rings.before /tmp/rings.now
+check refused-tunes-wrote-no-journal [ ! -e $TJ ]
+
+vnfctl tune --nic "$PF" --rings max --force --journal $TJ > /tmp/tune3.out 2>&1; rc=$?
+cat /tmp/tune3.out
+check tune-max-exit-0 [ $rc = 0 ]
+check tune-max-rx [ "$(ring cur RX)" = "$RXMAX" ]
+check tune-max-tx [ "$(ring cur TX)" = "$TXMAX" ]
+vnfctl diagnose igb1 --answers /tmp/answers.json --seconds 0 --json > /tmp/diag2.out 2>&1
+check diagnose-sees-max-rings grep -qF "\"seen\": \"$PF RX ring $RXMAX (max), TX $TXMAX of $TXMAX" /tmp/diag2.out
+vnfctl tune --nic "$PF" --rings 512 --force --journal $TJ > /tmp/tune4.out 2>&1; rc=$?
+cat /tmp/tune4.out
+check tune-512-exit-0 [ $rc = 0 ]
+check tune-512-rx-tx [ "$(ring cur RX)/$(ring cur TX)" = 512/512 ]
+check journal-keeps-first-original grep -q "\"original\": \"$RX0/$TX0\"" $TJ
+
+vnfctl untune --journal $TJ > /tmp/untune.out 2>&1; rc=$?
+cat /tmp/untune.out
+check untune-exit-0 [ $rc = 0 ]
+"$ET" -g "$PF" > /tmp/rings.after
+check untune-restores-exactly cmp -s /tmp/rings.before /tmp/rings.after
+check untune-removes-journal [ ! -e $TJ ]
+vnfctl untune --journal $TJ > /tmp/untune2.out 2>&1; rc=$?
+check untune-again-nothing-to-do sh -c "[ $rc = 0 ] && grep -q 'nothing to undo' /tmp/untune2.out"

@@ -26,10 +26,22 @@ struct TuneOptions {
   bool force = false;
   bool persist = false;
   std::string persisted;  // the boot-time run of prepare's unit: the request file
+  std::string persist_root = "/";
   std::string journal = "/var/lib/vnfctl/tune-journal.json";
 };
 
 void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+
+// Where --persist writes (under --persist-root, as prepare's), and the vnfctl the boot hook runs.
+diagnose::PersistPaths persistPaths(const TuneOptions& o) {
+  diagnose::PersistPaths p;
+  p.root = o.persist_root;
+  p.journal_path = o.journal;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) p.vnfctl_path = self.string();
+  return p;
+}
 
 // tune and untune read, change and rewrite one journal: two at once would lose an original.
 Result<HostLock> lockJournal(const std::string& journal) {
@@ -118,6 +130,7 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
                     "Apply the persisted request FILE (what prepare's unit runs at boot)")
         ->option_text("FILE");
     cmd->add_option("--journal", opt->journal, "The tune journal (default /var/lib/vnfctl/tune-journal.json)");
+    cmd->add_option("--persist-root", opt->persist_root, "Where the --persist files are (default /)");
     cmd->callback([&global, &run, opt] {
       run = [&global, opt]() -> int {
         if (global.host_root != "/") {
@@ -130,8 +143,7 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
           if (!fs) return (printError(fs.error()), exitCodeFor(fs.error()));
           return runPersisted(*fs, *opt);
         }
-        diagnose::PersistPaths persist_paths;
-        persist_paths.journal_path = opt->journal;
+        auto persist_paths = persistPaths(*opt);
         if (opt->persist) {
           std::error_code ec;
           if (!std::filesystem::is_regular_file(persist_paths.unit(), ec)) {
@@ -203,6 +215,7 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
     auto opt = std::make_shared<TuneOptions>();
     cmd->add_flag("--dry-run", opt->dry_run, "Say what would be restored; change nothing");
     cmd->add_option("--journal", opt->journal, "The tune journal (default /var/lib/vnfctl/tune-journal.json)");
+    cmd->add_option("--persist-root", opt->persist_root, "Where the --persist files are (default /)");
     cmd->callback([&run, opt] {
       run = [opt]() -> int {
         auto lock = lockJournal(opt->journal);
@@ -214,8 +227,7 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
         auto r = diagnose::untune(nic, host, *journal, opt->dry_run, say);
         if (!r) return (printError(r.error()), kExitFailed);
         // And the boot-time re-apply of tune --persist, when there is one.
-        diagnose::PersistPaths persist_paths;
-        persist_paths.journal_path = opt->journal;
+        auto persist_paths = persistPaths(*opt);
         if (auto u = diagnose::unpersistTune(persist_paths, opt->dry_run, say); !u)
           return (printError(u.error()), kExitFailed);
         return kExitOk;

@@ -449,6 +449,14 @@ Result<void> tune(const HostFs& fs, RingOps& nic, prep::HostOps& host, TuneJourn
     // Rolling back this run goes to the value before this run, not to the journal's first original.
     applied.push_back({c.entry.kind, c.entry.target, c.entry.original, c.entry.applied, true});
     journal.find(c.entry.kind, c.entry.target)->done = true;
+    if (c.entry.kind == "rings") {
+      // Drivers round to their descriptor multiple (igb: 8): journal and say what the NIC took.
+      if (auto back = nic.rings(c.entry.target); back && ringText(back->rx, back->tx) != c.entry.applied) {
+        journal.find(c.entry.kind, c.entry.target)->applied = ringText(back->rx, back->tx);
+        say(fmt::format("{}: the driver set RX {} TX {} (it rounds to its descriptor multiple)", c.entry.target,
+                        back->rx, back->tx));
+      }
+    }
     if (auto s = journal.save(); !s) return rollback(s.error());
   }
   return {};

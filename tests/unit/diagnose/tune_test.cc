@@ -23,11 +23,12 @@ class FakeNic final : public RingOps {
     if (it == nics.end()) return fail(Errc::kConflict, "ETHTOOL_GRINGPARAM on " + n + ": not supported by its driver");
     return it->second;
   }
+  std::uint32_t multiple = 1;  // rounds up to it, as igb does to 8
   Result<void> setRings(const std::string& n, std::uint32_t rx, std::uint32_t tx) override {
     if (fail_after >= 0 && sets >= fail_after) return fail(Errc::kIo, "ETHTOOL_SRINGPARAM on " + n + " failed: EIO");
     ++sets;
-    nics[n].rx = rx;
-    nics[n].tx = tx;
+    nics[n].rx = (rx + multiple - 1) / multiple * multiple;
+    nics[n].tx = (tx + multiple - 1) / multiple * multiple;
     return {};
   }
 };
@@ -194,6 +195,21 @@ TEST(Untune, NothingToUndoIsFine) {
   ASSERT_TRUE(untune(h.nic, h.ops, *j, false, h.say));
   ASSERT_EQ(h.said.size(), 1u);
   EXPECT_EQ(h.said[0], "nothing to undo: no tune journal at " + h.journal());
+}
+
+TEST(Tune, ADriverRoundingIsJournaledAndSaid) {
+  Host h;
+  h.nic.multiple = 8;
+  auto fs = HostFs::open(h.root);
+  auto j = TuneJournal::load(h.journal());
+  ASSERT_TRUE(fs && j);
+  ASSERT_TRUE(tune(*fs, h.nic, h.ops, *j, TuneRequest{{"eth1"}, 1001, false, false, false, {}}, h.say));
+  EXPECT_EQ(h.nic.nics["eth1"], (ethtool::RingParams{1008, 4096, 1008, 4096}));
+  ASSERT_EQ(j->entries.size(), 1u);
+  EXPECT_EQ(j->entries[0].applied, "1008/1008");
+  EXPECT_EQ(h.said.back(), "eth1: the driver set RX 1008 TX 1008 (it rounds to its descriptor multiple)");
+  ASSERT_TRUE(untune(h.nic, h.ops, *j, false, h.say));
+  EXPECT_EQ(h.nic.nics["eth1"], (ethtool::RingParams{256, 4096, 512, 4096}));
 }
 
 // Which running VNFs use a PF: from the VFs in vnfctl's domain metadata (recorded domains), so a

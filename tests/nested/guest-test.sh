@@ -98,6 +98,7 @@ check above-totalvfs-message grep -q "can have at most 7 VFs (sriov_totalvfs), a
 # tell which VNFs use the NIC: tune refuses without --force.
 TJ=/run/tune-journal.json
 ET=/usr/sbin/ethtool-check
+TUNE_T0=$(cut -d' ' -f1 /proc/uptime)
 ring() { "$ET" -g "$PF" | awk -v sec="$1" -v key="$2" '/^Pre-set/ {s = "max"} /^Current/ {s = "cur"} s == sec && $1 == key ":" {print $2}'; }
 "$ET" -g "$PF" > /tmp/rings.before; cat /tmp/rings.before
 RX0=$(ring cur RX); TX0=$(ring cur TX); RXMAX=$(ring max RX); TXMAX=$(ring max TX)
@@ -176,3 +177,4 @@ check persist-untune-exit-0 [ $rc = 0 ]
 check persist-untune-restores-exactly cmp -s /tmp/rings.before /tmp/rings.after2
 check persist-untune-removes-hook sh -c "[ ! -e $DROPIN ] && [ ! -e /etc/vnfctl/tune.json ]"
 check persist-untune-keeps-prepare-unit [ -f /etc/systemd/system/vnfctl-prepare.service ]
+echo "INFO tune checks took $(awk -v a="$TUNE_T0" '{printf "%.1f", $1 - a}' /proc/uptime) s of guest time"

@@ -99,9 +99,11 @@ check above-totalvfs-message grep -q "can have at most 7 VFs (sriov_totalvfs), a
 TJ=/run/tune-journal.json
 ET=/usr/sbin/ethtool-check
 TUNE_T0=$(cut -d' ' -f1 /proc/uptime)
-ring() { "$ET" -g "$PF" | awk -v sec="$1" -v key="$2" '/^Pre-set/ {s = "max"} /^Current/ {s = "cur"} s == sec && $1 == key ":" {print $2}'; }
+# "RX/TX" of the current (cur) or maximum (max) rings, one ethtool run.
+ring() { "$ET" -g "$PF" | awk -v sec="$1" '/^Pre-set/ {s = "max"} /^Current/ {s = "cur"} s == sec && $1 == "RX:" {rx = $2} s == sec && $1 == "TX:" {tx = $2} END {print rx "/" tx}'; }
 "$ET" -g "$PF" > /tmp/rings.before; cat /tmp/rings.before
-RX0=$(ring cur RX); TX0=$(ring cur TX); RXMAX=$(ring max RX); TXMAX=$(ring max TX)
+CUR0=$(ring cur); MAX0=$(ring max)
+RX0=${CUR0%/*}; TX0=${CUR0#*/}; RXMAX=${MAX0%/*}; TXMAX=${MAX0#*/}
 check ethtool-reads-igb-rings sh -c "[ -n '$RX0' ] && [ -n '$RXMAX' ] && [ '$RX0' -lt '$RXMAX' ]"
 # diagnose's ring check and the PF hop of its path, for a (recorded) running VNF with a VF on this PF.
 cat > /tmp/answers.json <<JSON
@@ -120,10 +122,7 @@ check tune-without-libvirt-needs-force sh -c "[ $rc = 3 ] && grep -q 'add --forc
 vnfctl tune --nic "$PF" --rings $((RXMAX * 2)) --force --journal $TJ > /tmp/tune1.out 2>&1; rc=$?
 cat /tmp/tune1.out
 check tune-above-max-refused sh -c "[ $rc = 2 ] && grep -qF 'exceeds the driver'\''s maximum (RX $RXMAX, TX $TXMAX)' /tmp/tune1.out"
-for bad in 0 abc 99999999999999999999 -1; do
-  vnfctl tune --nic "$PF" --rings="$bad" --force --journal $TJ > /tmp/tune2.out 2>&1; rc=$?
-  check "tune-rings-$bad-refused" sh -c "[ $rc = 2 ] && grep -qF \"not 'max' or a number 1..65536\" /tmp/tune2.out"
-done
+# (0, negative, huge and non-numeric sizes are refused before any NIC is read: tests/integration/diagnose.sh)
 "$ET" -g "$PF" > /tmp/rings.now
 check refused-tunes-changed-nothing cmp -s /tmp/rings.before /tmp/rings.now
 check refused-tunes-wrote-no-journal [ ! -e $TJ ]
@@ -131,15 +130,14 @@ check refused-tunes-wrote-no-journal [ ! -e $TJ ]
 vnfctl tune --nic "$PF" --rings max --force --journal $TJ > /tmp/tune3.out 2>&1; rc=$?
 cat /tmp/tune3.out
 check tune-max-exit-0 [ $rc = 0 ]
-check tune-max-rx [ "$(ring cur RX)" = "$RXMAX" ]
-check tune-max-tx [ "$(ring cur TX)" = "$TXMAX" ]
+check tune-max-rx-tx [ "$(ring cur)" = "$MAX0" ]
 vnfctl diagnose igb1 --answers /tmp/answers.json --seconds 0 --json > /tmp/diag2.out 2>&1
 check diagnose-sees-max-rings grep -qF "\"seen\": \"$PF RX ring $RXMAX (max), TX $TXMAX of $TXMAX" /tmp/diag2.out
 # igb rounds a size up to its descriptor multiple (8): 1001 becomes 1008, journaled and said.
 vnfctl tune --nic "$PF" --rings 1001 --force --journal $TJ > /tmp/tune4.out 2>&1; rc=$?
 cat /tmp/tune4.out
 check tune-1001-exit-0 [ $rc = 0 ]
-check tune-1001-rx-tx-1008 [ "$(ring cur RX)/$(ring cur TX)" = 1008/1008 ]
+check tune-1001-rx-tx-1008 [ "$(ring cur)" = 1008/1008 ]
 check tune-1001-says-rounded grep -q "the driver set RX 1008 TX 1008" /tmp/tune4.out
 check journal-has-what-the-nic-took grep -q '"applied": "1008/1008"' $TJ
 check journal-keeps-first-original grep -q "\"original\": \"$RX0/$TX0\"" $TJ
@@ -150,8 +148,6 @@ check untune-exit-0 [ $rc = 0 ]
 "$ET" -g "$PF" > /tmp/rings.after
 check untune-restores-exactly cmp -s /tmp/rings.before /tmp/rings.after
 check untune-removes-journal [ ! -e $TJ ]
-vnfctl untune --journal $TJ > /tmp/untune2.out 2>&1; rc=$?
-check untune-again-nothing-to-do sh -c "[ $rc = 0 ] && grep -q 'nothing to undo' /tmp/untune2.out"
 
 # --- tune --persist: re-applied by prepare's unit after a "reboot" (igb reloaded: the driver's
 # default rings back). No systemd here: the unit is a stand-in file, and the test runs the drop-in's
@@ -162,14 +158,15 @@ vnfctl tune --nic "$PF" --rings max --force --persist --journal $TJ > /tmp/persi
 cat /tmp/persist.out; cat $DROPIN /etc/vnfctl/tune.json
 check persist-exit-0 [ $rc = 0 ]
 check persist-drop-in-runs-tune grep -q "^ExecStartPost=.*vnfctl tune --persisted /etc/vnfctl/tune.json --journal $TJ\$" $DROPIN
-rmmod igb && insmod /lib/modules/igb.ko; sleep 2
+rmmod igb && insmod /lib/modules/igb.ko
+for i in $(seq 50); do [ -d $PFD/net ] && break; sleep 0.1; done
 PF=$(ls $PFD/net | head -n1)
-check reboot-resets-rings [ "$(ring cur RX)/$(ring cur TX)" = "$RX0/$TX0" ]
+check reboot-resets-rings [ "$(ring cur)" = "$CUR0" ]
 BOOT=$(sed -n 's/^ExecStartPost=//p' $DROPIN)
 $BOOT > /tmp/boot.out 2>&1; rc=$?  # word splitting on purpose: systemd's ExecStartPost= has no quotes here
 cat /tmp/boot.out
 check boot-run-exit-0 [ $rc = 0 ]
-check boot-run-max-rings [ "$(ring cur RX)/$(ring cur TX)" = "$RXMAX/$TXMAX" ]
+check boot-run-max-rings [ "$(ring cur)" = "$MAX0" ]
 vnfctl untune --journal $TJ > /tmp/untune3.out 2>&1; rc=$?
 cat /tmp/untune3.out
 check persist-untune-exit-0 [ $rc = 0 ]

@@ -3,6 +3,7 @@
 // exactly (docs/diagnose.md). Exit 0: done or nothing to do; 1: a change failed (rolled back);
 // 2: bad arguments (nothing changed); 3: the host or libvirt could not be read; 5: no such VNF.
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -23,10 +24,24 @@ struct TuneOptions {
   std::string irq;
   bool dry_run = false;
   bool force = false;
+  bool persist = false;
+  std::string persisted;  // the boot-time run of prepare's unit: the request file
+  std::string persist_root = "/";
   std::string journal = "/var/lib/vnfctl/tune-journal.json";
 };
 
 void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+
+// Where --persist writes (under --persist-root, as prepare's), and the vnfctl the boot hook runs.
+diagnose::PersistPaths persistPaths(const TuneOptions& o) {
+  diagnose::PersistPaths p;
+  p.root = o.persist_root;
+  p.journal_path = o.journal;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) p.vnfctl_path = self.string();
+  return p;
+}
 
 // tune and untune read, change and rewrite one journal: two at once would lose an original.
 Result<HostLock> lockJournal(const std::string& journal) {
@@ -38,35 +53,60 @@ Result<HostLock> lockJournal(const std::string& journal) {
       selfCommandLine());
 }
 
-// Running VNFs per PF netdev, and the PFs of `name` (when given).
+// Running VNFs per PF netdev, and the PFs of `name` (when given), from libvirt's domains.
 Result<std::vector<std::string>> nicUsers(const HostFs& fs, const GlobalOptions& g, const std::string& name,
                                           std::map<std::string, std::vector<std::string>>& users) {
   auto probe = diagnose::makeLiveProbe(fs, g.uri, nullptr);
-  auto domains = probe->domains();
-  if (!domains) return std::unexpected(domains.error());
-  std::vector<std::string> mine;
-  bool found = name.empty();
-  std::vector<diagnose::Finding> sink;
-  diagnose::Ctx c(fs, *probe, sink);
-  for (const auto& d : *domains) {
-    auto p = diagnose::parseVnfPath(d);
-    if (!p) continue;
-    for (const auto& vf : p->meta.vfs) {
-      auto dev = c.netdevOf(vf.pf.str());
-      if (dev.empty()) continue;
-      if (p->running()) users[dev].push_back(p->name);
-      if (p->name == name && std::find(mine.begin(), mine.end(), dev) == mine.end()) mine.push_back(dev);
+  return diagnose::nicUsers(fs, *probe, name, users);
+}
+
+// Running QEMU domains by their pid files (/run/libvirt/qemu/NAME.pid), without contacting libvirt:
+// the boot-time run is ordered before libvirtd, and a connection would wait for it (a deadlock).
+std::vector<std::string> runningDomainsByPidFile(const HostFs& fs) {
+  std::vector<std::string> out;
+  auto names = fs.listDir("/run/libvirt/qemu");
+  if (!names) return out;
+  for (const auto& n : *names)
+    if (n.size() > 4 && n.ends_with(".pid")) out.push_back(n.substr(0, n.size() - 4));
+  return out;
+}
+
+// `tune --persisted FILE`: what prepare's unit runs at boot, one request per NIC of the file.
+int runPersisted(const HostFs& fs, const TuneOptions& opt) {
+  if (!opt.name.empty() || !opt.nics.empty() || !opt.rings.empty() || !opt.irq.empty() || opt.persist) {
+    printError(Error{Errc::kInvalidArgument, "--persisted takes its NICs and sizes from the file",
+                     "run vnfctl tune --persisted FILE [--journal J] [--dry-run] alone"});
+    return kExitUsage;
+  }
+  auto p = diagnose::PersistedTune::load(opt.persisted);
+  if (!p) return (printError(p.error()), exitCodeFor(p.error()));
+  if (p->nics.empty()) {
+    say(fmt::format("nothing persisted in {}", opt.persisted));
+    return kExitOk;
+  }
+  std::map<std::string, std::vector<std::string>> users;
+  if (auto running = runningDomainsByPidFile(fs); !running.empty() && !opt.force) {
+    // Outside boot (by hand, libvirtd up): which PF each uses is unknown here, so every NIC counts as used.
+    for (const auto& [nic, t] : p->nics) users[nic] = running;
+  }
+  auto lock = lockJournal(opt.journal);
+  if (!lock) return (printError(lock.error()), exitCodeFor(lock.error()));
+  auto journal = diagnose::TuneJournal::load(opt.journal);
+  if (!journal) return (printError(journal.error()), exitCodeFor(journal.error()));
+  prep::LiveHostOps host("/");
+  diagnose::LiveRingOps nic;
+  int rc = kExitOk;
+  for (auto req : diagnose::persistedRequests(*p)) {
+    req.dry_run = opt.dry_run;
+    req.force = opt.force;
+    req.users = users;
+    // One NIC failing (gone, renamed) does not keep the others from being tuned.
+    if (auto r = diagnose::tune(fs, nic, host, *journal, req, say); !r) {
+      printError(r.error());
+      rc = kExitFailed;
     }
-    if (p->name == name) found = true;
   }
-  if (!found) {
-    return fail(Errc::kNoSuchVnf, fmt::format("no VNF named '{}'", name), "vnfctl list shows the VNFs vnfctl manages");
-  }
-  if (!name.empty() && mine.empty()) {
-    return fail(Errc::kInvalidArgument, fmt::format("VNF {} has no VFs on a PF with a netdev: nothing to tune", name),
-                "its taps have no hardware rings; name a NIC with --nic");
-  }
-  return mine;
+  return rc;
 }
 
 }  // namespace
@@ -84,13 +124,34 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
         ->check(CLI::IsMember({"local"}));
     cmd->add_flag("--dry-run", opt->dry_run, "Say what would change; change nothing");
     cmd->add_flag("--force", opt->force, "Change rings of a NIC that running VNFs use (its link resets)");
+    cmd->add_flag("--persist", opt->persist,
+                  "Also re-apply at boot through prepare's unit (vnfctl prepare --persist installs it)");
+    cmd->add_option("--persisted", opt->persisted,
+                    "Apply the persisted request FILE (what prepare's unit runs at boot)")
+        ->option_text("FILE");
     cmd->add_option("--journal", opt->journal, "The tune journal (default /var/lib/vnfctl/tune-journal.json)");
+    cmd->add_option("--persist-root", opt->persist_root, "Where the --persist files are (default /)");
     cmd->callback([&global, &run, opt] {
       run = [&global, opt]() -> int {
         if (global.host_root != "/") {
           printError(Error{Errc::kInvalidArgument, "tune changes the live host; --host-root names a capture",
                            "run vnfctl tune on the host itself, without --host-root"});
           return kExitUsage;
+        }
+        if (!opt->persisted.empty()) {
+          auto fs = HostFs::open("/");
+          if (!fs) return (printError(fs.error()), exitCodeFor(fs.error()));
+          return runPersisted(*fs, *opt);
+        }
+        auto persist_paths = persistPaths(*opt);
+        if (opt->persist) {
+          std::error_code ec;
+          if (!std::filesystem::is_regular_file(persist_paths.unit(), ec)) {
+            // Refused before anything changes (persistTune says the same).
+            auto r = diagnose::persistTune(persist_paths, {}, say);
+            printError(r.error());
+            return kExitFailed;
+          }
         }
         diagnose::TuneRequest req;
         if (!opt->rings.empty()) {
@@ -137,6 +198,14 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
           return r.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailed;
         }
         if (!opt->dry_run) say(fmt::format("journal: {} (vnfctl untune restores it)", opt->journal));
+        if (opt->persist) {
+          if (opt->dry_run) {
+            say(fmt::format("would persist in {} and {}", persist_paths.request(), persist_paths.dropIn()));
+          } else if (auto p = diagnose::persistTune(persist_paths, req, say); !p) {
+            printError(p.error());
+            return kExitFailed;
+          }
+        }
         return kExitOk;
       };
     });
@@ -146,6 +215,7 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
     auto opt = std::make_shared<TuneOptions>();
     cmd->add_flag("--dry-run", opt->dry_run, "Say what would be restored; change nothing");
     cmd->add_option("--journal", opt->journal, "The tune journal (default /var/lib/vnfctl/tune-journal.json)");
+    cmd->add_option("--persist-root", opt->persist_root, "Where the --persist files are (default /)");
     cmd->callback([&run, opt] {
       run = [opt]() -> int {
         auto lock = lockJournal(opt->journal);
@@ -156,6 +226,10 @@ void addTuneCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
         diagnose::LiveRingOps nic;
         auto r = diagnose::untune(nic, host, *journal, opt->dry_run, say);
         if (!r) return (printError(r.error()), kExitFailed);
+        // And the boot-time re-apply of tune --persist, when there is one.
+        auto persist_paths = persistPaths(*opt);
+        if (auto u = diagnose::unpersistTune(persist_paths, opt->dry_run, say); !u)
+          return (printError(u.error()), kExitFailed);
         return kExitOk;
       };
     });

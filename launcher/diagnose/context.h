@@ -24,7 +24,8 @@ struct Ctx {
   std::string file(const std::string& path) const;
   std::optional<std::int64_t> readInt(const std::string& path) const;
   std::optional<std::string> readTrimmed(const std::string& path) const;
-  // The netdev of a PCI function (/sys/bus/pci/devices/ADDR/net/*), "" when it has none.
+  // The netdev of a PCI function (/sys/bus/pci/devices/ADDR/net/*), "" when it has none. Read once
+  // per run (many VNFs share a PF).
   std::string netdevOf(const std::string& pci) const;
   // CPUs of a NUMA node (/sys/devices/system/node/nodeN/cpulist); empty when unknown.
   std::vector<int> nodeCpus(int node) const;
@@ -33,12 +34,21 @@ struct Ctx {
 
   // Read once per run.
   const Result<std::vector<std::string>>& kernelLog();
+  // The records of kernelLog() that mention an IOMMU (DMAR, AMD-Vi, ...), filtered once per run.
+  const std::vector<std::string>& iommuLog();
+  // A PF's MSI IRQs and their smp_affinity_list (nullopt: unreadable), read once per run; nullopt
+  // when the PF lists no IRQs.
+  using IrqAffinity = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  const std::optional<IrqAffinity>& pfIrqs(const std::string& pf);
   const Result<nlohmann::json>& ruleset();
 
  private:
   std::optional<Result<std::vector<std::string>>> kmsg_;
   std::optional<Result<nlohmann::json>> nft_;
   mutable std::map<int, std::vector<int>> node_cpus_;
+  mutable std::map<std::string, std::string> netdev_;
+  std::optional<std::vector<std::string>> iommu_lines_;
+  std::map<std::string, std::optional<IrqAffinity>> pf_irqs_;
 };
 
 // Checks, one family per file. Each adds findings for one VNF (or the host).

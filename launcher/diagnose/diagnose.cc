@@ -31,8 +31,9 @@ std::optional<std::int64_t> Ctx::readInt(const std::string& path) const {
 }
 
 std::string Ctx::netdevOf(const std::string& pci) const {
+  if (auto it = netdev_.find(pci); it != netdev_.end()) return it->second;
   auto names = fs.listDir(fmt::format("/sys/bus/pci/devices/{}/net", pci));
-  return names && !names->empty() ? names->front() : "";
+  return netdev_[pci] = names && !names->empty() ? names->front() : "";
 }
 
 std::vector<int> Ctx::nodeCpus(int node) const {
@@ -50,6 +51,35 @@ std::vector<int> Ctx::nodeCpus(int node) const {
 const Result<std::vector<std::string>>& Ctx::kernelLog() {
   if (!kmsg_) kmsg_ = probe.kernelLog();
   return *kmsg_;
+}
+
+const std::vector<std::string>& Ctx::iommuLog() {
+  if (!iommu_lines_) {
+    iommu_lines_.emplace();
+    if (const auto& log = kernelLog()) {
+      for (const auto& l : *log) {
+        for (std::string_view k : {"DMAR", "AMD-Vi", "IO_PAGE_FAULT", "iommu", "IOMMU"}) {
+          if (l.find(k) != std::string::npos) {
+            iommu_lines_->push_back(l);
+            break;
+          }
+        }
+      }
+    }
+  }
+  return *iommu_lines_;
+}
+
+const std::optional<Ctx::IrqAffinity>& Ctx::pfIrqs(const std::string& pf) {
+  if (auto it = pf_irqs_.find(pf); it != pf_irqs_.end()) return it->second;
+  auto& out = pf_irqs_[pf];
+  auto irqs = fs.listDir(fmt::format("/sys/bus/pci/devices/{}/msi_irqs", pf));
+  if (irqs && !irqs->empty()) {
+    out.emplace();
+    for (const auto& irq : *irqs)
+      out->emplace_back(irq, readTrimmed(fmt::format("/proc/irq/{}/smp_affinity_list", irq)));
+  }
+  return out;
 }
 
 const Result<nlohmann::json>& Ctx::ruleset() {

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "common/file_io.h"
+#include "diagnose/context.h"
+#include "diagnose/vnf_path.h"
 #include "host/parse.h"
 
 namespace vnf::diagnose {
@@ -94,6 +97,198 @@ TuneEntry* TuneJournal::find(const std::string& kind, const std::string& target)
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const TuneEntry& e) { return e.kind == kind && e.target == target; });
   return it == entries.end() ? nullptr : &*it;
+}
+
+namespace {
+
+constexpr const char* kDropInHeader = "# Written by vnfctl tune --persist; removed by vnfctl untune.\n";
+
+std::string underRoot(const std::string& root, const std::string& path) {
+  return (std::filesystem::path(root) / std::filesystem::path(path).relative_path()).string();
+}
+
+bool validNicName(const std::string& n) {
+  return !n.empty() && n.size() < 16 && n != "." && n != ".." && std::all_of(n.begin(), n.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' || ch == '@';
+  });
+}
+
+std::string persistedText(const PersistedTune& p) {
+  nlohmann::ordered_json doc{{"schema", "vnfctl.tune-persist/v1"}, {"nics", nlohmann::ordered_json::object()}};
+  for (const auto& [nic, t] : p.nics) {
+    nlohmann::ordered_json e = nlohmann::ordered_json::object();
+    if (t.rings) e["rings"] = *t.rings == 0 ? nlohmann::ordered_json("max") : nlohmann::ordered_json(*t.rings);
+    if (t.irq_local) e["irq_affinity"] = "local";
+    doc["nics"][nic] = e;
+  }
+  return doc.dump(2) + "\n";
+}
+
+Result<void> removeIfThere(const std::string& path, const char* what) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  if (ec) return fail(Errc::kIo, fmt::format("cannot remove {} {}: {}", what, path, ec.message()));
+  return {};
+}
+
+}  // namespace
+
+std::string PersistPaths::request() const { return underRoot(root, "/etc/vnfctl/tune.json"); }
+std::string PersistPaths::dropIn() const {
+  return underRoot(root, "/etc/systemd/system/vnfctl-prepare.service.d/vnfctl-tune.conf");
+}
+std::string PersistPaths::unit() const { return underRoot(root, "/etc/systemd/system/vnfctl-prepare.service"); }
+
+Result<PersistedTune> PersistedTune::load(const std::string& path) {
+  PersistedTune p;
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return p;
+  auto text = readUserFile(path, kMaxJournalBytes, "persisted tune request");
+  if (!text) return std::unexpected(text.error());
+  try {
+    auto doc = nlohmann::json::parse(*text);
+    if (doc.value("schema", "") != "vnfctl.tune-persist/v1")
+      throw std::runtime_error("schema is not vnfctl.tune-persist/v1");
+    for (const auto& [nic, e] : doc.at("nics").items()) {
+      if (!validNicName(nic)) throw std::runtime_error(fmt::format("'{}' is not a network interface name", nic));
+      PersistedNic t;
+      if (e.contains("rings")) {
+        const auto& r = e.at("rings");
+        if (r.is_string() && r.get<std::string>() == "max") {
+          t.rings = 0;
+        } else if (r.is_number_unsigned() && r.get<std::uint64_t>() >= 1 && r.get<std::uint64_t>() <= 65536) {
+          t.rings = static_cast<std::uint32_t>(r.get<std::uint64_t>());
+        } else {
+          throw std::runtime_error(fmt::format("{}: rings {} is not \"max\" or 1..65536", nic, r.dump()));
+        }
+      }
+      if (e.contains("irq_affinity")) {
+        if (e.at("irq_affinity") != "local") throw std::runtime_error(nic + ": irq_affinity is not \"local\"");
+        t.irq_local = true;
+      }
+      if (!t.rings && !t.irq_local) throw std::runtime_error(nic + ": neither rings nor irq_affinity");
+      p.nics[nic] = t;
+    }
+  } catch (const std::exception& e) {
+    return fail(Errc::kBadContent, fmt::format("the persisted tune request {} is damaged: {}", path, e.what()),
+                "run vnfctl untune (it removes the request and its boot hook), then vnfctl tune --persist again");
+  }
+  return p;
+}
+
+std::vector<TuneRequest> persistedRequests(const PersistedTune& p) {
+  std::vector<TuneRequest> out;
+  for (const auto& [nic, t] : p.nics) {
+    TuneRequest r;
+    r.nics = {nic};
+    r.rings = t.rings;
+    r.irq_local = t.irq_local;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<void> persistTune(const PersistPaths& paths, const TuneRequest& req, const Say& say) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(paths.unit(), ec)) {
+    return fail(
+        Errc::kConflict,
+        fmt::format("tune --persist re-applies at boot through prepare's unit, and {} is not installed", paths.unit()),
+        "vnfctl prepare --spec HOST.yaml --persist installs it; or run vnfctl tune without --persist");
+  }
+  auto current = PersistedTune::load(paths.request());
+  if (!current) return std::unexpected(current.error());
+  PersistedTune next = *current;
+  for (const auto& nic : req.nics) {
+    if (!validNicName(nic))
+      return fail(Errc::kInvalidArgument, fmt::format("'{}' is not a network interface name", nic));
+    auto& t = next.nics[nic];
+    if (req.rings) t.rings = req.rings;
+    if (req.irq_local) t.irq_local = true;
+  }
+  const std::string drop_in = std::string(kDropInHeader) +
+                              "[Service]\n"
+                              "# After prepare's VFs and drivers, before libvirtd: no VNF runs yet.\n" +
+                              fmt::format("ExecStartPost={} tune --persisted {} --journal {}\n", paths.vnfctl_path,
+                                          "/etc/vnfctl/tune.json", paths.journal_path);
+  for (const auto& target : {paths.request(), paths.dropIn()})
+    if (auto c = checkWriteTarget(target); !c) return std::unexpected(c.error());
+  std::filesystem::create_directories(std::filesystem::path(paths.request()).parent_path(), ec);
+  std::filesystem::create_directories(std::filesystem::path(paths.dropIn()).parent_path(), ec);
+  if (auto w = writeFileSafely(paths.request(), persistedText(next), 0644); !w) return w;
+  if (auto w = writeFileSafely(paths.dropIn(), drop_in, 0644); !w) {
+    // Put the request back as it was: a request without its hook would do nothing, silently.
+    if (current->nics.empty()) {
+      (void)removeIfThere(paths.request(), "the persisted tune request");
+    } else {
+      (void)writeFileSafely(paths.request(), persistedText(*current), 0644);
+    }
+    return w;
+  }
+  say(
+      fmt::format("persisted: {} and {} (prepare's unit re-applies them at boot; activate with: systemctl "
+                  "daemon-reload)",
+                  paths.request(), paths.dropIn()));
+  return {};
+}
+
+Result<void> unpersistTune(const PersistPaths& paths, bool dry_run, const Say& say) {
+  std::error_code ec;
+  bool have_drop_in = std::filesystem::exists(std::filesystem::symlink_status(paths.dropIn(), ec));
+  bool have_request = std::filesystem::exists(std::filesystem::symlink_status(paths.request(), ec));
+  if (have_drop_in) {
+    auto text = readUserFile(paths.dropIn(), 1 << 16, "systemd drop-in");
+    if (!text) return std::unexpected(text.error());
+    if (text->rfind(kDropInHeader, 0) != 0) {
+      return fail(Errc::kConflict,
+                  fmt::format("{} was not written by vnfctl tune --persist; left alone", paths.dropIn()),
+                  "remove it by hand if it is stale");
+    }
+  }
+  if (have_request) {
+    if (auto p = PersistedTune::load(paths.request()); !p && p.error().code != Errc::kBadContent)
+      return std::unexpected(p.error());  // a damaged request is removed all the same
+  }
+  for (auto [there, path, what] : {std::tuple{have_drop_in, paths.dropIn(), "boot hook"},
+                                   std::tuple{have_request, paths.request(), "persisted tune request"}}) {
+    if (!there) continue;
+    say(fmt::format("{}remove the {} {}", dry_run ? "would " : "", what, path));
+    if (dry_run) continue;
+    if (auto r = removeIfThere(path, what); !r) return r;
+  }
+  if (have_drop_in && !dry_run) say("then: systemctl daemon-reload");
+  return {};
+}
+
+Result<std::vector<std::string>> nicUsers(const HostFs& fs, Probe& probe, const std::string& name,
+                                          std::map<std::string, std::vector<std::string>>& users) {
+  auto domains = probe.domains();
+  if (!domains) return std::unexpected(domains.error());
+  std::vector<std::string> mine;
+  bool found = name.empty();
+  std::vector<Finding> sink;
+  Ctx c(fs, probe, sink);
+  for (const auto& d : *domains) {
+    auto p = parseVnfPath(d);
+    if (!p) continue;
+    for (const auto& vf : p->meta.vfs) {
+      auto dev = c.netdevOf(vf.pf.str());
+      if (dev.empty()) continue;
+      auto& u = users[dev];
+      if (p->running() && std::find(u.begin(), u.end(), p->name) == u.end()) u.push_back(p->name);
+      if (p->name == name && std::find(mine.begin(), mine.end(), dev) == mine.end()) mine.push_back(dev);
+    }
+    if (p->name == name) found = true;
+  }
+  std::erase_if(users, [](const auto& kv) { return kv.second.empty(); });
+  if (!found) {
+    return fail(Errc::kNoSuchVnf, fmt::format("no VNF named '{}'", name), "vnfctl list shows the VNFs vnfctl manages");
+  }
+  if (!name.empty() && mine.empty()) {
+    return fail(Errc::kInvalidArgument, fmt::format("VNF {} has no VFs on a PF with a netdev: nothing to tune", name),
+                "its taps have no hardware rings; name a NIC with --nic");
+  }
+  return mine;
 }
 
 std::string irqbalanceWarning(const HostFs& fs) {
@@ -254,6 +449,14 @@ Result<void> tune(const HostFs& fs, RingOps& nic, prep::HostOps& host, TuneJourn
     // Rolling back this run goes to the value before this run, not to the journal's first original.
     applied.push_back({c.entry.kind, c.entry.target, c.entry.original, c.entry.applied, true});
     journal.find(c.entry.kind, c.entry.target)->done = true;
+    if (c.entry.kind == "rings") {
+      // Drivers round to their descriptor multiple (igb: 8): journal and say what the NIC took.
+      if (auto back = nic.rings(c.entry.target); back && ringText(back->rx, back->tx) != c.entry.applied) {
+        journal.find(c.entry.kind, c.entry.target)->applied = ringText(back->rx, back->tx);
+        say(fmt::format("{}: the driver set RX {} TX {} (it rounds to its descriptor multiple)", c.entry.target,
+                        back->rx, back->tx));
+      }
+    }
     if (auto s = journal.save(); !s) return rollback(s.error());
   }
   return {};

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "diagnose/ethtool.h"
+#include "diagnose/probe.h"
 #include "host/host_fs.h"
 #include "prep/host_ops.h"
 
@@ -72,6 +73,45 @@ Result<void> tune(const HostFs& fs, RingOps& nic, prep::HostOps& host, TuneJourn
                   const Say& say);
 // Restores every journaled value, newest first, and removes the journal. Nothing to do: ok.
 Result<void> untune(RingOps& nic, prep::HostOps& host, TuneJournal& journal, bool dry_run, const Say& say);
+
+// Which running VNFs use each PF netdev (their VFs, from vnfctl's domain metadata) into `users`, and
+// the PF netdevs of VNF `name` (empty name: none). kNoSuchVnf for an unknown name; kInvalidArgument
+// for a VNF without a VF on a PF that has a netdev; the probe's error when domains cannot be listed.
+Result<std::vector<std::string>> nicUsers(const HostFs& fs, Probe& probe, const std::string& name,
+                                          std::map<std::string, std::vector<std::string>>& users);
+
+// --persist: tune re-applies at boot through prepare's unit (vnfctl-prepare.service, written by
+// `vnfctl prepare --persist`): the persisted request (/etc/vnfctl/tune.json, merged per NIC over runs)
+// and a systemd drop-in (/etc/systemd/system/vnfctl-prepare.service.d/vnfctl-tune.conf) whose
+// ExecStartPost runs `vnfctl tune --persisted FILE` after prepare, before libvirtd. untune removes both.
+struct PersistedNic {
+  std::optional<std::uint32_t> rings;  // 0: the driver's maximum
+  bool irq_local = false;
+  bool operator==(const PersistedNic&) const = default;
+};
+struct PersistedTune {
+  std::map<std::string, PersistedNic> nics;
+  bool operator==(const PersistedTune&) const = default;
+  // A missing file is empty; a damaged one (or one naming an impossible NIC or size) is an error.
+  static Result<PersistedTune> load(const std::string& path);
+};
+struct PersistPaths {
+  std::string root = "/";  // a temp dir in tests
+  std::string vnfctl_path = "/usr/bin/vnfctl";
+  std::string journal_path = "/var/lib/vnfctl/tune-journal.json";
+  std::string request() const;  // ROOT/etc/vnfctl/tune.json
+  std::string dropIn() const;   // ROOT/etc/systemd/system/vnfctl-prepare.service.d/vnfctl-tune.conf
+  std::string unit() const;     // ROOT/etc/systemd/system/vnfctl-prepare.service
+};
+// Merges req (its NICs, rings, IRQ choice) into the persisted request and writes it and the drop-in.
+// kConflict, nothing written, when prepare's unit is not installed. Says what it wrote and the
+// command that activates it (systemctl daemon-reload; vnfctl never runs systemctl).
+Result<void> persistTune(const PersistPaths& paths, const TuneRequest& req, const Say& say);
+// Removes the drop-in and the persisted request (those vnfctl wrote: refuses a drop-in without
+// vnfctl's header); nothing there: ok.
+Result<void> unpersistTune(const PersistPaths& paths, bool dry_run, const Say& say);
+// The requests the boot-time run makes, one per NIC (in name order).
+std::vector<TuneRequest> persistedRequests(const PersistedTune& p);
 
 // "irqbalance runs (pid N): it will move the IRQs back ..." or "" (reads /proc/*/comm via fs).
 std::string irqbalanceWarning(const HostFs& fs);

@@ -104,6 +104,28 @@ check "/dev/zero as answers: exit 2, refused by name" bash -c "test $rc = 2 && g
 out=$(in_ns "$vnfctl" tune --nic vd9a --rings max --dry-run 2>&1); rc=$?
 echo "$out"
 check "tune on a veth: a clear error, not a crash (exit 1..3)" bash -c "test $rc -ge 1 && test $rc -le 3 && grep -q 'ETHTOOL_GRINGPARAM on vd9a: not supported' <<<\"\$0\"" "$out"
+# Bad input for tune, for real (no --dry-run, --force so libvirt's answer does not matter): a veth
+# and a tap (no ring support; this kernel has no dummy module), an unknown NIC, a path as a NIC, and sizes 0, huge, non-numeric,
+# negative, above 65536. Each: exit 2, the value named, no journal written, nothing changed.
+in_ns ip tuntap add d9 mode tap
+tj=$work/tune-bad.json
+tune_bad() { # tune_bad WHAT EXPECTED_TEXT ARGS...
+  local what=$1 want=$2; shift 2
+  out=$(in_ns "$vnfctl" tune --force --journal "$tj" "$@" 2>&1); rc=$?
+  echo "$out"
+  check "tune $what: exit 2, says '$want', no journal" bash -c "test $rc = 2 && grep -qF -- \"\$1\" <<<\"\$0\" && test ! -e '$tj'" "$out" "$want"
+}
+mtu_before=$(in_ns cat /sys/class/net/vd9a/mtu /sys/class/net/d9/mtu)
+tune_bad "on a veth" "ETHTOOL_GRINGPARAM on vd9a: not supported" --nic vd9a --rings max
+tune_bad "on a tap" "ETHTOOL_GRINGPARAM on d9: not supported" --nic d9 --rings 1024
+tune_bad "on an unknown NIC" "no network interface named 'nosuch9'" --nic nosuch9 --rings max
+tune_bad "on a path as a NIC" "no network interface named '../d9'" --nic ../d9 --rings max
+tune_bad "two bad NICs at once: both named" "ETHTOOL_GRINGPARAM on vd9a: not supported by its driver (Operation not supported); no network interface named 'nosuch9'; nothing was changed" --nic vd9a --nic nosuch9 --rings max
+for n in 0 abc 99999999999999999999 -5 65537; do
+  tune_bad "--rings '$n'" "--rings $n: not 'max' or a number 1..65536" --nic d9 --rings="$n"
+done
+tune_bad "with nothing to tune" "nothing to tune" --nic d9
+check "refused tunes changed nothing (MTUs, links still there)" test "$(in_ns cat /sys/class/net/vd9a/mtu /sys/class/net/d9/mtu)" = "$mtu_before"
 
 # 5. SIGINT during the sample window: the run ends at once, says so, exit 130.
 start=$(date +%s%N)

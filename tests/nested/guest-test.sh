@@ -92,3 +92,86 @@ vnfctl prepare --pf "$PF" --vfs 9 --journal $J > /tmp/bad.out 2>&1; rc=$?
 cat /tmp/bad.out
 check above-totalvfs-refused [ $rc = 2 ]
 check above-totalvfs-message grep -q "can have at most 7 VFs (sriov_totalvfs), asked 9" /tmp/bad.out
+
+# --- vnfctl tune/untune on the igb PF (issue 14). vnfctl reads and sets the rings through the ethtool
+# ioctl; the ethtool binary here only checks what it did. No libvirt runs in this VM, so vnfctl cannot
+# tell which VNFs use the NIC: tune refuses without --force.
+TJ=/run/tune-journal.json
+ET=/usr/sbin/ethtool-check
+TUNE_T0=$(cut -d' ' -f1 /proc/uptime)
+# "RX/TX" of the current (cur) or maximum (max) rings, one ethtool run.
+ring() { "$ET" -g "$PF" | awk -v sec="$1" '/^Pre-set/ {s = "max"} /^Current/ {s = "cur"} s == sec && $1 == "RX:" {rx = $2} s == sec && $1 == "TX:" {tx = $2} END {print rx "/" tx}'; }
+"$ET" -g "$PF" > /tmp/rings.before; cat /tmp/rings.before
+CUR0=$(ring cur); MAX0=$(ring max)
+RX0=${CUR0%/*}; TX0=${CUR0#*/}; RXMAX=${MAX0%/*}; TXMAX=${MAX0#*/}
+check ethtool-reads-igb-rings sh -c "[ -n '$RX0' ] && [ -n '$RXMAX' ] && [ '$RX0' -lt '$RXMAX' ]"
+# diagnose's ring check and the PF hop of its path, for a (recorded) running VNF with a VF on this PF.
+cat > /tmp/answers.json <<JSON
+{"schema": "vnfctl.diagnose-answers/v1", "domains": [{"name": "igb1", "state": "running", "xml":
+ "<domain type=\"kvm\"><name>igb1</name><metadata><vnfctl:vnf xmlns:vnfctl=\"urn:vnfctl:domain:1\"><vnfctl:spec hash=\"0123456789abcdef\"/><vnfctl:tool version=\"0.1.0\"/><vnfctl:image hash=\"\"/><vnfctl:placement node=\"1\" memory-kib=\"2048\" page-size-kib=\"2048\" hugepages=\"1\"><vnfctl:vcpupin vcpu=\"0\" cpu=\"2\"/></vnfctl:placement><vnfctl:vf nic=\"0\" pf=\"$PF_ADDR\" address=\"0000:81:10.0\" index=\"0\" driver=\"vfio-pci\"/></vnfctl:vnf></metadata><vcpu>1</vcpu><os><type arch=\"x86_64\">hvm</type></os><devices/></domain>"}]}
+JSON
+vnfctl diagnose igb1 --answers /tmp/answers.json --seconds 1 --json > /tmp/diag1.out 2>&1
+grep -E '"(check|seen|where)"' /tmp/diag1.out | grep -A2 'rings.size'
+check diagnose-reads-rings grep -qF "\"seen\": \"$PF RX ring $RX0 of max $RXMAX, TX $TX0 of $TXMAX" /tmp/diag1.out
+check diagnose-reads-igb-stats grep -qF "ETHTOOL_GSTATS $PF" /tmp/diag1.out
+check igb-has-missed-counter sh -c "$ET -S $PF | grep -q rx_missed_errors"
+
+vnfctl tune --nic "$PF" --rings max --journal $TJ > /tmp/tune0.out 2>&1; rc=$?
+cat /tmp/tune0.out
+check tune-without-libvirt-needs-force sh -c "[ $rc = 3 ] && grep -q 'add --force' /tmp/tune0.out"
+vnfctl tune --nic "$PF" --rings $((RXMAX * 2)) --force --journal $TJ > /tmp/tune1.out 2>&1; rc=$?
+cat /tmp/tune1.out
+check tune-above-max-refused sh -c "[ $rc = 2 ] && grep -qF 'exceeds the driver'\''s maximum (RX $RXMAX, TX $TXMAX)' /tmp/tune1.out"
+# (0, negative, huge and non-numeric sizes are refused before any NIC is read: tests/integration/diagnose.sh)
+"$ET" -g "$PF" > /tmp/rings.now
+check refused-tunes-changed-nothing cmp -s /tmp/rings.before /tmp/rings.now
+check refused-tunes-wrote-no-journal [ ! -e $TJ ]
+
+vnfctl tune --nic "$PF" --rings max --force --journal $TJ > /tmp/tune3.out 2>&1; rc=$?
+cat /tmp/tune3.out
+check tune-max-exit-0 [ $rc = 0 ]
+check tune-max-rx-tx [ "$(ring cur)" = "$MAX0" ]
+vnfctl diagnose igb1 --answers /tmp/answers.json --seconds 0 --json > /tmp/diag2.out 2>&1
+check diagnose-sees-max-rings grep -qF "\"seen\": \"$PF RX ring $RXMAX (max), TX $TXMAX of $TXMAX" /tmp/diag2.out
+# igb rounds a size up to its descriptor multiple (8): 1001 becomes 1008, journaled and said.
+vnfctl tune --nic "$PF" --rings 1001 --force --journal $TJ > /tmp/tune4.out 2>&1; rc=$?
+cat /tmp/tune4.out
+check tune-1001-exit-0 [ $rc = 0 ]
+check tune-1001-rx-tx-1008 [ "$(ring cur)" = 1008/1008 ]
+check tune-1001-says-rounded grep -q "the driver set RX 1008 TX 1008" /tmp/tune4.out
+check journal-has-what-the-nic-took grep -q '"applied": "1008/1008"' $TJ
+check journal-keeps-first-original grep -q "\"original\": \"$RX0/$TX0\"" $TJ
+
+vnfctl untune --journal $TJ > /tmp/untune.out 2>&1; rc=$?
+cat /tmp/untune.out
+check untune-exit-0 [ $rc = 0 ]
+"$ET" -g "$PF" > /tmp/rings.after
+check untune-restores-exactly cmp -s /tmp/rings.before /tmp/rings.after
+check untune-removes-journal [ ! -e $TJ ]
+
+# --- tune --persist: re-applied by prepare's unit after a "reboot" (igb reloaded: the driver's
+# default rings back). No systemd here: the unit is a stand-in file, and the test runs the drop-in's
+# ExecStartPost command line as systemd would. untune then restores and removes the hook.
+mkdir -p /etc/systemd/system && printf '[Unit]\n' > /etc/systemd/system/vnfctl-prepare.service
+DROPIN=/etc/systemd/system/vnfctl-prepare.service.d/vnfctl-tune.conf
+vnfctl tune --nic "$PF" --rings max --force --persist --journal $TJ > /tmp/persist.out 2>&1; rc=$?
+cat /tmp/persist.out; cat $DROPIN /etc/vnfctl/tune.json
+check persist-exit-0 [ $rc = 0 ]
+check persist-drop-in-runs-tune grep -q "^ExecStartPost=.*vnfctl tune --persisted /etc/vnfctl/tune.json --journal $TJ\$" $DROPIN
+rmmod igb && insmod /lib/modules/igb.ko
+for i in $(seq 50); do [ -d $PFD/net ] && break; sleep 0.1; done
+PF=$(ls $PFD/net | head -n1)
+check reboot-resets-rings [ "$(ring cur)" = "$CUR0" ]
+BOOT=$(sed -n 's/^ExecStartPost=//p' $DROPIN)
+$BOOT > /tmp/boot.out 2>&1; rc=$?  # word splitting on purpose: systemd's ExecStartPost= has no quotes here
+cat /tmp/boot.out
+check boot-run-exit-0 [ $rc = 0 ]
+check boot-run-max-rings [ "$(ring cur)" = "$MAX0" ]
+vnfctl untune --journal $TJ > /tmp/untune3.out 2>&1; rc=$?
+cat /tmp/untune3.out
+check persist-untune-exit-0 [ $rc = 0 ]
+"$ET" -g "$PF" > /tmp/rings.after2
+check persist-untune-restores-exactly cmp -s /tmp/rings.before /tmp/rings.after2
+check persist-untune-removes-hook sh -c "[ ! -e $DROPIN ] && [ ! -e /etc/vnfctl/tune.json ]"
+check persist-untune-keeps-prepare-unit [ -f /etc/systemd/system/vnfctl-prepare.service ]
+echo "INFO tune checks took $(awk -v a="$TUNE_T0" '{printf "%.1f", $1 - a}' /proc/uptime) s of guest time"

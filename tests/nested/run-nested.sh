@@ -1,6 +1,6 @@
 #!/bin/bash
 # Host side of the nested test: builds a busybox initramfs holding vnfctl (with its shared libraries),
-# iproute2's ip (an independent check of the VF settings) and the kernel modules of the flow, boots
+# iproute2's ip and ethtool (independent checks of the VF settings and the rings) and the kernel modules of the flow, boots
 # Debian's kernel under QEMU 10 as an emulated SR-IOV host and parses PASS/FAIL lines from the serial log.
 #   run-nested.sh VNFCTL CACHE_DIR
 # QEMU is always killed and the temp dir removed, whatever happens.
@@ -42,6 +42,9 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib/modules,lib64,usr/bin}
 cp /bin/busybox "$R/bin/busybox"
 strip -o "$R/bin/vnfctl" "$VNFCTL"
 mkdir -p "$R/usr/sbin"; cp /usr/sbin/ip "$R/usr/sbin/iproute2-ip"  # busybox --install would shadow /bin/ip
+# The ethtool binary checks what vnfctl tune set through the ioctl (vnfctl never runs it).
+[ -x /usr/sbin/ethtool ] || { echo "FAIL setup: /usr/sbin/ethtool missing (scripts/setup installs the ethtool package)"; exit 1; }
+cp /usr/sbin/ethtool "$R/usr/sbin/ethtool-check"
 copy_libs() {
   ldd "$1" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}' | while read -r lib; do
     mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"
@@ -49,6 +52,7 @@ copy_libs() {
 }
 copy_libs "$R/bin/vnfctl"
 copy_libs "$R/usr/sbin/iproute2-ip"
+copy_libs "$R/usr/sbin/ethtool-check"
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R/lib/x86_64-linux-gnu/" 2>/dev/null || true
 for m in i2c-algo-bit dca igb igbvf irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
   f=$(find "$KROOT/lib/modules/$KVER" \( -name "$m.ko*" -o -name "$(echo $m | tr - _).ko*" \) | head -n1)

@@ -3,7 +3,10 @@
 // a failure part-way puts back what the run changed, a damaged journal is an error.
 #include "diagnose/tune.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/unit/test_util.h"
 
@@ -20,11 +23,12 @@ class FakeNic final : public RingOps {
     if (it == nics.end()) return fail(Errc::kConflict, "ETHTOOL_GRINGPARAM on " + n + ": not supported by its driver");
     return it->second;
   }
+  std::uint32_t multiple = 1;  // rounds up to it, as igb does to 8
   Result<void> setRings(const std::string& n, std::uint32_t rx, std::uint32_t tx) override {
     if (fail_after >= 0 && sets >= fail_after) return fail(Errc::kIo, "ETHTOOL_SRINGPARAM on " + n + " failed: EIO");
     ++sets;
-    nics[n].rx = rx;
-    nics[n].tx = tx;
+    nics[n].rx = (rx + multiple - 1) / multiple * multiple;
+    nics[n].tx = (tx + multiple - 1) / multiple * multiple;
     return {};
   }
 };
@@ -191,6 +195,193 @@ TEST(Untune, NothingToUndoIsFine) {
   ASSERT_TRUE(untune(h.nic, h.ops, *j, false, h.say));
   ASSERT_EQ(h.said.size(), 1u);
   EXPECT_EQ(h.said[0], "nothing to undo: no tune journal at " + h.journal());
+}
+
+TEST(Tune, ADriverRoundingIsJournaledAndSaid) {
+  Host h;
+  h.nic.multiple = 8;
+  auto fs = HostFs::open(h.root);
+  auto j = TuneJournal::load(h.journal());
+  ASSERT_TRUE(fs && j);
+  ASSERT_TRUE(tune(*fs, h.nic, h.ops, *j, TuneRequest{{"eth1"}, 1001, false, false, false, {}}, h.say));
+  EXPECT_EQ(h.nic.nics["eth1"], (ethtool::RingParams{1008, 4096, 1008, 4096}));
+  ASSERT_EQ(j->entries.size(), 1u);
+  EXPECT_EQ(j->entries[0].applied, "1008/1008");
+  EXPECT_EQ(h.said.back(), "eth1: the driver set RX 1008 TX 1008 (it rounds to its descriptor multiple)");
+  ASSERT_TRUE(untune(h.nic, h.ops, *j, false, h.say));
+  EXPECT_EQ(h.nic.nics["eth1"], (ethtool::RingParams{256, 4096, 512, 4096}));
+}
+
+// Which running VNFs use a PF: from the VFs in vnfctl's domain metadata (recorded domains), so a
+// ring change that resets the link is refused for exactly those NICs.
+std::string domainXml(const std::string& name, const std::string& pf, const std::string& vf) {
+  return "<domain type=\"kvm\"><name>" + name +
+         "</name><metadata><vnfctl:vnf xmlns:vnfctl=\"urn:vnfctl:domain:1\"><vnfctl:spec hash=\"0123456789abcdef\"/>"
+         "<vnfctl:tool version=\"0.1.0\"/><vnfctl:image hash=\"\"/><vnfctl:placement node=\"1\" memory-kib=\"2048\" "
+         "page-size-kib=\"2048\" hugepages=\"1\"><vnfctl:vcpupin vcpu=\"0\" cpu=\"4\"/></vnfctl:placement>" +
+         (pf.empty()
+              ? std::string()
+              : "<vnfctl:vf nic=\"0\" pf=\"" + pf + "\" address=\"" + vf + "\" index=\"0\" driver=\"vfio-pci\"/>") +
+         "</vnfctl:vnf></metadata><vcpu>1</vcpu><os><type arch=\"x86_64\">hvm</type></os><devices/></domain>";
+}
+
+TEST(TuneUsers, RunningVnfsOnTheirPfsAndTheNamedVnfsPfs) {
+  Host h;
+  std::filesystem::create_directories(h.root / "sys/bus/pci/devices/0000:81:00.0/net/eth1");
+  std::filesystem::create_directories(h.root / "sys/bus/pci/devices/0000:82:00.0/net/eth2");
+  nlohmann::json doc{
+      {"schema", "vnfctl.diagnose-answers/v1"},
+      {"domains",
+       {{{"name", "fw1"}, {"state", "running"}, {"xml", domainXml("fw1", "0000:81:00.0", "0000:81:10.0")}},
+        {{"name", "fw2"}, {"state", "running"}, {"xml", domainXml("fw2", "0000:81:00.0", "0000:81:10.1")}},
+        {{"name", "idle"}, {"state", "shut off"}, {"xml", domainXml("idle", "0000:82:00.0", "0000:82:10.0")}},
+        {{"name", "taps"}, {"state", "running"}, {"xml", domainXml("taps", "", "")}}}}};
+  test::writeFile(h.root / "answers.json", doc.dump());
+  auto fs = HostFs::open(h.root);
+  auto probe = loadRecordedProbe((h.root / "answers.json").string());
+  ASSERT_TRUE(fs && probe);
+  std::map<std::string, std::vector<std::string>> users;
+  auto mine = nicUsers(*fs, **probe, "idle", users);
+  ASSERT_TRUE(mine) << mine.error().message;
+  EXPECT_EQ(*mine, std::vector<std::string>{"eth2"});
+  EXPECT_EQ(users, (std::map<std::string, std::vector<std::string>>{{"eth1", {"fw1", "fw2"}}}));
+  // The users reach tune: eth1 refused without --force, eth2 (only a stopped VNF) tuned.
+  h.nic.nics["eth2"] = {256, 4096, 256, 4096};
+  std::filesystem::create_directories(h.root / "sys/class/net/eth2");
+  auto j = TuneJournal::load(h.journal());
+  ASSERT_TRUE(j);
+  auto r = tune(*fs, h.nic, h.ops, *j, TuneRequest{{"eth1"}, 0, false, false, false, users}, h.say);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kConflict);
+  EXPECT_TRUE(tune(*fs, h.nic, h.ops, *j, TuneRequest{{"eth2"}, 0, false, false, false, users}, h.say));
+  EXPECT_EQ(h.nic.nics["eth2"].rx, 4096u);
+  // Unknown VNF; a VNF with no VF.
+  users.clear();
+  auto unknown = nicUsers(*fs, **probe, "nosuch", users);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::kNoSuchVnf);
+  auto taps = nicUsers(*fs, **probe, "taps", users);
+  ASSERT_FALSE(taps);
+  EXPECT_EQ(taps.error().message, "VNF taps has no VFs on a PF with a netdev: nothing to tune");
+}
+
+// --persist on a fake root: refused without prepare's unit (nothing written); the request is merged
+// per NIC over runs and the drop-in runs it after prepare; the boot-time run re-applies after a
+// "reboot" (the driver's defaults back) keeping the first original; untune removes both files.
+struct PersistRoot {
+  Host h;
+  PersistPaths paths;
+  PersistRoot() {
+    paths.root = h.root.string();
+    paths.journal_path = h.journal();
+  }
+  void installPrepareUnit() { test::writeFile(h.root / "etc/systemd/system/vnfctl-prepare.service", "[Unit]\n"); }
+};
+
+TEST(TunePersist, RefusedWithoutPreparesUnitAndNothingWritten) {
+  PersistRoot p;
+  auto r = persistTune(p.paths, TuneRequest{{"eth1"}, 0, false, false, false, {}}, p.h.say);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kConflict);
+  EXPECT_EQ(r.error().message,
+            "tune --persist re-applies at boot through prepare's unit, and " + p.paths.unit() + " is not installed");
+  EXPECT_EQ(r.error().fix,
+            "vnfctl prepare --spec HOST.yaml --persist installs it; or run vnfctl tune without --persist");
+  EXPECT_FALSE(std::filesystem::exists(p.paths.request()));
+  EXPECT_FALSE(std::filesystem::exists(p.paths.dropIn()));
+}
+
+TEST(TunePersist, MergedPerNicAndTheDropInRunsItAfterPrepare) {
+  PersistRoot p;
+  p.installPrepareUnit();
+  ASSERT_TRUE(persistTune(p.paths, TuneRequest{{"eth1"}, 0, false, false, false, {}}, p.h.say));
+  ASSERT_TRUE(persistTune(p.paths, TuneRequest{{"eth1", "eth2"}, std::nullopt, true, false, false, {}}, p.h.say));
+  ASSERT_TRUE(persistTune(p.paths, TuneRequest{{"eth2"}, 1024, false, false, false, {}}, p.h.say));
+  auto got = PersistedTune::load(p.paths.request());
+  ASSERT_TRUE(got);
+  PersistedTune want;
+  want.nics["eth1"] = {0, true};
+  want.nics["eth2"] = {1024, true};
+  EXPECT_EQ(*got, want);
+  EXPECT_EQ(test::readFile(p.paths.request()),
+            "{\n  \"schema\": \"vnfctl.tune-persist/v1\",\n  \"nics\": {\n    \"eth1\": {\n      \"rings\": \"max\",\n"
+            "      \"irq_affinity\": \"local\"\n    },\n    \"eth2\": {\n      \"rings\": 1024,\n"
+            "      \"irq_affinity\": \"local\"\n    }\n  }\n}\n");
+  EXPECT_EQ(test::readFile(p.paths.dropIn()),
+            "# Written by vnfctl tune --persist; removed by vnfctl untune.\n[Service]\n"
+            "# After prepare's VFs and drivers, before libvirtd: no VNF runs yet.\n"
+            "ExecStartPost=/usr/bin/vnfctl tune --persisted /etc/vnfctl/tune.json --journal " +
+                p.h.journal() + "\n");
+  auto reqs = persistedRequests(*got);
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].nics, std::vector<std::string>{"eth1"});
+  EXPECT_EQ(reqs[0].rings, 0u);
+  EXPECT_TRUE(reqs[1].irq_local);
+}
+
+TEST(TunePersist, BootReappliesKeepingTheFirstOriginalAndUntuneRemovesIt) {
+  PersistRoot p;
+  p.installPrepareUnit();
+  auto fs = HostFs::open(p.h.root);
+  auto j = TuneJournal::load(p.h.journal());
+  ASSERT_TRUE(fs && j);
+  TuneRequest req{{"eth1"}, 0, false, false, false, {}};
+  ASSERT_TRUE(tune(*fs, p.h.nic, p.h.ops, *j, req, p.h.say));
+  ASSERT_TRUE(persistTune(p.paths, req, p.h.say));
+  // Reboot: the driver's defaults are back; prepare's unit runs the persisted request.
+  p.h.nic.nics["eth1"] = {256, 4096, 512, 4096};
+  auto persisted = PersistedTune::load(p.paths.request());
+  auto j2 = TuneJournal::load(p.h.journal());
+  ASSERT_TRUE(persisted && j2);
+  for (const auto& r : persistedRequests(*persisted)) ASSERT_TRUE(tune(*fs, p.h.nic, p.h.ops, *j2, r, p.h.say));
+  EXPECT_EQ(p.h.nic.nics["eth1"], (ethtool::RingParams{4096, 4096, 4096, 4096}));
+  ASSERT_EQ(j2->entries.size(), 1u);
+  EXPECT_EQ(j2->entries[0].original, "256/512");
+  ASSERT_TRUE(untune(p.h.nic, p.h.ops, *j2, false, p.h.say));
+  p.h.said.clear();
+  ASSERT_TRUE(unpersistTune(p.paths, true, p.h.say));  // dry run: says, removes nothing
+  EXPECT_TRUE(std::filesystem::exists(p.paths.dropIn()));
+  ASSERT_TRUE(unpersistTune(p.paths, false, p.h.say));
+  EXPECT_EQ(p.h.nic.nics["eth1"], (ethtool::RingParams{256, 4096, 512, 4096}));
+  EXPECT_FALSE(std::filesystem::exists(p.paths.request()));
+  EXPECT_FALSE(std::filesystem::exists(p.paths.dropIn()));
+  EXPECT_TRUE(std::filesystem::exists(p.paths.unit()));  // prepare's own unit stays
+  EXPECT_EQ(p.h.said.back(), "then: systemctl daemon-reload");
+  p.h.said.clear();
+  ASSERT_TRUE(unpersistTune(p.paths, false, p.h.say));  // nothing left: ok, nothing said
+  EXPECT_TRUE(p.h.said.empty());
+}
+
+TEST(TunePersist, HostileFilesAreRefused) {
+  PersistRoot p;
+  p.installPrepareUnit();
+  // A damaged or hostile request: an error naming it, never applied.
+  for (const char* bad : {"not json", "{\"schema\": \"vnfctl.tune-persist/v1\", \"nics\": {\"../x\": {\"rings\": 1}}}",
+                          "{\"schema\": \"vnfctl.tune-persist/v1\", \"nics\": {\"eth1\": {\"rings\": 0}}}",
+                          "{\"schema\": \"vnfctl.tune-persist/v1\", \"nics\": {\"eth1\": {\"rings\": 99999999999}}}",
+                          "{\"schema\": \"vnfctl.tune-persist/v1\", \"nics\": {\"eth1\": {}}}"}) {
+    test::writeFile(p.paths.request(), bad);
+    auto r = PersistedTune::load(p.paths.request());
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, Errc::kBadContent) << bad;
+    EXPECT_FALSE(persistTune(p.paths, TuneRequest{{"eth1"}, 0, false, false, false, {}}, p.h.say)) << bad;
+  }
+  // untune still removes a damaged request.
+  ASSERT_TRUE(unpersistTune(p.paths, false, p.h.say));
+  EXPECT_FALSE(std::filesystem::exists(p.paths.request()));
+  // A drop-in vnfctl did not write is left alone.
+  test::writeFile(p.paths.dropIn(), "[Service]\nExecStartPost=/usr/local/bin/other\n");
+  auto u = unpersistTune(p.paths, false, p.h.say);
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().code, Errc::kConflict);
+  EXPECT_TRUE(std::filesystem::exists(p.paths.dropIn()));
+  // A FIFO where the request goes: refused by name, nothing written.
+  std::filesystem::remove(p.paths.dropIn());
+  ASSERT_EQ(::mkfifo(p.paths.request().c_str(), 0644), 0);
+  auto w = persistTune(p.paths, TuneRequest{{"eth1"}, 0, false, false, false, {}}, p.h.say);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find(p.paths.request()), std::string::npos) << w.error().message;
+  EXPECT_FALSE(std::filesystem::exists(p.paths.dropIn()));
 }
 
 }  // namespace

@@ -17,9 +17,10 @@ description:
     starts, stops or removes their libvirt domains.
   - A VNF that already exists with the same spec is left alone (C(changed=false)). One whose spec changed
     fails with the field-by-field diff unless O(replace=true), which redefines it (a running one restarts).
-  - Check mode runs vnfctl with C(--dry-run) (define, launch, start, stop, destroy, undefine): the same
-    checks and the same answer as the real run (C(changed), the field diff, the state each VNF would be
-    left in, the error), nothing changed. Diff mode shows each VNF's changed fields and state moves.
+  - Check mode runs vnfctl with C(--dry-run) (define, launch, start, stop, destroy, undefine), which makes
+    the same checks and gives the same answer as the real run (C(changed), the field diff, the state each
+    VNF would be left in, the error) and changes nothing. Diff mode shows each VNF's changed fields and
+    state moves.
   - C(changed) is true exactly when a domain was defined, redefined, started, stopped or removed.
   - The module calls the vnfctl binary with an argument list (no shell) and reads its C(--json) output.
 author:
@@ -29,7 +30,7 @@ options:
     description:
       - The VNF spec (docs/spec.md in the vnfctl tree) as a dictionary, or the path of a spec file on the
         managed host.
-      - Required unless O(state=absent) with O(names).
+      - Required with O(state=present); with the other states O(names) can be given instead.
     type: raw
   instances:
     description:
@@ -343,7 +344,8 @@ def main():
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_one_of=[("spec", "names")],
-        mutually_exclusive=[("spec", "names")],
+        mutually_exclusive=[("spec", "names"), ("instances", "names")],
+        required_if=[("state", "present", ("spec",))],
     )
     p = module.params
     state = p["state"]

@@ -38,10 +38,13 @@ import hashlib, json, os, sys
 d = sys.argv[1]
 files = ("vmlinuz", "vmlinux", "initrd.img")
 boot = {f: hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest() for f in files}
-json.dump({"schema": "vnfctl.image/v1", "kernel": "vmlinux", "pvh": True, "boot_files": boot,
+# A hostile entry: a boot file name that leads out of the image folder is not copied anywhere.
+json.dump({"schema": "vnfctl.image/v1", "kernel": "vmlinux", "pvh": True,
+           "boot_files": dict(boot, **{"../escape": "0" * 64, "..": "0" * 64}),
            "sha256": hashlib.sha256("".join(boot[f] for f in files).encode()).hexdigest()},
           open(os.path.join(d, "image.json"), "w"))
 PY
+echo "outside the image folder" >"$w/escape" # what image-src/../escape names: a naive copy would take it
 inst=$w/inst
 write_vars() { # write_vars NODE0_PAGES NODE1_PAGES
   cat >"$w/vars.yml" <<YAML
@@ -79,6 +82,8 @@ diff -r "$repo/domain-templates" "$inst/templates" >/dev/null && ok "domain temp
 missing=
 for f in vmlinuz vmlinux initrd.img image.json; do cmp -s "$w/image-src/$f" "$inst/image/$f" || missing+=" $f"; done
 [[ -z $missing ]] && ok "guest image installed: $(ls "$inst/image" | paste -sd' ')" || bad "guest image files not installed:$missing"
+[[ ! -e $inst/escape && $(ls "$inst/image" | wc -l) == 4 ]] && ok "a boot file name leading out of the image folder (../escape) is not copied" ||
+  bad "image.json's ../escape: $(ls "$inst" "$inst/image")"
 [[ $(pool 0) == 64 && $(pool 1) == 640 ]] && ok "hugepages: node0 $pool0 -> 64, node1 $pool1 -> 640" ||
   bad "hugepages: node0 $(pool 0), node1 $(pool 1)"
 missing=

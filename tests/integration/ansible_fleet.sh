@@ -6,7 +6,9 @@
 # playbook over them with 10 forks:
 #   1. COUNT instances planned and defined (not started); every host gets its planned share
 #   2. a second run changes nothing (changed=0 on every host)
-#   3. check mode (scale to COUNT/10) changes nothing: every daemon's domains and XML are as before
+#   3. check mode (scale to COUNT/10, --diff) changes nothing: every daemon's list of domains, their
+#      states and XML are as before; its answer (the engine's --dry-run) names the instances it would
+#      remove and, per host, equals what the real scale down then reports
 #   4. scale COUNT -> COUNT/10 removes exactly COUNT - COUNT/10, the highest-numbered
 #   5. scale back up while one host's daemon is stopped mid-run (its vnfctl held after a define by
 #      the VNFCTL_TEST_HOLD seam, then the daemon is killed): the run fails on that host only, the
@@ -121,10 +123,10 @@ total_changed() { sed -n 's/.*changed=\([0-9]*\).*/\1/p' "$w/$1" | paste -sd+ | 
 domains_of() { virsh -q -c "$(uri "$1")" list --all --name 2>/dev/null | grep "^$spec_name-" | sort; }
 all_domains() { for h in "${hosts[@]}"; do domains_of "$h"; done | sort; }
 expect_names() { seq 1 "$1" | sed "s/^/$spec_name-/" | sort; }
-libvirt_state() { # every daemon's domains, their state and XML, as one hash
+libvirt_state() { # every daemon's list of domains (all of them), their states and XML, as one hash
   for h in "${hosts[@]}"; do
     local names cmds
-    names=$(domains_of "$h")
+    names=$(virsh -q -c "$(uri "$h")" list --all --name 2>/dev/null | sort)
     echo "$h: $names"
     cmds=$(for n in $names; do printf 'domstate %s; dumpxml %s; ' "$n" "$n"; done)
     [[ -n $cmds ]] && virsh -q -c "$(uri "$h")" "$cmds"
@@ -152,6 +154,81 @@ play run2.log -e vnf_count="$count" || bad "second run failed"
 c=$(total_changed run2.log)
 [[ $c == 0 ]] && ok "second run: changed=0 on every host" || { bad "second run changed $c"; grep -A8 'changed:' "$w/run2.log" | head -30; }
 
+if [[ -n ${FLEET_COMPARE:-} ]]; then
+  # bench/run-fleet-ansible only: per host, vnfctl (one vnf task) against a community.libvirt virt
+  # define loop over the same domain XML (libvirt's inactive XML of the domains vnfctl defined above),
+  # each from no domains on every host, then a changed definition through each.
+  echo "== 2b. vnfctl against community.libvirt's virt define, per host"
+  domains() { # domains dump|undefine: every host's fleet domains, through libvirt's Python binding
+    /usr/bin/python3 - "$1" "$w" "$spec_name" "${hosts[@]}" <<'PY'
+import os, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+op, w, prefix, hosts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+for h in hosts:
+    conn = libvirt.open("qemu:///session?socket=%s/%s/run/libvirt/libvirt-sock" % (w, h))
+    os.makedirs(os.path.join(w, "xml", h), exist_ok=True)
+    for d in conn.listAllDomains():
+        if not d.name().startswith(prefix + "-"):
+            continue
+        if op == "dump":
+            with open(os.path.join(w, "xml", h, d.name() + ".xml"), "w") as f:
+                f.write(d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        else:
+            d.undefine()
+    conn.close()
+PY
+  }
+  cmp_play() { # cmp_play LOG EXTRA...: tests/integration/ansible_fleet/compare.yml
+    local log=$1
+    shift
+    ansible-playbook -i "$w/inventory.ini" "$here/ansible_fleet/compare.yml" -e "@$w/vars.yml" \
+      -e plan_file="$w/plan1.json" -e xml_dir="$w/xml" "$@" >"$w/$log" 2>&1
+  }
+  times_of() { grep -o 'TIME host[0-9]* [0-9.]*' "$w/$1" | sort | awk '{print $3}'; }
+  reference=$(libvirt_state)
+  domains dump && domains undefine && [[ -z $(all_domains) ]] || bad "dump and remove the fleet's domains"
+  s=$(date +%s.%N)
+  cmp_play cmp-vnfctl.log -e mode=vnfctl || { bad "vnfctl timing run failed"; tail -20 "$w/cmp-vnfctl.log"; }
+  wall_v=$(echo "$(date +%s.%N) - $s" | bc)
+  [[ $(libvirt_state) == "$reference" ]] && ok "vnfctl's timing run defined the same domains" || bad "vnfctl's timing run differs"
+  domains undefine
+  s=$(date +%s.%N)
+  cmp_play cmp-virt.log -e mode=virt || { bad "virt timing run failed"; tail -20 "$w/cmp-virt.log"; }
+  wall_l=$(echo "$(date +%s.%N) - $s" | bc)
+  [[ $(libvirt_state) == "$reference" ]] && ok "the virt define loop defined the same domains (same XML, names, states)" ||
+    bad "the virt define loop's domains differ"
+  echo "  per host (seconds, each host's own start to end, 10 hosts at once, forks 10):"
+  printf '  %-7s %9s %8s %8s %6s
+' host instances vnfctl virt ratio
+  paste <(printf '%s\n' "${hosts[@]}") <(for h in "${hosts[@]}"; do ls "$w/xml/$h" | wc -l; done) \
+    <(times_of cmp-vnfctl.log) <(times_of cmp-virt.log) |
+    awk '{printf "  %-7s %9d %8.2f %8.2f %5.1fx\n", $1, $2, $3, $4, ($3 > 0 ? $4 / $3 : 0)}'
+  printf '  whole playbook: vnfctl %.1f s, virt define loop %.1f s\n' "$wall_v" "$wall_l"
+
+  echo "== 2c. a changed definition"
+  target=$(python3 -c 'import json,sys; print(next(h for h, v in json.load(open(sys.argv[1]))["hosts"].items() if any(x["name"] == sys.argv[2] for x in v["vnfs"])))' "$w/plan1.json" "$spec_name-1")
+  mem_of() { virsh -q -c "$(uri "$target")" dumpxml --inactive "$spec_name-1" | sed -n 's/.*<memory unit=.KiB.>\([0-9]*\)<.*/\1/p'; }
+  orig=$w/xml/$target/$spec_name-1.xml
+  # memory and the guest NUMA cell (libvirt sums the cells into <memory>): 128 -> 160 MiB
+  sed "s/>131072</>163840</g; s/memory='131072'/memory='163840'/g" "$orig" >"$w/changed.xml"
+  cmp_play chg-virt.log -e mode=virt-changed -e target="$target" -e xml_file="$w/changed.xml" -v || bad "virt define of the changed XML failed"
+  echo "  virt define, memory 128 -> 160 MiB: $(grep -o '^changed: \[[a-z0-9]*\]\|^ok: \[[a-z0-9]*\]' "$w/chg-virt.log" | head -1), $(grep -o '"change_reason": "[^"]*"' "$w/chg-virt.log" | head -1), libvirt now holds $(mem_of) KiB (no diff shown, no guard)"
+  grep -q "^changed: \[$target\]" "$w/chg-virt.log" && [[ $(mem_of) == 163840 ]] && ok "virt define of a changed definition: changed, redefined without a diff or a guard" ||
+    bad "virt define of a changed definition: $(grep -A6 'TASK \[community' "$w/chg-virt.log")"
+  cmp_play chg-virt-back.log -e mode=virt-changed -e target="$target" -e xml_file="$orig" || bad "virt define of the original XML failed"
+  if cmp_play chg-vnfctl.log -e mode=vnfctl-changed -e target="$target" -e instance="$spec_name-1" -e memory=160M -e replace=false; then
+    bad "the vnf module took a changed spec without replace"
+  else
+    echo "  vnfctl.nfv.vnf, memory 128M -> 160M without replace: fails, $(grep -o '"error_kind": "[^"]*"' "$w/chg-vnfctl.log" | head -1), diff $(grep -o '"after": "[^"]*", "before": "[^"]*", "field": "[^"]*"' "$w/chg-vnfctl.log" | head -1)"
+    grep -q '"error_kind": "needs-replace"' "$w/chg-vnfctl.log" && [[ $(mem_of) == 131072 ]] &&
+      ok "the vnf module refuses a changed spec without replace (needs-replace, the diff), nothing changed" || bad "$(tail -20 "$w/chg-vnfctl.log")"
+  fi
+  cmp_play chg-vnfctl-rep.log -e mode=vnfctl-changed -e target="$target" -e instance="$spec_name-1" -e memory=160M -e replace=true &&
+    [[ $(mem_of) == 163840 ]] && ok "with replace: true it converges (libvirt holds $(mem_of) KiB)" || bad "$(tail -20 "$w/chg-vnfctl-rep.log")"
+  cmp_play chg-vnfctl-back.log -e mode=vnfctl-changed -e target="$target" -e instance="$spec_name-1" -e memory=128M -e replace=true || bad "replace back failed"
+  [[ $(libvirt_state) == "$reference" ]] && ok "the fleet is as before the comparison" || bad "the fleet differs after the comparison"
+fi
+
 echo "== 3. check mode changes nothing"
 before=$(libvirt_state)
 play check.log -e vnf_count="$small" --check --diff || bad "check mode run failed"
@@ -160,9 +237,14 @@ after=$(libvirt_state)
   bad "check mode changed libvirt's state"
 c=$(total_changed check.log)
 ((c > 0)) && ok "check mode reports the removals it would make ($c changed tasks)" || bad "check mode reported no change"
+grep -q "^-$spec_name-$count: shut off" "$w/check.log" && ! grep -q "^-$spec_name-$small: " "$w/check.log" &&
+  ok "check mode's diff names the highest-numbered ($spec_name-$count) and keeps $spec_name-$small" || bad "check mode's diff: $(grep -m5 "^-$spec_name" "$w/check.log")"
 
 echo "== 4. scale $count -> $small"
 play down.log -e vnf_count="$small" || bad "scale down failed"
+recap() { grep -E "^host[0-9]+ +: " "$w/$1" | sed 's/ *: */ /; s/ *ok=[0-9]*//; s/ *skipped=.*//' | sort; }
+[[ $(recap check.log) == "$(recap down.log)" ]] && ok "check mode predicted every host's changed count of the real run" ||
+  bad "check mode vs real run: $(diff <(recap check.log) <(recap down.log) | head -6)"
 [[ $(all_domains) == "$(expect_names "$small")" ]] &&
   ok "scale down removed exactly $((count - small)) (the highest-numbered); $spec_name-1..$small remain" ||
   bad "after scale down: $(all_domains | wc -l) defined"

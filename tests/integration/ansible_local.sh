@@ -5,8 +5,11 @@
 #      writes), prepare of what this machine allows reports no change, verify passes
 #   2. a second run: changed=0
 #   3. a changed spec fails without replace (needs-replace, with the field diff) and converges with it
-#   4. check mode (scale 2 -> 1) changes nothing in libvirt (domains, states, XML compared)
-#   5. scale 2 -> 1: the second VNF is gone, the first still runs
+#   4. check mode (scale 2 -> 1) changes nothing in libvirt (the domains, states, XML compared), and
+#      neither does the vnf module's check mode of stop/absent/running (its answers, the engine's
+#      --dry-run, are checked: changed and the state moves in the diff)
+#   5. scale 2 -> 1: the changed count check mode gave is the real run's; the second VNF is gone,
+#      the first still runs
 # VMs run under flock /tmp/vnfctl-vm.lock; domain names start with fleet-; all is removed on exit.
 # Usage: ansible_local.sh VNFCTL GUEST_IMAGE_DIR VNF_TRAFFIC
 set -uo pipefail
@@ -89,7 +92,7 @@ forwards() { # forwards INSTANCE: frames into tap a come out of tap b with the M
   "$traffic" run --tx-if "fl$$-${i}a" --rx-if "fl$$-${i}b" --count 1000 --rate 500 --src 02:00:00:00:0c:01 \
     --dst "$a" --expect-dst "$peer_b" --expect-src "$b" --run-id $$ >"$w/traffic-$i.log" 2>&1
 }
-libvirt_state() {
+libvirt_state() { # this test's domains in libvirt's list (the daemon is shared), their states and XML
   for d in $("${virsh[@]}" list --all --name | grep "^$name-" | sort); do
     echo "$d"
     "${virsh[@]}" domstate "$d"
@@ -132,8 +135,31 @@ after=$(libvirt_state)
 [[ $before == "$after" ]] && ok "check mode: libvirt's domains, states and XML are as before" || bad "check mode changed libvirt"
 [[ $(changed_of check.log) -ge 1 ]] && ok "check mode reports the removal it would make" || bad "check mode reported nothing"
 
+# The vnf module on its own in check mode: stop and remove a running VNF. The answers are the engine's
+# (stop/destroy --dry-run): changed, and the state it would leave in the diff; nothing is done.
+adhoc() { # adhoc LOG ARGS: the vnf module once, in check and diff mode
+  local log=$1
+  shift
+  ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost -m vnfctl.nfv.vnf \
+    -a "vnfctl=$vnfctl $*" --check --diff >"$w/$log" 2>&1
+}
+adhoc stopcheck.log "names=$name-1 state=stopped" || bad "check mode stop failed: $(cat "$w/stopcheck.log")"
+grep -q "^localhost | CHANGED" "$w/stopcheck.log" && grep -q "^+$name-1: shut off" "$w/stopcheck.log" &&
+  grep -q "^-$name-1: running" "$w/stopcheck.log" && ok "check mode stop: changed, diff running -> shut off" ||
+  bad "check mode stop: $(cat "$w/stopcheck.log")"
+adhoc abscheck.log "names=$name-1,$name-9 state=absent" || bad "check mode absent failed: $(cat "$w/abscheck.log")"
+grep -q "^localhost | CHANGED" "$w/abscheck.log" && grep -q "^-$name-1: running" "$w/abscheck.log" &&
+  ! grep -q "$name-9:" "$w/abscheck.log" && ok "check mode absent: changed for the running $name-1 only" ||
+  bad "check mode absent: $(cat "$w/abscheck.log")"
+adhoc runcheck.log "names=$name-1 state=running" || bad "check mode running failed"
+grep -q "^localhost | SUCCESS" "$w/runcheck.log" && ok "check mode running on a running VNF: not changed" ||
+  bad "check mode running: $(cat "$w/runcheck.log")"
+[[ $before == "$(libvirt_state)" ]] && ok "the module's check mode changed nothing in libvirt" || bad "the module's check mode changed libvirt"
+
 echo "== 5. scale 2 -> 1"
 play down.log || bad "scale down failed"
+[[ $(changed_of check.log) == "$(changed_of down.log)" ]] && ok "check mode predicted the real run's changed=$(changed_of down.log)" ||
+  bad "check mode said changed=$(changed_of check.log), the real run $(changed_of down.log)"
 "${virsh[@]}" domstate "$name-2" >/dev/null 2>&1 && bad "$name-2 still exists" || ok "$name-2 is gone"
 [[ $("${virsh[@]}" domstate "$name-1" 2>/dev/null) == running ]] && ok "$name-1 still runs" || bad "$name-1 stopped"
 echo "wall time $(($(date +%s) - t0)) s"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The collection's documentation and the ansible-test sanity tests that run offline (label
 # integration; docs/ansible.md lists the ones that need the network and are not run).
-#   1. ansible-doc renders every module and the lookup (DOCUMENTATION, EXAMPLES, RETURN parse)
+#   1. ansible-doc renders every module, the lookup and the host role (DOCUMENTATION, EXAMPLES, RETURN,
+#      meta/argument_specs.yml parse); the vnf module refuses option sets it cannot act on
 #   2. ansible-test sanity --python 3.11 --test T for each offline test
 # Usage: ansible_sanity.sh
 set -uo pipefail
@@ -22,6 +23,27 @@ if ansible-doc -t lookup vnfctl.nfv.fleet_plan >/dev/null 2>&1; then
 else
   echo "FAIL: ansible-doc -t lookup vnfctl.nfv.fleet_plan"; failed=$((failed + 1))
 fi
+if out=$(ansible-doc -t role vnfctl.nfv.host 2>&1) && grep -q "vnfctl_prepare_spec" <<<"$out"; then
+  echo "PASS: ansible-doc -t role vnfctl.nfv.host (meta/argument_specs.yml)"; pass=$((pass + 1))
+else
+  echo "FAIL: ansible-doc -t role vnfctl.nfv.host: $out" | head -5; failed=$((failed + 1))
+fi
+# The vnf module refuses option sets it cannot act on, before running anything: a clear message and
+# no Python traceback (state present needs a spec; instances go with a spec, not with names).
+bad_args() { # bad_args WANT ARGS
+  local want=$1 out
+  shift
+  out=$(ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
+    -m vnfctl.nfv.vnf -a "vnfctl=/nonexistent/vnfctl $*" 2>&1)
+  if grep -q "FAILED" <<<"$out" && grep -q "$want" <<<"$out" && ! grep -q Traceback <<<"$out"; then
+    echo "PASS: vnf $*: $want"; pass=$((pass + 1))
+  else
+    echo "FAIL: vnf $*: $out" | head -8; failed=$((failed + 1))
+  fi
+}
+bad_args "state is present but all of the following are missing: spec" "names=fw-1 state=present"
+bad_args "mutually exclusive: instances|names" "names=fw-1 instances=[{}] state=absent"
+bad_args "one of the following is required: spec, names" "state=absent"
 python=$(command -v python3.11 || true)
 [[ -n $python ]] || { echo "FAIL: no python3.11 for ansible-test --python 3.11"; exit 1; }
 cd "$coll"

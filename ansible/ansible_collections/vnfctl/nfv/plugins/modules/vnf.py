@@ -17,7 +17,10 @@ description:
     starts, stops or removes their libvirt domains.
   - A VNF that already exists with the same spec is left alone (C(changed=false)). One whose spec changed
     fails with the field-by-field diff unless O(replace=true), which redefines it (a running one restarts).
-  - Check mode runs C(vnfctl --dry-run) and changes nothing; diff mode shows each VNF's changed fields.
+  - Check mode runs vnfctl with C(--dry-run) (define, launch, start, stop, destroy, undefine), which makes
+    the same checks and gives the same answer as the real run (C(changed), the field diff, the state each
+    VNF would be left in, the error) and changes nothing. Diff mode shows each VNF's changed fields and
+    state moves.
   - C(changed) is true exactly when a domain was defined, redefined, started, stopped or removed.
   - The module calls the vnfctl binary with an argument list (no shell) and reads its C(--json) output.
 author:
@@ -27,7 +30,7 @@ options:
     description:
       - The VNF spec (docs/spec.md in the vnfctl tree) as a dictionary, or the path of a spec file on the
         managed host.
-      - Required unless O(state=absent) with O(names).
+      - Required with O(state=present); with the other states O(names) can be given instead.
     type: raw
   instances:
     description:
@@ -304,10 +307,22 @@ def define(module, specs, start):
 
 
 def on_domain(module, op, name):
-    rc, doc, out, err = run_vnfctl(module, global_args(module.params) + [op, name, "--json"])
+    """vnfctl OP NAME --json, in check mode with --dry-run (the engine's own answer: the same checks,
+    changed and the state it would leave, nothing done). Returns the document."""
+    args = global_args(module.params) + [op, name, "--json"]
+    if module.check_mode:
+        args.append("--dry-run")
+    rc, doc, out, err = run_vnfctl(module, args)
     if rc != 0:
         fail_from(module, "vnfctl %s %s" % (op, name), rc, doc, err)
-    return bool(doc.get("changed"))
+    return doc or {}
+
+
+def state_diff(moves):
+    """Diff mode text of (name, state before, state after) moves."""
+    before = "".join("%s: %s\n" % (n, b) for n, b, a in moves)
+    after = "".join("%s: %s\n" % (n, a) for n, b, a in moves if a != "absent")
+    return {"before": before, "after": after}
 
 
 def main():
@@ -329,7 +344,8 @@ def main():
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_one_of=[("spec", "names")],
-        mutually_exclusive=[("spec", "names")],
+        mutually_exclusive=[("spec", "names"), ("instances", "names")],
+        required_if=[("state", "present", ("spec",))],
     )
     p = module.params
     state = p["state"]
@@ -352,20 +368,28 @@ def main():
             names = spec_names([spec])
         result["names"] = names
         existing = listed(module) if names else {}
-        diff_before = []
+        moves = []
         for name in names:
             d = existing.get(name)
             if d is None:
                 continue
-            diff_before.append("%s: %s" % (name, d.get("state")))
-            if not module.check_mode:
-                if d.get("state") in ("running", "paused"):
-                    on_domain(module, "destroy", name)
-                on_domain(module, "undefine", name)
-            result["removed"].append(name)
+            before = d.get("state")
+            if before in ("running", "paused"):
+                op = on_domain(module, "destroy", name)
+                before = op.get("state_before", before)
+                if module.check_mode:
+                    # undefine --dry-run would refuse the domain that still runs: the real run
+                    # destroys it first, so the destroy's dry-run answer stands for both.
+                    moves.append((name, before, "absent"))
+                    result["removed"].append(name)
+                    continue
+            op = on_domain(module, "undefine", name)
+            if op.get("changed"):
+                moves.append((name, before, op.get("state_after", "absent")))
+                result["removed"].append(name)
         result["changed"] = bool(result["removed"])
         if module._diff:
-            result["diff"] = {"before": "\n".join(diff_before) + ("\n" if diff_before else ""), "after": ""}
+            result["diff"] = state_diff(moves)
         module.exit_json(**result)
 
     if state in ("running", "stopped") and p["spec"] is None:
@@ -374,34 +398,42 @@ def main():
         if missing:
             module.fail_json(msg="no VNF named %s; give spec to define it" % ", ".join(missing), error_kind="no-such-vnf")
         result["names"] = names
+        moves = []
         for name in names:
-            running = existing[name].get("state") in ("running", "paused")
-            if state == "running" and not running:
-                if not module.check_mode:
-                    on_domain(module, "start", name)
+            op = on_domain(module, "start" if state == "running" else "stop", name)
+            if op.get("changed"):
+                moves.append((name, op.get("state_before"), op.get("state_after")))
                 result["changed"] = True
-            if state == "stopped" and running:
-                if not module.check_mode:
-                    on_domain(module, "stop", name)
-                result["stopped"].append(name)
-                result["changed"] = True
+                if state == "stopped":
+                    result["stopped"].append(name)
+        if module._diff:
+            result["diff"] = state_diff(moves)
         module.exit_json(**result)
 
     changed, vnfs = define(module, specs, state == "running")
     result["vnfs"] = vnfs
     result["names"] = names or [v["name"] for v in vnfs]
     result["changed"] = changed
+    moves = []
     if state == "stopped":
         existing = listed(module)
         for name in result["names"]:
             d = existing.get(name)
             if d is not None and d.get("state") in ("running", "paused"):
-                if not module.check_mode:
-                    on_domain(module, "stop", name)
-                result["stopped"].append(name)
-                result["changed"] = True
+                op = on_domain(module, "stop", name)
+                if op.get("changed"):
+                    moves.append((name, op.get("state_before"), op.get("state_after")))
+                    result["stopped"].append(name)
+                    result["changed"] = True
+    if state == "running":
+        for v in vnfs:
+            if v.get("started") or (module.check_mode and v.get("state_before") != "running"):
+                moves.append((v["name"], v.get("state_before"), "running"))
     if module._diff:
         result["diff"] = field_diff_text(vnfs)
+        for name, before, after in moves:
+            result["diff"]["before"] += "%s: %s\n" % (name, before)
+            result["diff"]["after"] += "%s: %s\n" % (name, after)
     module.exit_json(**result)
 
 

@@ -9,11 +9,14 @@ instance is what serve's own database records). Terminate and delete go through 
 cleanup removes whatever is left (server, domain, taps, files) even on failure or a signal.
 Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE)."""
 import argparse
+import ctypes
+import glob
 import http.client
 import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -31,6 +34,21 @@ SENDER_MAC = "02:00:00:00:0a:11"
 FRAMES = 1000
 RATE_PPS = 500
 BOOT_TIMEOUT_S = 120
+
+
+def die_with_parent():
+    """In the server's child before exec: SIGTERM when this test dies, also by SIGKILL (a ctest
+    timeout), so no server outlives it (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def reap_stale_dirs():
+    """Work folders of earlier runs that were SIGKILLed: their names carry the creator's pid."""
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "vnfapi*-*")):
+        m = re.fullmatch(r"vnfapi(\d+)-.*", os.path.basename(d))
+        if m and os.path.isdir(d) and not os.path.islink(d) and not os.path.exists(f"/proc/{m.group(1)}"):
+            log(f"removing stale work folder {d}")
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def check(cond, msg):
@@ -141,7 +159,7 @@ def scenario(args, cleanup):
          "--key", f"{work}/pki/server.key", "--client-ca", f"{work}/pki/ca.pem", "--roles", f"{work}/pki/roles",
          "--vnfd-dir", f"{work}/vnfd", "--state-dir", f"{work}/state", "--log-dir", work,
          "--image-dir", args.image_dir, "--ready-timeout", str(BOOT_TIMEOUT_S), "--mutations-per-second", "100"],
-        stdout=server_log, stderr=server_log)
+        stdout=server_log, stderr=server_log, preexec_fn=die_with_parent)
 
     def stop_server():
         if server.poll() is None:
@@ -246,6 +264,7 @@ def main():
     try:
         ensure_libvirt(args.repo)
         reap_stale("vnfapi", "apibench")
+        reap_stale_dirs()
         rc = scenario(args, cleanup)
         log("PASS: api_indicators")
         return rc

@@ -66,7 +66,9 @@ double number(const std::string& flag, const std::string& v, double lo, double h
   char* end = nullptr;
   double d = std::strtod(v.c_str(), &end);
   if (v.empty() || *end != '\0' || !(d >= lo && d <= hi)) {
-    usage(flag + " '" + v + "' is not a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    char range[64];
+    std::snprintf(range, sizeof range, "from %g to %g", lo, hi);
+    usage(flag + " '" + v + "' is not a number " + range);
   }
   return d;
 }
@@ -75,6 +77,7 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-h") usage("an open-loop HTTPS load generator (bench/run-api)");
     if (i + 1 >= argc) usage(a + " needs a value");
     std::string v = argv[++i];
     if (a == "--host")
@@ -108,6 +111,11 @@ Options parse(int argc, char** argv) {
   }
   if (o.port == 0) usage("--port is required");
   if (o.cert.empty() || o.key.empty() || o.ca.empty()) usage("--cert, --key and --ca are required");
+  // Every latency is kept (8 bytes each): a run is at most 100 million requests (800 MB).
+  if (o.rate * o.duration > 1e8) {
+    usage("--rate x --duration is " + std::to_string(static_cast<long long>(o.rate * o.duration)) +
+          " requests, over the limit of 100000000: give a lower rate or a shorter duration");
+  }
   return o;
 }
 
@@ -142,9 +150,11 @@ class Load {
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     beast::error_code ec;
     ctx_.use_certificate_chain_file(opt_.cert, ec);
-    if (!ec) ctx_.use_private_key_file(opt_.key, ssl::context::pem, ec);
-    if (!ec) ctx_.load_verify_file(opt_.ca, ec);
-    if (ec) usage("cannot load the client certificate, key or CA: " + ec.message());
+    if (ec) usage("cannot load the client certificate --cert " + opt_.cert + ": " + ec.message());
+    ctx_.use_private_key_file(opt_.key, ssl::context::pem, ec);
+    if (ec) usage("cannot load the client key --key " + opt_.key + ": " + ec.message());
+    ctx_.load_verify_file(opt_.ca, ec);
+    if (ec) usage("cannot load the CA --ca " + opt_.ca + ": " + ec.message());
     ctx_.set_verify_mode(ssl::verify_peer);
     endpoint_ = tcp::endpoint(asio::ip::make_address(opt_.host, ec), opt_.port);
     if (ec) usage("--host '" + opt_.host + "' is not an IP address");
@@ -186,7 +196,10 @@ class Load {
   void setupFailed() {
     ++setup_errors_;
     if (!started_) {
-      std::fprintf(stderr, "api_load: a connection could not be set up before the start\n");
+      std::fprintf(stderr,
+                   "api_load: connection %d of %d to %s:%u could not be set up (TLS 1.3 with the client "
+                   "certificate): is the server listening, and does it take this certificate?\n",
+                   ready_count_ + 1, opt_.connections, opt_.host.c_str(), static_cast<unsigned>(opt_.port));
       ioc_.stop();
     }
   }

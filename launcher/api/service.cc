@@ -279,12 +279,16 @@ void Service::refreshNow() {
   auto list = listVnfDomains(*env_.conn);
   std::lock_guard lock(domains_mu_);
   if (!list) {
+    if (domains_known_ || domains_error_ != list.error().message)
+      domains_generation_.fetch_add(1, std::memory_order_acq_rel);
     domains_known_ = false;
     domains_error_ = list.error().message;
     return;
   }
-  domains_.clear();
-  for (const auto& d : *list) domains_[d.name] = DomainView{domainStateName(d.state), d.meta.spec_hash, d.serial_log};
+  std::map<std::string, DomainView> now;
+  for (const auto& d : *list) now[d.name] = DomainView{domainStateName(d.state), d.meta.spec_hash, d.serial_log};
+  if (now != domains_ || !domains_known_) domains_generation_.fetch_add(1, std::memory_order_acq_rel);
+  domains_ = std::move(now);
   domains_known_ = true;
   domains_error_.clear();
 }
@@ -641,7 +645,27 @@ static Response page(const std::vector<json>& all, const std::map<std::string, s
   return r;
 }
 
-Response Service::listInstances(const Request&, const std::map<std::string, std::string>& query) {
+Response Service::listInstances(const Request& r, const std::map<std::string, std::string>& query) {
+  // The generations first: what is read after them is at least as new (see Store::generation).
+  const std::uint64_t store_gen = store_.generation();
+  const std::uint64_t domains_gen = domains_generation_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(list_cache_mu_);
+    if (auto it = list_cache_.find(r.target); it != list_cache_.end() && it->second.store_generation == store_gen &&
+                                              it->second.domains_generation == domains_gen) {
+      return it->second.response;
+    }
+  }
+  Response built = buildInstanceList(query);
+  if (built.status == 200) {
+    std::lock_guard lock(list_cache_mu_);
+    if (list_cache_.size() >= kListCacheEntries && !list_cache_.contains(r.target)) list_cache_.clear();
+    list_cache_[r.target] = CachedList{store_gen, domains_gen, built};
+  }
+  return built;
+}
+
+Response Service::buildInstanceList(const std::map<std::string, std::string>& query) {
   std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> filter;
   if (auto it = query.find("filter"); it != query.end()) {
     auto f = parseFilter(it->second, {"id", "vnfInstanceName", "instantiationState", "vnfdId"});
@@ -1526,6 +1550,35 @@ Response Service::metrics() {
         "# HELP vnfctl_libvirt_up Whether the last libvirt read worked.\n# TYPE vnfctl_libvirt_up "
         "gauge\nvnfctl_libvirt_up {}\n",
         domains_known_ ? 1 : 0);
+  }
+  // The host's hugepage pools per NUMA node and page size, read from sysfs now (discovery of the
+  // host the engine plans for: --host-root in tests).
+  if (env_.discover) {
+    auto host = env_.discover();
+    out += fmt::format(
+        "# HELP vnfctl_host_up Whether the host's sysfs could be read for this scrape.\n# TYPE vnfctl_host_up "
+        "gauge\nvnfctl_host_up {}\n",
+        host ? 1 : 0);
+    if (host) {
+      out +=
+          "# HELP vnfctl_host_hugepages Hugepages reserved per NUMA node and page size (nr_hugepages).\n"
+          "# TYPE vnfctl_host_hugepages gauge\n";
+      for (const auto& node : host->nodes) {
+        for (const auto& pool : node.hugepages) {
+          out += fmt::format("vnfctl_host_hugepages{{node=\"{}\",page_size_kib=\"{}\"}} {}\n", node.id,
+                             pool.page_size_kib, pool.total);
+        }
+      }
+      out +=
+          "# HELP vnfctl_host_hugepages_free Hugepages free per NUMA node and page size (free_hugepages).\n"
+          "# TYPE vnfctl_host_hugepages_free gauge\n";
+      for (const auto& node : host->nodes) {
+        for (const auto& pool : node.hugepages) {
+          out += fmt::format("vnfctl_host_hugepages_free{{node=\"{}\",page_size_kib=\"{}\"}} {}\n", node.id,
+                             pool.page_size_kib, pool.free);
+        }
+      }
+    }
   }
   out +=
       "# HELP vnfctl_fwd_packets_total The forwarder's packet counters per VNF instance (serial log).\n"

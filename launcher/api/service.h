@@ -6,8 +6,10 @@
 // for libvirt.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -94,11 +96,13 @@ class Service {
     std::string state;  // "running", "shut off", ...
     std::string spec_hash;
     std::string serial_log;
+    bool operator==(const DomainView&) const = default;
   };
 
   Response route(const Request& r);
   Response createInstance(const Request& r, const nlohmann::json& body);
   Response listInstances(const Request& r, const std::map<std::string, std::string>& query);
+  Response buildInstanceList(const std::map<std::string, std::string>& query);
   Response getInstance(const std::string& id);
   Response deleteInstance(const Request& r, const std::string& id);
   Response task(const Request& r, const std::string& id, const std::string& op, const nlohmann::json& body);
@@ -149,6 +153,19 @@ class Service {
   std::map<std::string, DomainView> domains_;
   bool domains_known_ = false;
   std::string domains_error_;
+  std::atomic<std::uint64_t> domains_generation_{0};  // up whenever the snapshot changes
+
+  // The answers of GET /vnf_instances (per target: query, page) with the store's and the
+  // snapshot's generations they were built from: a list read between two changes is served as it
+  // was built, without reading SQLite or building JSON again (bench/run-api: that work was most of
+  // a request's CPU). At most kListCacheEntries targets; the map is emptied when full.
+  struct CachedList {
+    std::uint64_t store_generation = 0, domains_generation = 0;
+    Response response;
+  };
+  static constexpr std::size_t kListCacheEntries = 64;
+  std::mutex list_cache_mu_;
+  std::map<std::string, CachedList> list_cache_;
 
   Notifier* notifier_ = nullptr;
   NotifyConfig notify_config_;

@@ -77,7 +77,8 @@ Result<Store> Store::open(const std::string& path) {
   return store;
 }
 
-Store::Store(Store&& o) noexcept : db_(o.db_), lock_fd_(o.lock_fd_), path_(std::move(o.path_)), depth_(o.depth_) {
+Store::Store(Store&& o) noexcept
+    : db_(o.db_), lock_fd_(o.lock_fd_), path_(std::move(o.path_)), depth_(o.depth_), generation_(o.generation_.load()) {
   o.db_ = nullptr;
   o.lock_fd_ = -1;
 }
@@ -147,7 +148,9 @@ Result<void> Store::put(Table t, const nlohmann::json& doc, const std::string& i
   sqlite3_bind_text(st.s, 2, instance.data(), static_cast<int>(instance.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 3, state.data(), static_cast<int>(state.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) return std::unexpected(dbError("write"));
+  const int rc = sqlite3_step(st.s);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  if (rc != SQLITE_DONE) return std::unexpected(dbError("write"));
   return {};
 }
 
@@ -157,7 +160,9 @@ Result<void> Store::remove(Table t, const std::string& id) {
   auto sql = fmt::format("DELETE FROM {} WHERE id = ?1", tableName(t));
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) return std::unexpected(dbError("write"));
   sqlite3_bind_text(st.s, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) return std::unexpected(dbError("write"));
+  const int rc = sqlite3_step(st.s);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  if (rc != SQLITE_DONE) return std::unexpected(dbError("write"));
   return {};
 }
 
@@ -170,10 +175,12 @@ Result<void> Store::transaction(const std::function<Result<void>()>& body) {
   --depth_;
   if (!r) {
     (void)exec("ROLLBACK");
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     return r;
   }
   if (auto ok = exec("COMMIT"); !ok) {
     (void)exec("ROLLBACK");
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     return ok;
   }
   return {};

@@ -4,6 +4,7 @@
 // server killed with -9 finds every committed change and nothing half-written.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -41,6 +42,9 @@ class Store {
   // Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT); an error from body rolls it back.
   // Calls nest: an inner call joins the outer transaction.
   Result<void> transaction(const std::function<Result<void>()>& body);
+  // Goes up with every write (and every rolled back transaction). Read it BEFORE reading rows:
+  // a cache of what was read, tagged with it, is current while generation() still returns it.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   Store(sqlite3* db, int lock_fd, std::string path) : db_(db), lock_fd_(lock_fd), path_(std::move(path)) {}
@@ -51,6 +55,7 @@ class Store {
   std::string path_;
   int depth_ = 0;
   std::recursive_mutex mu_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 const char* tableName(Table t);

@@ -378,10 +378,69 @@ TEST_F(ServiceTest, IndicatorsAndMetricsCarryTheForwardersCounters) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("vnfctl_vnf_instances{state=\"INSTANTIATED\"} 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("vnfctl_vnf_instances{state=\"NOT_INSTANTIATED\"} 0\n"), std::string::npos) << metrics;
+  // The host's hugepages per node and size (the fixture: node0 8 of 8 1G free, 0 of 0 2M;
+  // node1 6 of 8 1G free, 512 of 512 2M).
+  EXPECT_NE(metrics.find("vnfctl_host_up 1\n"), std::string::npos) << metrics;
+  for (const char* want : {"vnfctl_host_hugepages{node=\"0\",page_size_kib=\"1048576\"} 8\n",
+                           "vnfctl_host_hugepages_free{node=\"0\",page_size_kib=\"1048576\"} 8\n",
+                           "vnfctl_host_hugepages{node=\"0\",page_size_kib=\"2048\"} 0\n",
+                           "vnfctl_host_hugepages{node=\"1\",page_size_kib=\"1048576\"} 8\n",
+                           "vnfctl_host_hugepages_free{node=\"1\",page_size_kib=\"1048576\"} 6\n",
+                           "vnfctl_host_hugepages{node=\"1\",page_size_kib=\"2048\"} 512\n",
+                           "vnfctl_host_hugepages_free{node=\"1\",page_size_kib=\"2048\"} 512\n"}) {
+    EXPECT_NE(metrics.find(want), std::string::npos) << want << " not in:\n" << metrics;
+  }
   // A FIFO in place of the log is skipped, never blocks.
   std::filesystem::remove((*d)->serial_log);
   ASSERT_EQ(::mkfifo((*d)->serial_log.c_str(), 0600), 0);
   EXPECT_EQ(get("/vnfind/v1/indicators"), json::array());
+}
+
+TEST_F(ServiceTest, MetricsSayWhenTheHostCannotBeReadAndStillAnswer) {
+  env_.discover = [] { return Result<HostTopology>(fail(Errc::kIo, "cannot read /sys/devices/system/node")); };
+  Request m;
+  m.method = "GET";
+  m.target = "/metrics";
+  auto r = service().handle(m);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("vnfctl_host_up 0\n"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("vnfctl_host_hugepages"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("/sys/devices"), std::string::npos) << "errors never leak internals: " << r.body;
+  EXPECT_NE(r.body.find("vnfctl_vnf_instances{state=\"NOT_INSTANTIATED\"} 0\n"), std::string::npos) << r.body;
+}
+
+// The list is answered from a cache while neither the store nor libvirt's snapshot changed; every
+// change of either shows on the next read (a write through the API, a domain removed with virsh,
+// libvirt going away).
+TEST_F(ServiceTest, TheCachedListShowsEveryChangeOfTheStoreAndOfLibvirt) {
+  const std::string inst = instantiated();
+  const std::string id = inst.substr(inst.rfind('/') + 1);
+  auto list = [&] { return call("GET", "/vnflcm/v2/vnf_instances").body; };
+  const std::string first = list();
+  EXPECT_EQ(list(), first);  // nothing changed: the same answer
+  ASSERT_EQ(json::parse(first).size(), 1u);
+  EXPECT_EQ(call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw","vnfInstanceName":"second"})").status, 201);
+  auto two = json::parse(list());
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1]["vnfInstanceName"], "second");
+  // Filtered and paged lists are cached per target: each answers its own.
+  auto named = json::parse(call("GET", "/vnflcm/v2/vnf_instances?filter=(eq,vnfInstanceName,second)").body);
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_EQ(named[0]["vnfInstanceName"], "second");
+  const std::string domain = json::parse(list())[0]["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["id"];
+  ASSERT_TRUE(destroyDomain(*conn_, domain));
+  ASSERT_TRUE(undefineDomain(*conn_, domain));
+  service().refreshNow();
+  auto after = json::parse(list());
+  EXPECT_EQ(after[0]["id"], id);
+  EXPECT_EQ(after[0]["instantiatedVnfInfo"]["vnfcResourceInfo"][0]["metadata"]["libvirtState"], "absent")
+      << after[0].dump();
+  EXPECT_EQ(after[0]["instantiatedVnfInfo"]["metadata"]["drift"]["missingDomains"], json::array({domain}));
+  // A store write that a transaction rolls back leaves the list as it was.
+  const std::string before_delete = list();
+  EXPECT_EQ(call("DELETE", inst).status, 409);  // instantiated: refused, nothing changed
+  EXPECT_EQ(list(), before_delete);
 }
 
 }  // namespace

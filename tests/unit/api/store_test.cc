@@ -68,6 +68,23 @@ TEST_F(StoreTest, AFailedTransactionLeavesNothing) {
   EXPECT_TRUE(s->get(Table::kInstances, "y")->has_value());
 }
 
+TEST_F(StoreTest, EveryWriteAndEveryRollbackMovesTheGeneration) {
+  auto s = Store::open(db());
+  ASSERT_TRUE(s);
+  auto g = s->generation();
+  ASSERT_TRUE(s->put(Table::kInstances, {{"id", "x"}}));
+  EXPECT_GT(s->generation(), g);
+  g = s->generation();
+  ASSERT_TRUE(s->list(Table::kInstances));
+  ASSERT_TRUE(s->get(Table::kInstances, "x"));
+  EXPECT_EQ(s->generation(), g);  // reads leave it
+  ASSERT_TRUE(s->remove(Table::kInstances, "x"));
+  EXPECT_GT(s->generation(), g);
+  g = s->generation();
+  ASSERT_FALSE(s->transaction([] { return Result<void>(fail(Errc::kConflict, "no")); }));
+  EXPECT_GT(s->generation(), g);
+}
+
 TEST_F(StoreTest, ASecondServerOnTheSameDatabaseIsBusy) {
   auto first = Store::open(db());
   ASSERT_TRUE(first);

@@ -46,6 +46,8 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
     if (!spec.guest.peer_macs.empty()) {
       cmd += " vnf.peers=" + join(spec.guest.peer_macs, [](const MacAddress& m) { return formatMac(m); });
     }
+    if (spec.guest.rx_descriptors) cmd += fmt::format(" vnf.rxd={}", *spec.guest.rx_descriptors);
+    if (spec.guest.tx_descriptors) cmd += fmt::format(" vnf.txd={}", *spec.guest.tx_descriptors);
   }
   // vCPUs whose host CPU is on the node of the first VF (all of them for tap-only VNFs).
   std::vector<int> local;

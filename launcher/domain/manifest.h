@@ -32,9 +32,9 @@ std::string forwarderMode(const GuestSpec& guest);
 inline constexpr const char* kFastBootKernelArgs = "init_on_alloc=0 cryptomgr.notests mitigations=off";
 
 // "console=ttyS0 vnf.name=fw1 vnf.ports=MAC,MAC vnf.mtu=1500,9000 vnf.mode=mac vnf.peers=...
-//  vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode and vnf.peers only with data
-//  ports), then kFastBootKernelArgs with guest.fast_boot. `host` gives the NUMA node of each pinned CPU (for
-//  local_cpus).
+//  vnf.rxd=N vnf.txd=N vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode, vnf.peers,
+//  vnf.rxd and vnf.txd only with data ports; vnf.rxd/txd only when guest.forwarder sets them), then kFastBootKernelArgs
+//  with guest.fast_boot. `host` gives the NUMA node of each pinned CPU (for local_cpus).
 std::string manifestCmdline(const VnfSpec& spec, const Placement& placement, const HostTopology& host,
                             const std::vector<MacAddress>& ports);
 

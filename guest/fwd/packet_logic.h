@@ -4,6 +4,7 @@
 // VLAN tags (0x8100/0x88a8 after the source MAC) and payload pass unchanged.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -81,6 +82,41 @@ inline std::uint16_t removeOverMtu(rte_mbuf** pkts, std::uint16_t count, std::ui
     pkts[kept++] = m;
   }
   return kept;
+}
+
+// Per-RX-queue counts of what arrives: frames per VLAN id of the outer tag (0x8100 or 0x88a8 after
+// the source MAC; untagged frames in their own slot) and per size class. A fixed array of
+// 4096 + 1 counters (32 KiB per RX queue, bounded whatever the traffic) rather than a top-N: one
+// store per frame, no search, no eviction. Size classes are RFC 2819's etherStatsPkts*Octets,
+// which count the 4-byte FCS: DPDK's pkt_len has none, so a frame is classed by pkt_len + 4.
+inline constexpr std::size_t kVlanIds = 4096;
+inline constexpr std::size_t kUntaggedSlot = kVlanIds;  // index of the untagged counter
+inline constexpr std::size_t kSizeClasses = 7;
+// Upper bound (with FCS) of each class; the last is open-ended.
+inline constexpr std::uint32_t kSizeClassMax[kSizeClasses] = {64, 127, 255, 511, 1023, 1518, 0xffffffffu};
+inline constexpr const char* kSizeClassNames[kSizeClasses] = {"64",       "65-127",    "128-255", "256-511",
+                                                              "512-1023", "1024-1518", "1519-max"};
+inline constexpr std::uint32_t kFcsBytes = 4;
+
+// Class of a frame of pkt_len bytes (without FCS): comparisons the compiler turns into flags and
+// adds, no branch.
+inline constexpr std::size_t sizeClassOf(std::uint32_t pkt_len) {
+  const std::uint32_t wire = pkt_len + kFcsBytes;
+  return static_cast<std::size_t>(wire > 64) + static_cast<std::size_t>(wire > 127) +
+         static_cast<std::size_t>(wire > 255) + static_cast<std::size_t>(wire > 511) +
+         static_cast<std::size_t>(wire > 1023) + static_cast<std::size_t>(wire > 1518);
+}
+
+// The counter slot of a frame: the VLAN id (0..4095) of its outer tag, or kUntaggedSlot. Reads
+// bytes 12..15, which the NIC has just written (the PMD prefetched them).
+inline std::size_t vlanSlotOf(const rte_mbuf* m) {
+  if (m->data_len < 16) [[unlikely]]
+    return kUntaggedSlot;
+  const auto* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const auto type = static_cast<std::uint16_t>(data[12] << 8 | data[13]);
+  const bool tagged = type == kEtherTypeVlan || type == kEtherTypeQinQ;
+  const auto vid = static_cast<std::size_t>((data[14] & 0x0f) << 8 | data[15]);
+  return tagged ? vid : kUntaggedSlot;
 }
 
 // Exchanges destination and source MAC of each frame (testpmd's macswap).

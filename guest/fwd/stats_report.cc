@@ -37,6 +37,23 @@ nlohmann::json queueJson(const QueueCounters& q, bool tx) {
   return j;
 }
 
+nlohmann::json vlanJson(const PortCounters& p) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [vlan, frames] : p.vlan_frames) out.push_back({{"vlan", vlan}, {"frames", frames}});
+  return out;
+}
+
+nlohmann::json sizeJson(const PortCounters& p) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t k = 0; k < kSizeClasses; ++k) {
+    out.push_back({{"class", kSizeClassNames[k]}, {"frames", p.size_frames[k]}});
+  }
+  return out;
+}
+
+// At most this many VLAN ids in the summary line of a port (the JSON has them all).
+constexpr std::size_t kSummaryVlans = 16;
+
 }  // namespace
 
 nlohmann::json toJson(const Snapshot& snapshot) {
@@ -64,6 +81,11 @@ nlohmann::json toJson(const Snapshot& snapshot) {
                      {"oerrors", p.oerrors},
                      {"rx_bytes", p.rx_bytes},
                      {"tx_bytes", p.tx_bytes},
+                     {"rxd", p.rxd},
+                     {"txd", p.txd},
+                     {"untagged", p.untagged_frames},
+                     {"vlans", vlanJson(p)},
+                     {"sizes", sizeJson(p)},
                      {"rx_queues", rxq},
                      {"tx_queues", txq}});
   }
@@ -148,6 +170,21 @@ std::string summaryText(const Snapshot& snapshot) {
         "mtu_drops {}, oerrors {})",
         p.index, p.name, p.mac, p.rx, p.tx, p.drops(), p.imissed, p.rx_nombuf, p.tx_full_drops, p.ierrors, p.mtu_drops,
         p.oerrors);
+    std::string vlans = fmt::format("untagged {}", p.untagged_frames);
+    std::size_t shown = 0;
+    for (const auto& [vlan, frames] : p.vlan_frames) {
+      if (shown++ == kSummaryVlans) {
+        vlans += fmt::format(", ... ({} more VLANs)", p.vlan_frames.size() - kSummaryVlans);
+        break;
+      }
+      vlans += fmt::format(", vlan {} {}", vlan, frames);
+    }
+    std::string sizes;
+    for (std::size_t k = 0; k < kSizeClasses; ++k) {
+      sizes += fmt::format("{}{} {}", k == 0 ? "" : ", ", kSizeClassNames[k], p.size_frames[k]);
+    }
+    text += fmt::format("\n    received by VLAN: {}; by size (bytes with FCS): {}; rings rxd {} txd {}", vlans, sizes,
+                        p.rxd, p.txd);
   }
   const Totals t = totals(snapshot);
   text += fmt::format("\n  total: rx {} tx {} drops {}", t.rx, t.tx, t.drops());

@@ -3,13 +3,16 @@
 // Pure functions of snapshots (no EAL), so the texts are unit-tested.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config.h"
+#include "packet_logic.h"
 
 namespace vnf::fwd {
 
@@ -40,6 +43,15 @@ struct PortCounters {
   std::uint64_t oerrors = 0;
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_bytes = 0;
+  // Received frames (mtu_drops included) by the VLAN id of their outer tag, only ids seen, and
+  // untagged; and by RFC 2819 size class (packet_logic.h kSizeClassNames, FCS counted).
+  std::map<std::uint16_t, std::uint64_t> vlan_frames;
+  std::uint64_t untagged_frames = 0;
+  std::array<std::uint64_t, kSizeClasses> size_frames{};
+  // Descriptors per RX/TX queue as the PMD set them up (rte_eth_*_queue_info_get; --rxd/--txd when
+  // the PMD does not say). virtio uses at most its virtqueue's size.
+  std::uint16_t rxd = 0;
+  std::uint16_t txd = 0;
   std::vector<QueueCounters> rx_queues;
   std::vector<QueueCounters> tx_queues;
 

@@ -47,6 +47,10 @@ void loop(WorkerState& state) {
       std::uint16_t count = rte_eth_rx_burst(item.port_id, item.queue, pkts, burst);
       if (count == 0) continue;
       addRelaxed(item.rx, count);
+      for (std::uint16_t k = 0; k < count; ++k) {
+        addRelaxed(item.classes.vlan[vlanSlotOf(pkts[k])], 1);
+        addRelaxed(item.classes.size[sizeClassOf(pkts[k]->pkt_len)], 1);
+      }
       rte_mbuf* oversized[kMaxBurst];
       std::uint16_t oversized_count = 0;
       count = removeOverMtu(pkts, count, item.max_frame, oversized, oversized_count);

@@ -31,16 +31,23 @@ struct alignas(RTE_CACHE_LINE_SIZE) TxSlot {
   rte_mbuf* buffer[2 * kMaxBurst] = {};
 };
 
+// What arrived on one RX queue, by VLAN and by size (packet_logic.h): 32 KiB, single writer.
+struct FrameClassCounters {
+  std::atomic<std::uint64_t> vlan[kVlanIds + 1] = {};  // [kUntaggedSlot] = untagged
+  std::atomic<std::uint64_t> size[kSizeClasses] = {};
+};
+
 // One RX queue this worker polls, and where its frames go.
 struct alignas(RTE_CACHE_LINE_SIZE) RxItem {
   std::uint16_t port_id = 0;
   std::uint16_t queue = 0;
   std::uint16_t index = 0;                  // selected-port index
   std::uint16_t tx_slot = 0;                // into WorkerState::tx
-  std::uint32_t max_frame = 1514;           // maxUntaggedFrame(MTU of the RX port): longer frames are dropped
+  std::uint32_t max_frame = 1514;           // maxUntaggedFrame(smaller MTU of RX and TX port): longer are dropped
   MacHeader header{};                       // mac and l2fwd modes: destination and source written into each frame
   std::atomic<std::uint64_t> rx{0};         // every frame received, including mtu_drops
-  std::atomic<std::uint64_t> mtu_drops{0};  // received frames longer than the port's MTU allows (freed)
+  std::atomic<std::uint64_t> mtu_drops{0};  // received frames longer than the ports' MTU allows (freed)
+  FrameClassCounters classes;               // every frame received (mtu_drops included), last: off the hot line
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerState {

@@ -10,7 +10,116 @@
 
 namespace vnf::diagnose {
 
-void checkVlan(Ctx& c, const VnfPath& v) {
+namespace {
+
+// What the forwarder counted on one guest port: frames per VLAN id and untagged.
+struct SeenVlans {
+  std::uint64_t untagged = 0;
+  std::vector<std::pair<int, std::uint64_t>> tagged;  // most frames first
+  std::uint64_t of(int vlan) const {
+    for (const auto& [id, n] : tagged)
+      if (id == vlan) return n;
+    return 0;
+  }
+  std::string text() const {
+    std::string out = fmt::format("untagged {}", untagged);
+    std::size_t shown = 0;
+    for (const auto& [id, n] : tagged) {
+      if (shown++ == 8) {
+        out += fmt::format(", ... {} more VLANs", tagged.size() - 8);
+        break;
+      }
+      out += fmt::format(", VLAN {} {}", id, n);
+    }
+    return out;
+  }
+};
+
+// nullopt when the forwarder does not count VLANs (an image older than these counters).
+std::optional<SeenVlans> seenVlans(const nlohmann::json& port) {
+  if (!port.contains("vlans") || !port["vlans"].is_array() || !port.contains("untagged") ||
+      !port["untagged"].is_number_unsigned())
+    return std::nullopt;
+  SeenVlans s;
+  s.untagged = port["untagged"].get<std::uint64_t>();
+  for (const auto& e : port["vlans"]) {
+    if (!e.is_object() || !e.contains("vlan") || !e.contains("frames") || !e["vlan"].is_number_unsigned() ||
+        !e["frames"].is_number_unsigned())
+      continue;
+    const auto id = e["vlan"].get<std::uint64_t>();
+    if (id > 4095) continue;
+    s.tagged.emplace_back(static_cast<int>(id), e["frames"].get<std::uint64_t>());
+  }
+  std::stable_sort(s.tagged.begin(), s.tagged.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return s;
+}
+
+// The VLAN tags the forwarder sees on each guest port against the VF's VLAN (IFLA_VF_VLAN) and the spec.
+void checkGuestVlans(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
+  for (const auto& gp : guestPorts(v)) {
+    const nlohmann::json* port = forwarderPort(fwd, gp.index);
+    if (!port) continue;
+    auto seen = seenVlans(*port);
+    if (!seen) continue;
+    Finding f{"vlan.guest", v.name, Severity::kOk, "", c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)), "", ""};
+    if (gp.tap) {
+      f.seen = fmt::format("guest port {} (tap {}) received: {}", gp.index, gp.tap->dev, seen->text());
+      if (!seen->tagged.empty()) {
+        f.severity = Severity::kInfo;
+        f.meaning = "tagged frames reach the VNF through the tap (a trunk): vnf-fwd forwards them with their tags";
+      }
+      c.add(std::move(f));
+      continue;
+    }
+    const VfMetadata& vf = *gp.vf;
+    const int want = vf.vlan.value_or(0);
+    std::optional<int> set;
+    std::string pf = c.netdevOf(vf.pf.str());
+    if (!pf.empty()) {
+      if (auto states = c.probe.vfVlans(pf)) {
+        for (const auto& s : *states)
+          if (s.index == vf.vf_index) set = s.vlan;
+      }
+      f.where += ", " + c.via(fmt::format("RTM_GETLINK {} IFLA_VF_VLAN", pf));
+    }
+    f.seen = fmt::format("guest port {} (VF {}) received: {}; the VF's VLAN (IFLA_VF_VLAN) {}, the spec's {}", gp.index,
+                         vf.vf.str(), seen->text(), set ? std::to_string(*set) : std::string("unknown"),
+                         want == 0 ? std::string("none") : std::to_string(want));
+    const std::uint64_t spec_tagged = want == 0 ? 0 : seen->of(want);
+    if (want != 0 && spec_tagged > 0 && set.value_or(-1) != want) {
+      f.severity = Severity::kFail;
+      f.meaning = fmt::format(
+          "{} frames arrive still tagged with the spec's VLAN {}: the NIC does not tag and strip it for this VF "
+          "(its VLAN is {}), so the VNF sees tags it does not expect and sends untagged frames out",
+          spec_tagged, want, set ? std::to_string(*set) : std::string("unknown"));
+      f.fix = pf.empty() ? fmt::format("vnfctl stop {} && vnfctl start {} (vnfctl sets the VF's VLAN at start)", v.name,
+                                       v.name)
+                         : fmt::format(
+                               "ip link set dev {} vf {} vlan {} (vnfctl sets it at start: vnfctl stop {} && "
+                               "vnfctl start {})",
+                               pf, vf.vf_index, want, v.name, v.name);
+    } else if (want != 0 && !seen->tagged.empty()) {
+      f.severity = Severity::kWarn;
+      f.meaning = fmt::format(
+          "the VF's port VLAN {} is stripped by the NIC, yet frames arrive with another tag inside it: the switch "
+          "or the peer tags them twice (Q-in-Q), or sends a trunk to a port the spec sets to one VLAN",
+          want);
+      f.fix = fmt::format(
+          "drop the VF's VLAN from the spec (nics[{}].vlan) if the VNF should see the trunk, or have the switch send "
+          "VLAN {} untagged to it",
+          vf.nic_index, want);
+    } else if (want == 0 && !seen->tagged.empty()) {
+      f.severity = Severity::kInfo;
+      f.meaning = "the VF passes tags through (no port VLAN): the VNF receives a trunk and forwards tags unchanged";
+    }
+    c.add(std::move(f));
+  }
+}
+
+}  // namespace
+
+void checkVlan(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
+  checkGuestVlans(c, v, fwd);
   for (const auto& vf : v.meta.vfs) {
     std::string pf = c.netdevOf(vf.pf.str());
     int want = vf.vlan.value_or(0);
@@ -38,9 +147,14 @@ void checkVlan(Ctx& c, const VnfPath& v) {
       f.severity = Severity::kFail;
       f.seen = fmt::format("VF {} ({}) of {} has VLAN {}, the spec says {}", vf.vf_index, vf.vf.str(), pf, it->vlan,
                            want == 0 ? std::string("none") : std::to_string(want));
-      f.meaning = want == 0 ? fmt::format("the NIC tags and strips VLAN {}: the VNF's own tags are dropped", it->vlan)
-                            : fmt::format("the NIC delivers only VLAN {} to the VF: VLAN {} traffic never arrives",
-                                          it->vlan, want);
+      f.meaning =
+          want == 0 ? fmt::format("the NIC tags and strips VLAN {}: the VNF's own tags are dropped", it->vlan)
+          : it->vlan == 0
+              ? fmt::format(
+                    "the VF has no VLAN: the NIC neither tags nor strips VLAN {}, so the VNF receives "
+                    "the switch port's frames tagged and its untagged frames leave on the native VLAN",
+                    want)
+              : fmt::format("the NIC delivers only VLAN {} to the VF: VLAN {} traffic never arrives", it->vlan, want);
       f.fix = fmt::format(
           "ip link set dev {} vf {} vlan {} (vnfctl sets it at start: vnfctl stop {} && vnfctl "
           "start {})",
@@ -128,17 +242,29 @@ void checkMtu(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
     if (!p.is_object()) continue;
     std::uint64_t drops = p.value("mtu_drops", 0ull);
     int port_mtu = p.value("mtu", 0);
+    // Frames of 1519 bytes and more (RFC 2819's last class, FCS counted) the forwarder received.
+    std::uint64_t big = 0;
+    if (p.contains("sizes") && p["sizes"].is_array()) {
+      for (const auto& e : p["sizes"])
+        if (e.is_object() && e.value("class", "") == "1519-max" && e.contains("frames") &&
+            e["frames"].is_number_unsigned())
+          big = e["frames"].get<std::uint64_t>();
+    }
+    const std::string big_text =
+        big > 0 ? fmt::format("; {} received frame{} of 1519 bytes or more", big, big == 1 ? "" : "s") : "";
     Finding f{"mtu.guest", v.name, Severity::kOk, "", c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)), "", ""};
     if (drops > 0) {
       f.severity = Severity::kWarn;
-      f.seen = fmt::format("guest port {} (MTU {}) dropped {} frame{} over its MTU", p.value("index", 0), port_mtu,
-                           drops, drops == 1 ? "" : "s");
-      f.meaning = "jumbo frames are offered to a path whose MTU is smaller";
+      f.seen = fmt::format("guest port {} (MTU {}) dropped {} frame{} over the MTU of its RX or TX port{}",
+                           p.value("index", 0), port_mtu, drops, drops == 1 ? "" : "s", big_text);
+      f.meaning =
+          "frames larger than the guest ports' MTU are offered (vnf-fwd forwards a frame only if it fits the "
+          "smaller MTU of the port it arrives on and the port it leaves by)";
       f.fix =
           "raise the spec's mtu (nics[].mtu / taps[].mtu, up to 9216) and every hop's (see mtu.* findings), "
           "or send smaller frames";
     } else {
-      f.seen = fmt::format("guest port {} MTU {}, no frame over it", p.value("index", 0), port_mtu);
+      f.seen = fmt::format("guest port {} MTU {}, no frame over it{}", p.value("index", 0), port_mtu, big_text);
     }
     c.add(std::move(f));
   }

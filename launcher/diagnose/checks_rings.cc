@@ -68,6 +68,13 @@ void checkRings(Ctx& c, const VnfPath& v, const std::string& serial, const nlohm
     }
     c.add(std::move(f));
   }
+  const auto guest = guestPorts(v);
+  auto rxdOf = [&](const GuestPort& gp) -> std::optional<std::uint64_t> {
+    const nlohmann::json* port = forwarderPort(fwd, gp.index);
+    if (port && port->contains("rxd") && (*port)["rxd"].is_number_unsigned())
+      return (*port)["rxd"].get<std::uint64_t>();
+    return std::nullopt;
+  };
   if (v.running()) {
     for (const auto& t : v.taps) {
       auto s = c.probe.linkStats(t.dev);
@@ -78,14 +85,18 @@ void checkRings(Ctx& c, const VnfPath& v, const std::string& serial, const nlohm
           "rings.tap", v.name, Severity::kOk, "", c.via(fmt::format("/sys/class/net/{}/statistics/tx_dropped", t.dev)),
           "",          ""};
       if (n > 0) {
+        const auto gp = std::find_if(guest.begin(), guest.end(), [&](const GuestPort& g) { return g.tap == &t; });
+        const auto rxd = gp == guest.end() ? std::nullopt : rxdOf(*gp);
         f.severity = Severity::kWarn;
-        f.seen = fmt::format("tap {} tx_dropped {}", t.dev, n);
+        f.seen = fmt::format("tap {} tx_dropped {}{}", t.dev, n,
+                             gp == guest.end() ? std::string()
+                             : rxd ? fmt::format(" (guest port {}, forwarder RX ring {} descriptors)", gp->index, *rxd)
+                                   : fmt::format(" (guest port {})", gp->index));
         f.meaning =
-            "the guest's virtio RX ring was full when the host had frames for it (DPDK's virtio driver "
+            "the guest forwarder's virtio RX ring was full when the host had frames for it (DPDK's virtio driver "
             "reports no imissed: this is where its RX overflows show)";
-        f.fix =
-            "give the forwarder more RX descriptors or a dedicated vCPU (the spec's guest.forwarder and "
-            "cpu_policy: dedicated), then vnfctl launch SPEC --replace";
+        f.fix = "give the forwarder more RX descriptors: " + descriptorFix("rx_descriptors", rxd, true) +
+                "; or a dedicated vCPU (cpu_policy: dedicated)";
       } else {
         f.seen = fmt::format("tap {} tx_dropped 0", t.dev);
       }
@@ -130,16 +141,24 @@ void checkRings(Ctx& c, const VnfPath& v, const std::string& serial, const nlohm
                 c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
                 "",
                 ""};
-      f.seen = fmt::format("guest port {}: imissed {}, rx_nombuf {}, tx_full_drops {}", p.value("index", 0), imissed,
-                           nombuf, full);
+      const int index = p.value("index", 0);
+      auto number = [&](const char* k) -> std::optional<std::uint64_t> {
+        if (p.contains(k) && p[k].is_number_unsigned()) return p[k].get<std::uint64_t>();
+        return std::nullopt;
+      };
+      const auto rxd = number("rxd");
+      const auto txd = number("txd");
+      const auto gp = std::find_if(guest.begin(), guest.end(), [&](const GuestPort& g) { return g.index == index; });
+      const bool virtio = gp != guest.end() && gp->tap != nullptr;
+      f.seen = fmt::format("guest port {}: imissed {}, rx_nombuf {}, tx_full_drops {}{}", index, imissed, nombuf, full,
+                           rxd && txd ? fmt::format(" (rings: rxd {}, txd {})", *rxd, *txd) : std::string());
       if (imissed + nombuf + full > 0) {
         f.severity = Severity::kWarn;
         f.meaning = imissed + nombuf > 0
                         ? "the port's RX ring or mbuf pool ran out: packets were lost entering the guest"
                         : "the port's TX ring was full: the next hop takes less than the VNF sends";
-        f.fix =
-            "raise the forwarder's RX/TX descriptors in the spec (guest.forwarder) and relaunch: vnfctl launch "
-            "SPEC --replace";
+        f.fix = imissed + nombuf > 0 ? descriptorFix("rx_descriptors", rxd, virtio)
+                                     : descriptorFix("tx_descriptors", txd, virtio);
       }
       c.add(std::move(f));
     }

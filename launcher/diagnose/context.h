@@ -53,7 +53,7 @@ struct Ctx {
 
 // Checks, one family per file. Each adds findings for one VNF (or the host).
 void checkDmar(Ctx& c, const VnfPath& v);
-void checkVlan(Ctx& c, const VnfPath& v);
+void checkVlan(Ctx& c, const VnfPath& v, const nlohmann::json* fwd_stats);
 void checkMtu(Ctx& c, const VnfPath& v, const nlohmann::json* fwd_stats);
 void checkForwarding(Ctx& c, const VnfPath& v);
 void checkNuma(Ctx& c, const VnfPath& v);
@@ -65,6 +65,20 @@ struct ThermalSample {
 };
 ThermalSample sampleThermal(Ctx& c, bool reread);
 void checkThermal(Ctx& c, const ThermalSample& first, const ThermalSample* later);
+
+// The guest's data ports in vnf-fwd's port order: the VFs the spec attaches as interfaces (not
+// hostdev), then the taps. vf or tap is set.
+struct GuestPort {
+  int index = 0;
+  const VfMetadata* vf = nullptr;
+  const TapPort* tap = nullptr;
+};
+std::vector<GuestPort> guestPorts(const VnfPath& v);
+// The forwarder's document for guest port `index` (its "ports" entry), nullptr when it has none.
+const nlohmann::json* forwarderPort(const nlohmann::json* fwd_stats, int index);
+// "the spec's guest.forwarder.rx_descriptors (now 64; 64..4096, and a virtio port uses at most its
+// virtqueue's size, 256 under QEMU's default)": what to raise, with the value the forwarder reports.
+std::string descriptorFix(const char* field, std::optional<std::uint64_t> now, bool virtio);
 
 // The last "VNF-FWD STATS {json}" document in serial log text; nullopt when none parses.
 std::optional<nlohmann::json> lastForwarderStats(std::string_view serial_text);

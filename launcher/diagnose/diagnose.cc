@@ -6,6 +6,7 @@
 
 #include "diagnose/context.h"
 #include "host/parse.h"
+#include "spec/spec.h"
 
 namespace vnf::diagnose {
 
@@ -105,6 +106,35 @@ std::optional<nlohmann::json> lastForwarderStats(std::string_view text) {
   return std::nullopt;
 }
 
+std::vector<GuestPort> guestPorts(const VnfPath& v) {
+  std::vector<GuestPort> out;
+  for (const auto& vf : v.meta.vfs) {
+    // recipe >= 2 metadata records each NIC's mode; a hostdev VF is the guest's own, not vnf-fwd's.
+    const std::string key = fmt::format("nics[{}].mode", vf.nic_index);
+    const bool hostdev = std::any_of(v.meta.spec_fields.begin(), v.meta.spec_fields.end(),
+                                     [&](const SpecField& f) { return f.first == key && f.second == "hostdev"; });
+    if (!hostdev) out.push_back({static_cast<int>(out.size()), &vf, nullptr});
+  }
+  for (const auto& t : v.taps) out.push_back({static_cast<int>(out.size()), nullptr, &t});
+  return out;
+}
+
+const nlohmann::json* forwarderPort(const nlohmann::json* fwd, int index) {
+  if (!fwd || !fwd->is_object() || !fwd->contains("ports") || !(*fwd)["ports"].is_array()) return nullptr;
+  for (const auto& p : (*fwd)["ports"]) {
+    if (p.is_object() && p.contains("index") && p["index"].is_number_integer() && p["index"].get<int>() == index)
+      return &p;
+  }
+  return nullptr;
+}
+
+std::string descriptorFix(const char* field, std::optional<std::uint64_t> now, bool virtio) {
+  return fmt::format(
+      "raise the spec's guest.forwarder.{} ({}{}..{}, a power of two{}), then vnfctl launch SPEC --replace", field,
+      now ? fmt::format("now {}; ", *now) : std::string(), kMinForwarderDescriptors, kMaxForwarderDescriptors,
+      virtio ? "; a virtio port uses at most its virtqueue's size, 256 under QEMU's default" : "");
+}
+
 namespace {
 
 std::size_t editDistance(std::string_view a, std::string_view b) {
@@ -181,7 +211,8 @@ std::vector<HopSample> sampleHops(Ctx& c, const VnfPath& v, const nlohmann::json
                    c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
                    p.value("rx", 0ull),
                    {}};
-      for (const char* k : {"imissed", "rx_nombuf", "drops", "mtu_drops"}) rx.drops[k] = p.value(k, 0ull);
+      // "drops" is not one of them: it sums these and the TX port's tx_full_drops (the tx hop's).
+      for (const char* k : {"imissed", "rx_nombuf", "ierrors", "mtu_drops"}) rx.drops[k] = p.value(k, 0ull);
       out.push_back(std::move(rx));
       HopSample tx{fmt::format("guest port {} tx", idx),
                    c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
@@ -208,7 +239,7 @@ const char* likelyCause(const std::string& counter) {
 }
 
 void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, const std::vector<HopSample>& b,
-                 double seconds, std::vector<Hop>& hops) {
+                 double seconds, const nlohmann::json* fwd_now, std::vector<Hop>& hops) {
   const Hop* first_drop = nullptr;
   std::string first_counter;
   const Hop* fall_from = nullptr;
@@ -255,11 +286,28 @@ void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, cons
                          first_drop->drop_counters, first_drop->packets_per_s);
     f.where = first_drop->where;
     f.meaning = fmt::format("packets die at {}: {}", first_drop->hop, likelyCause(counter));
+    // The guest port behind a tap or a guest rx hop, and its RX ring as the forwarder reports it.
+    std::optional<GuestPort> guest;
+    for (const auto& gp : guestPorts(v)) {
+      if ((gp.tap && first_drop->hop == fmt::format("tap {} -> guest", gp.tap->dev)) ||
+          first_drop->hop == fmt::format("guest port {} rx", gp.index))
+        guest = gp;
+    }
+    const nlohmann::json* port = guest ? forwarderPort(fwd_now, guest->index) : nullptr;
+    std::optional<std::uint64_t> rxd;
+    if (port && port->contains("rxd") && (*port)["rxd"].is_number_unsigned()) rxd = (*port)["rxd"].get<std::uint64_t>();
+    const bool ring_full = counter == "tx_dropped" || counter == "imissed" || counter == "rx_nombuf";
     if (first_drop->hop.rfind("PF ", 0) == 0) {
       f.fix = fmt::format("vnfctl tune {} --rings max", v.name);
+    } else if (guest && ring_full) {
+      f.meaning = fmt::format("packets die at the guest forwarder's RX ring (guest port {}{}), seen at {}: {}",
+                              guest->index, rxd ? fmt::format(", {} descriptors", *rxd) : std::string(),
+                              first_drop->hop, likelyCause(counter));
+      f.fix = descriptorFix("rx_descriptors", rxd, guest->tap != nullptr) +
+              "; or give the forwarder a dedicated vCPU (cpu_policy: dedicated)";
     } else if (first_drop->hop.rfind("tap ", 0) == 0 || first_drop->hop.find(" rx") != std::string::npos) {
       f.fix =
-          "give the forwarder more RX descriptors (the spec's guest.forwarder rx descriptors) or a dedicated "
+          "give the forwarder more RX descriptors (the spec's guest.forwarder.rx_descriptors) or a dedicated "
           "vCPU (cpu_policy: dedicated), then vnfctl launch SPEC --replace";
     } else {
       f.fix = "check the next hop's capacity (vnfctl diagnose on its VNF or NIC)";
@@ -349,7 +397,7 @@ Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& reques
     }
     const nlohmann::json* stats = fwd[i] ? &*fwd[i] : nullptr;
     checkDmar(c, v);
-    checkVlan(c, v);
+    checkVlan(c, v, stats);
     checkMtu(c, v, stats);
     checkForwarding(c, v);
     checkNuma(c, v);
@@ -380,7 +428,8 @@ Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& reques
       first[i].erase(std::remove_if(first[i].begin(), first[i].end(),
                                     [](const HopSample& h) { return h.hop.rfind("guest ", 0) == 0; }),
                      first[i].end());
-    comparePath(c, paths[i], first[i], second, seconds, report.hops);
+    const nlohmann::json* fwd_now = later ? &*later : (fwd[i] ? &*fwd[i] : nullptr);
+    comparePath(c, paths[i], first[i], second, seconds, fwd_now, report.hops);
   }
   sortFindings(report.findings);
   return report;

@@ -32,10 +32,13 @@ std::string forwarderMode(const GuestSpec& guest) {
 }
 
 std::uint64_t guestHugepages(const VnfSpec& spec) {
-  // vnf-fwd's pool (guest/fwd/ports.cc PortSet::setup): per data port one RX queue of kGuestRxd,
-  // one TX queue of kGuestTxd plus two bursts, a pool cache per queue; half as much again; at
-  // least kMinPoolMbufs. Each mbuf holds a whole frame of the largest MTU after the headroom.
-  constexpr std::uint64_t kGuestRxd = 1024, kGuestTxd = 1024, kBurst = 32, kPoolCache = 512;
+  // vnf-fwd's pool (guest/fwd/ports.cc PortSet::setup): per data port one RX queue of --rxd
+  // descriptors, one TX queue of --txd plus two bursts, a pool cache per queue; half as much again;
+  // at least kMinPoolMbufs. Each mbuf holds a whole frame of the largest MTU after the headroom.
+  // --rxd/--txd are the spec's guest.forwarder descriptors, else vnf-fwd's default (1024).
+  constexpr std::uint64_t kDefaultDescriptors = 1024, kBurst = 32, kPoolCache = 512;
+  const auto rxd = static_cast<std::uint64_t>(spec.guest.rx_descriptors.value_or(kDefaultDescriptors));
+  const auto txd = static_cast<std::uint64_t>(spec.guest.tx_descriptors.value_or(kDefaultDescriptors));
   constexpr std::uint64_t kMinPoolMbufs = 8192, kHeadroom = 128, kDefaultBuf = 2048 + kHeadroom;
   // rte_mbuf (two cache lines) and the mempool's object header and trailer.
   constexpr std::uint64_t kPerMbufOverhead = 128 + 64;
@@ -46,7 +49,7 @@ std::uint64_t guestHugepages(const VnfSpec& spec) {
   if (mtus.empty()) return kEalPages;
   std::uint64_t needed = 0, data_room = kDefaultBuf;
   for (int mtu : mtus) {
-    needed += kGuestRxd + kGuestTxd + 2 * kBurst + 2 * kPoolCache;
+    needed += rxd + txd + 2 * kBurst + 2 * kPoolCache;
     // Ethernet header, CRC, one VLAN tag and virtio-net's header (guest/fwd/ports.cc frame_bytes).
     data_room = std::max<std::uint64_t>(data_room, kHeadroom + static_cast<std::uint64_t>(mtu) + 14 + 4 + 4 + 12);
   }
@@ -74,6 +77,8 @@ std::string manifestCmdline(const VnfSpec& spec, const Placement& p, const HostT
     if (!spec.guest.peer_macs.empty()) {
       cmd += " vnf.peers=" + join(spec.guest.peer_macs, [](const MacAddress& m) { return formatMac(m); });
     }
+    if (spec.guest.rx_descriptors) cmd += fmt::format(" vnf.rxd={}", *spec.guest.rx_descriptors);
+    if (spec.guest.tx_descriptors) cmd += fmt::format(" vnf.txd={}", *spec.guest.tx_descriptors);
   }
   // vCPUs whose host CPU is on the node of the first VF (all of them for tap-only VNFs).
   std::vector<int> local;

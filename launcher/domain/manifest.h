@@ -33,14 +33,15 @@ std::string forwarderMode(const GuestSpec& guest);
 inline constexpr const char* kFastBootKernelArgs = "init_on_alloc=0 cryptomgr.notests mitigations=off";
 
 // The 2 MiB pages the guest reserves for vnf-fwd: its mbuf pool as vnf-fwd sizes it for the spec's
-// data ports and their MTUs, plus the EAL's own, at most half the guest's memory. Every page is
-// zeroed when the guest reserves it and again when DPDK maps it, so reserving more than vnf-fwd
-// uses costs boot time (64 pages took ~1 s under TCG where 15 are enough).
+// data ports, their MTUs and descriptor counts, plus the EAL's own, at most half the guest's memory.
+// Every page is zeroed when the guest reserves it and again when DPDK maps it, so reserving more
+// than vnf-fwd uses costs boot time (64 pages took ~1 s under TCG where 15 are enough).
 std::uint64_t guestHugepages(const VnfSpec& spec);
 
 // "console=ttyS0 quiet vnf.name=fw1 vnf.ports=MAC,MAC vnf.mtu=1500,9000 vnf.mode=mac vnf.peers=...
-//  vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode and vnf.peers only with data
-//  ports), then kFastBootKernelArgs with guest.fast_boot. `host` gives the NUMA node of each pinned CPU (for
+//  vnf.rxd=N vnf.txd=N vnf.local_cpus=0-3 vnf.hugepages=N" (vnf.ports, vnf.mtu, vnf.mode, vnf.peers,
+//  vnf.rxd and vnf.txd only with data ports; vnf.rxd/txd only when guest.forwarder sets them), then
+//  kFastBootKernelArgs with guest.fast_boot. `host` gives the NUMA node of each pinned CPU (for
 //  local_cpus).
 std::string manifestCmdline(const VnfSpec& spec, const Placement& placement, const HostTopology& host,
                             const std::vector<MacAddress>& ports);

@@ -1,5 +1,7 @@
 #include "lifecycle/recipe.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/sha256.h"
@@ -49,6 +51,14 @@ std::vector<FieldChange> legacyDiff(const VnfMetadata& m, const VnfSpec& spec) {
   return out;
 }
 
+// Fields recipe 4 added, with the value every older domain was rendered with: a recipe 2 or 3
+// domain compares against it (recipe 3's own fields, firmware and fast_boot, are skipped instead:
+// their older rendering is not known exactly).
+const std::vector<std::pair<std::string, std::string>> kImpliedBeforeRecipe4 = {
+    {"guest.forwarder.rx_descriptors", "-"},
+    {"guest.forwarder.tx_descriptors", "-"},
+};
+
 }  // namespace
 
 Comparison compareWithDefined(const VnfMetadata& defined, const VnfSpec& spec, const Recipe& now) {
@@ -72,12 +82,20 @@ Comparison compareWithDefined(const VnfMetadata& defined, const VnfSpec& spec, c
   // Same or older recipe with fields: compare field by field. Fields the older recipe did not
   // know are taken as unchanged (an upgrade alone is no change).
   std::vector<SpecField> known;
+  std::vector<FieldChange> implied_changes;
   for (const auto& f : now.fields) {
     bool had = defined.recipe == now.version;
     for (const auto& d : defined.spec_fields) had = had || d.first == f.first;
-    if (had) known.push_back(f);
+    if (had) {
+      known.push_back(f);
+    } else if (auto it = std::find_if(kImpliedBeforeRecipe4.begin(), kImpliedBeforeRecipe4.end(),
+                                      [&](const auto& i) { return i.first == f.first; });
+               it != kImpliedBeforeRecipe4.end() && it->second != f.second) {
+      implied_changes.push_back({f.first, it->second, f.second});
+    }
   }
   c.diff = diffFields(defined.spec_fields, known);
+  c.diff.insert(c.diff.end(), implied_changes.begin(), implied_changes.end());
   c.verdict = c.diff.empty() ? Verdict::kUnchanged : Verdict::kChanged;
   if (c.verdict == Verdict::kChanged || defined.recipe != now.version) return c;
   // Same recipe, same fields, different hash: the metadata was edited.

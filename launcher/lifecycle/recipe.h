@@ -1,6 +1,10 @@
 // The recipe hash: how vnfctl decides whether a defined VNF already is what a spec asks for.
 //
-// Recipe 3 (this version): recipe 2 with the fields guest.firmware (bios or the ROM's path, as
+// Recipe 4 (this version): recipe 3 with guest.forwarder.rx_descriptors and tx_descriptors ("-"
+// when the spec leaves them to vnf-fwd). A recipe 2 or 3 domain was rendered without them, which is
+// what "-" renders: it compares as "-", so an upgrade alone is no change but setting them is one.
+//
+// Recipe 3: recipe 2 with the fields guest.firmware (bios or the ROM's path, as
 // resolved: lifecycle/render.h resolveFirmware) and guest.fast_boot. A recipe-2 domain is compared
 // field by field without them, so upgrading alone changes nothing.
 //
@@ -25,7 +29,7 @@
 
 namespace vnf::lifecycle {
 
-inline constexpr int kRecipeVersion = 3;
+inline constexpr int kRecipeVersion = 4;
 
 struct RecipeInputs {
   std::string domain_type;      // "kvm" or "qemu"

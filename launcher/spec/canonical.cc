@@ -73,6 +73,8 @@ std::vector<SpecField> canonicalFields(const VnfSpec& s) {
   add("guest.firmware", text(s.guest.firmware));
   add("guest.fast_boot", s.guest.fast_boot ? "on" : "off");
   add("guest.forwarder.mode", text(s.guest.forwarder_mode));
+  add("guest.forwarder.rx_descriptors", opt(s.guest.rx_descriptors));
+  add("guest.forwarder.tx_descriptors", opt(s.guest.tx_descriptors));
   add("guest.forwarder.peer_macs", std::to_string(s.guest.peer_macs.size()));
   for (std::size_t i = 0; i < s.guest.peer_macs.size(); ++i) {
     add(fmt::format("guest.forwarder.peer_macs[{}]", i), formatMac(s.guest.peer_macs[i]));

@@ -21,7 +21,7 @@ const std::vector<std::string> kTapKeys = {"tap", "mac", "mtu"};
 const std::vector<std::string> kMgmtKeys = {"network", "bridge", "mac"};
 const std::vector<std::string> kGuestKeys = {"kernel",    "initrd",   "cmdline",  "disk",
                                              "forwarder", "firmware", "fast_boot"};
-const std::vector<std::string> kFwdKeys = {"mode", "peer_macs"};
+const std::vector<std::string> kFwdKeys = {"mode", "peer_macs", "rx_descriptors", "tx_descriptors"};
 
 class Parser {
  public:
@@ -213,7 +213,7 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
     const auto& v = kv.second;
     if (key == "forwarder") {
       if (!v.IsMap()) {
-        p.problem(v, "guest.forwarder: expected a map with mode and peer_macs");
+        p.problem(v, "guest.forwarder: expected a map with mode, peer_macs, rx_descriptors and tx_descriptors");
         continue;
       }
       p.checkKeys(v, kFwdKeys, "guest.forwarder");
@@ -223,6 +223,23 @@ void parseGuest(Parser& p, const YAML::Node& g, VnfSpec& spec) {
                                       {{"io", "io"}, {"mac", "mac"}, {"macswap", "macswap"}, {"l2fwd", "l2fwd"}})) {
           spec.guest.forwarder_mode = *m;
         }
+      }
+      for (auto [key, field] : {std::pair{"rx_descriptors", &spec.guest.rx_descriptors},
+                                std::pair{"tx_descriptors", &spec.guest.tx_descriptors}}) {
+        if (!v[key]) continue;
+        const std::string name = fmt::format("guest.forwarder.{}", key);
+        const std::string usual = "1024 is vnf-fwd's default; 256 or 512 for small VNFs";
+        auto n = p.integer(v[key], name, kMinForwarderDescriptors, kMaxForwarderDescriptors, usual);
+        if (!n) continue;
+        if ((*n & (*n - 1)) != 0) {
+          long long below = 1;
+          while (below * 2 <= *n) below *= 2;
+          p.problem(v[key], fmt::format("{}: {} is not a power of two (the guest's NIC drivers take ring sizes in "
+                                        "steps of up to 32): use {} or {}",
+                                        name, *n, below, below * 2));
+          continue;
+        }
+        *field = static_cast<int>(*n);
       }
       if (v["peer_macs"]) {
         if (!v["peer_macs"].IsSequence()) {

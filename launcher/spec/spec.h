@@ -42,6 +42,13 @@ struct TapNicSpec {
   std::optional<int> mtu;
 };
 
+// Bounds of guest.forwarder.rx_descriptors / tx_descriptors: what every PMD a data port can have in
+// the guest accepts. iavf (Intel VFs) takes 64..4096 in steps of 32, ixgbevf and igbvf 32..4096 in
+// steps of 8; DPDK's virtio PMD takes any count and uses at most its virtqueue's size (QEMU: 256 by
+// default). A power of two fits every step; vnf-fwd's burst (32) is below the minimum.
+inline constexpr int kMinForwarderDescriptors = 64;
+inline constexpr int kMaxForwarderDescriptors = 4096;
+
 // What the guest boots and how its forwarder runs.
 struct GuestSpec {
   std::string kernel;  // path on the host; with initrd: direct kernel boot
@@ -50,6 +57,10 @@ struct GuestSpec {
   std::string disk;                   // a disk image instead of kernel+initrd
   std::string forwarder_mode;         // io | mac | macswap | l2fwd; "": mac with peer_macs, else io
   std::vector<MacAddress> peer_macs;  // for mac / l2fwd mode, one per data port (nics, then taps)
+  // guest.forwarder.rx_descriptors / tx_descriptors: vnf-fwd's --rxd / --txd per queue (a power of
+  // two, kMinForwarderDescriptors..kMaxForwarderDescriptors); unset = vnf-fwd's default (1024).
+  std::optional<int> rx_descriptors;
+  std::optional<int> tx_descriptors;
   // The firmware QEMU starts: "" = auto (the template's <loader>, else qboot for a direct kernel
   // boot where QEMU has it, else QEMU's SeaBIOS), "bios" (SeaBIOS), "qboot", or an absolute path
   // to a ROM (<loader type='rom'>). lifecycle/render.h resolveFirmware makes it "bios" or a path.

@@ -118,7 +118,7 @@ def reap_stale(prefix_tap, prefix_dom):
             remove_domain(name)
 
 
-def write_spec(path, name, taps, macs, mode, peers=None, mtus=None, memory="512M"):
+def write_spec(path, name, taps, macs, mode, peers=None, mtus=None, memory="512M", rx_descriptors=None):
     lines = [f"name: {name}", "vcpus: 1", f"memory: {memory}", "hugepages: none", "cpu_policy: shared", "taps:"]
     for i, (tap, mac) in enumerate(zip(taps, macs)):
         lines += [f"  - tap: {tap}", f"    mac: {mac}"]
@@ -127,6 +127,8 @@ def write_spec(path, name, taps, macs, mode, peers=None, mtus=None, memory="512M
     lines += ["guest:", "  forwarder:", f"    mode: {mode}"]
     if peers:
         lines.append(f"    peer_macs: [{', '.join(peers)}]")
+    if rx_descriptors:
+        lines.append(f"    rx_descriptors: {rx_descriptors}")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

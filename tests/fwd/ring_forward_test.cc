@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -391,6 +393,94 @@ TEST_F(RingForward, FramesOverThePortMtuAreDroppedFreedAndCountedAsMtuDrops) {
   const auto json = toJson(snap);
   EXPECT_EQ(expected_drops, json["ports"][0]["mtu_drops"].get<std::uint64_t>());
   EXPECT_EQ(expected_drops, json["totals"]["mtu_drops"].get<std::uint64_t>());
+}
+
+// Port 1 (the egress) has MTU 1500, port 0 (the ingress) 9000: frames from port 0 are held to the
+// smaller, the egress port's. Input: frames of VLAN 100, VLAN 200 and untagged, of every RFC 2819
+// size class (including jumbo frames that port 0's MTU takes but port 1's does not). The counts per
+// VLAN, per size class and of MTU drops must match what was sent, in the snapshot and the JSON.
+TEST_F(RingForward, CountsFramesPerVlanAndSizeClassAndDropsOverTheEgressMtu) {
+  ports_.push_back(makeRingPort(fmt::format("va{}", counter_), 4096));
+  ports_.push_back(makeRingPort(fmt::format("vb{}", counter_), 4096));
+  Config config = baseConfig(Mode::kIo);
+  config.mtu = 9000;
+  config.port_mtus = {{1, 1500}};
+  startForwarder(config);
+  ASSERT_NE(nullptr, forwarder_);
+
+  // pkt_len (no FCS) of each frame: each class; 2000 and 4000 exceed MTU 1500, 1518 does untagged.
+  const std::vector<std::uint32_t> lengths = {60, 100, 200, 400, 800, 1200, 1514, 1518, 2000, 4000};
+  struct Sent {
+    std::uint32_t length;
+    int vlan;  // -1 untagged
+  };
+  std::vector<Sent> sent;
+  for (int round = 0; round < 30; ++round) {
+    for (const std::uint32_t length : lengths)
+      sent.push_back({length, round % 3 == 0 ? -1 : (round % 3 == 1 ? 100 : 200)});
+  }
+  std::map<int, std::uint64_t> want_vlan;
+  std::array<std::uint64_t, kSizeClasses> want_size{};
+  std::uint64_t want_mtu_drops = 0;
+  for (const auto& f : sent) {
+    ++want_vlan[f.vlan];
+    ++want_size[sizeClassOf(f.length)];
+    if (f.length > 1500 + 14 + (f.vlan >= 0 ? 4 : 0)) ++want_mtu_drops;
+  }
+  ASSERT_EQ(70u, want_mtu_drops) << "lengths changed: recount";  // 2000 and 4000 always, 1518 untagged
+  rte_mempool* jumbo =
+      rte_pktmbuf_pool_create(fmt::format("tj{}", counter_).c_str(), 1023, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, 0);
+  ASSERT_NE(nullptr, jumbo);
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    rte_mbuf* m = rte_pktmbuf_alloc(jumbo);
+    ASSERT_NE(nullptr, m);
+    auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
+    ASSERT_NE(nullptr, rte_pktmbuf_append(m, static_cast<std::uint16_t>(sent[i].length)));
+    std::memset(data, static_cast<int>(i), sent[i].length);
+    data[12] = 0x08;
+    data[13] = 0x00;
+    if (sent[i].vlan >= 0) {
+      data[12] = 0x81;
+      data[13] = 0x00;
+      data[14] = static_cast<std::uint8_t>(sent[i].vlan >> 8);
+      data[15] = static_cast<std::uint8_t>(sent[i].vlan);
+    }
+    while (rte_ring_enqueue(ports_[0].rx[0], m) != 0) std::this_thread::yield();
+  }
+  std::uint64_t out = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    rte_mbuf* burst[64];
+    const unsigned n = rte_ring_dequeue_burst(ports_[1].tx[0], reinterpret_cast<void**>(burst), 64, nullptr);
+    rte_pktmbuf_free_bulk(burst, n);
+    out += n;
+    forwarder_->controlTick(n == 0 ? 1 : 0);
+    if (forwarder_->snapshot().ports[0].rx == sent.size() && out == forwarder_->snapshot().ports[1].tx) break;
+  }
+  forwarder_->stop();
+  const Snapshot snap = forwarder_->snapshot();
+  forwarder_.reset();
+  EXPECT_EQ(1023u, rte_mempool_avail_count(jumbo)) << "mbufs leaked";
+  rte_mempool_free(jumbo);
+
+  const PortCounters& p0 = snap.ports[0];
+  EXPECT_EQ(sent.size(), p0.rx);
+  EXPECT_EQ(want_mtu_drops, p0.mtu_drops);
+  EXPECT_EQ(sent.size() - want_mtu_drops, out);
+  EXPECT_EQ(sent.size() - want_mtu_drops, snap.ports[1].tx);
+  EXPECT_EQ(want_vlan[-1], p0.untagged_frames);
+  const std::map<std::uint16_t, std::uint64_t> tagged{{100, want_vlan[100]}, {200, want_vlan[200]}};
+  EXPECT_EQ(tagged, p0.vlan_frames);
+  EXPECT_EQ(want_size, p0.size_frames);
+  EXPECT_EQ((std::array<std::uint64_t, kSizeClasses>{30, 30, 30, 30, 30, 60, 90}), p0.size_frames);
+  EXPECT_EQ(0u, snap.ports[1].rx);
+  EXPECT_TRUE(snap.ports[1].vlan_frames.empty());
+  const auto json = toJson(snap);
+  EXPECT_EQ(want_vlan[100], json["ports"][0]["vlans"][0]["frames"].get<std::uint64_t>());
+  EXPECT_EQ(200, json["ports"][0]["vlans"][1]["vlan"].get<int>());
+  EXPECT_EQ(90u, json["ports"][0]["sizes"][6]["frames"].get<std::uint64_t>());
+  EXPECT_EQ(want_mtu_drops, json["totals"]["mtu_drops"].get<std::uint64_t>());
+  EXPECT_EQ(512, json["ports"][0]["rxd"].get<int>());
 }
 
 // validateOptions checks --peer-mac indexes against the --port list; with the ports EAL found

@@ -82,9 +82,18 @@ def qemu(root, name, pid, cpus, numa_pages):
     w(root, f'/proc/{pid}/numa_maps',
       f'7f0000000000 bind:1 file=/dev/hugepages/libvirt/qemu/x huge dirty=512 {nodes} kernelpagesize_kB=2048')
 
-def fwd_stats(rx, tx, extra=None):
+SIZE_CLASSES = ['64', '65-127', '128-255', '256-511', '512-1023', '1024-1518', '1519-max']
+
+def fwd_stats(rx, tx, extra=None, vlans=None, big=0):
+    """One guest port as vnf-fwd's stats channel reports it (guest/fwd/README.md): vlans {id: frames}
+    (the rest of rx untagged), big: frames of the 1519-max size class (the rest 64-byte)."""
+    vlans = vlans or {}
     p = {'index': 0, 'mac': '52:54:00:00:00:01', 'mtu': 9000, 'rx': rx, 'tx': tx, 'drops': 0, 'mtu_drops': 0,
-         'imissed': 0, 'rx_nombuf': 0, 'tx_full_drops': 0}
+         'imissed': 0, 'rx_nombuf': 0, 'tx_full_drops': 0, 'rxd': 1024, 'txd': 1024,
+         'untagged': rx - sum(vlans.values()),
+         'vlans': [{'vlan': v, 'frames': n} for v, n in sorted(vlans.items())],
+         'sizes': [{'class': c, 'frames': (rx - big if c == '64' else big if c == '1519-max' else 0)}
+                   for c in SIZE_CLASSES]}
     p.update(extra or {})
     return 'VNF-FWD STATS ' + json.dumps({'mode': 'macswap', 'uptime_s': 100, 'ports': [p]})
 
@@ -116,7 +125,7 @@ def faults(out):
         os.symlink('../../../devices/virtual/net/br9', link)
     w(root, '/proc/sys/net/bridge/bridge-nf-call-iptables', '1')
     for vf, node in [('0000:83:10.0', 1), ('0000:83:10.1', 1), ('0000:83:10.2', 1), ('0000:83:10.3', 1),
-                     ('0000:82:10.0', 1), ('0000:81:10.0', 1)]:
+                     ('0000:83:10.4', 1), ('0000:82:10.0', 1), ('0000:81:10.0', 1)]:
         vf_dev(root, vf, node, ['0000:83:10.1', '0000:83:00.0'] if vf == '0000:83:10.1' else None)
 
     vnfs = {
@@ -124,6 +133,8 @@ def faults(out):
                                                        mtu=9000)]),
         'dmar': dict(node=1, vcpus=[6, 7], vfs=[dict(nic=0, pf='0000:83:00.0', vf='0000:83:10.1', index=1, vlan=101)]),
         'vlan': dict(node=1, vcpus=[4, 5], vfs=[dict(nic=0, pf='0000:83:00.0', vf='0000:83:10.2', index=2, vlan=200)]),
+        'tagged': dict(node=1, vcpus=[6, 7], vfs=[dict(nic=0, pf='0000:83:00.0', vf='0000:83:10.4', index=4,
+                                                         vlan=104)]),
         'remote': dict(node=0, vcpus=[2, 3], vfs=[dict(nic=0, pf='0000:83:00.0', vf='0000:83:10.3', index=3,
                                                          vlan=103)]),
         'jumbo': dict(node=1, vcpus=[6, 7], vfs=[dict(nic=0, pf='0000:82:00.0', vf='0000:82:10.0', index=0,
@@ -149,7 +160,7 @@ def faults(out):
         'schema': 'vnfctl.diagnose-answers/v1',
         'domains': domains,
         'vf_vlans': {'ens3f0': [{'index': 0, 'vlan': 100}, {'index': 1, 'vlan': 101}, {'index': 2, 'vlan': 300},
-                                {'index': 3, 'vlan': 103}],
+                                {'index': 3, 'vlan': 103}, {'index': 4, 'vlan': 0}],
                      'ens2f0': [{'index': 0, 'vlan': 0}], 'ens1f0': [{'index': 0, 'vlan': 0}]},
         'rings': {'ens1f0': {'rx': 256, 'rx_max': 4096, 'tx': 256, 'tx_max': 4096},
                   'ens2f0': {'rx': 4096, 'rx_max': 4096, 'tx': 4096, 'tx_max': 4096},
@@ -166,9 +177,16 @@ def faults(out):
         'later_files': {'/sys/devices/system/cpu/cpu5/thermal_throttle/core_throttle_count': '30'},
         'serial_logs': {
             '/var/log/vnfctl/taps.serial.log': [
-                'VNF-READY\nvnf-app: Ring Buffer Full on port 0\n' + fwd_stats(500_000, 500_000, {'imissed': 3}),
-                'VNF-READY\nvnf-app: Ring Buffer Full on port 0\n' + fwd_stats(896_000, 896_000, {'imissed': 3})],
+                'VNF-READY\nvnf-app: Ring Buffer Full on port 0\n' +
+                fwd_stats(500_000, 500_000, {'imissed': 3, 'rxd': 64}),
+                'VNF-READY\nvnf-app: Ring Buffer Full on port 0\n' +
+                fwd_stats(896_000, 896_000, {'imissed': 3, 'rxd': 64})],
             '/var/log/vnfctl/good.serial.log': 'VNF-READY\n' + fwd_stats(10, 10),
+            # The VF should tag and strip VLAN 104 but has no VLAN: the forwarder sees the tags.
+            '/var/log/vnfctl/tagged.serial.log': 'VNF-READY\n' + fwd_stats(1000, 1000, vlans={104: 990}),
+            # Jumbo frames offered to a guest port of MTU 1500: counted by size and dropped for MTU.
+            '/var/log/vnfctl/jumbo.serial.log': 'VNF-READY\n' + fwd_stats(
+                1000, 950, {'mtu': 1500, 'mtu_drops': 50, 'drops': 50}, big=50),
         },
         'kmsg': [
             'igb 0000:83:00.0: 4 VFs allocated',
@@ -198,9 +216,10 @@ def faults(out):
         f.write('2node-igb-faults: a 2-node host (CPUs 0-3, 4-7), three igb PFs on node 1 (ens1f0 with 256-entry '
                 'rings and growing rx_missed, ens2f0 at MTU 1500, ens3f0 healthy), and one VNF per fault: dmar '
                 '(DMAR faults name its VF), vlan (VF VLAN 300, spec 200), remote (placed on node 0, VF on node 1), '
-                'jumbo (spec MTU 9000 on the 1500 PF), rings (small rings, missed counters), taps (a 1500 bridge '
+                'tagged (spec VLAN 104, the VF has none: the forwarder counts VLAN 104 tags), '
+                'jumbo (spec MTU 9000 on the 1500 PF; the forwarder drops 50 frames of 1519+ bytes for MTU 1500), rings (small rings, missed counters), taps (a 1500 bridge '
                 'port in a 9000 path, a forward-drop rule with counter 42, br_netfilter on, tap tx_dropped and '
-                '"Ring Buffer Full" in the serial log), stopped (shut off); good has nothing wrong. CPU 5 throttles '
+                '"Ring Buffer Full" in the serial log, a 64-descriptor forwarder RX ring), stopped (shut off); good has nothing wrong. CPU 5 throttles '
                 'during the sample; the package is above its passive trip. Generated by ../make_fixture.py faults.\n')
 
 def bench(n, out):

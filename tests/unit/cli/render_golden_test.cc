@@ -49,7 +49,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Scenario{"1socket-isolcpus-rt", "fw-isolcpus.yaml", "scenario-isolcpus-fw.xml"},
                     Scenario{"amd-epyc-2socket-nps2", "fw-amd-preferred.yaml", "scenario-amd-preferred.xml"},
                     Scenario{"1node-tcg-vm", "fw-taps.yaml", "scenario-tcg-vm-taps.xml"},
-                    Scenario{"1node-tcg-vm", "fw-taps-fast.yaml", "scenario-tcg-vm-taps-fast.xml"}),
+                    Scenario{"1node-tcg-vm", "fw-taps-fast.yaml", "scenario-tcg-vm-taps-fast.xml"},
+                    Scenario{"1node-tcg-vm", "fw-taps-rings.yaml", "scenario-tcg-vm-taps-rings.xml"}),
     [](const testing::TestParamInfo<Scenario>& info) {
       std::string n = info.param.golden;
       for (auto& c : n) {

@@ -97,10 +97,23 @@ INSTANTIATE_TEST_SUITE_P(
                   "nft insert rule ip filter FORWARD iifname \"br9\" accept"},
         FaultCase{"taps", "forward.br_netfilter", Severity::kWarn, "bridge-nf-call-iptables = 1",
                   "sysctl -w net.bridge.bridge-nf-call-iptables=0"},
-        FaultCase{"taps", "rings.tap", Severity::kWarn, "tap vnf9a tx_dropped 10", "RX descriptors"},
+        FaultCase{"taps", "rings.tap", Severity::kWarn,
+                  "tap vnf9a tx_dropped 10 (guest port 0, forwarder RX ring 64 descriptors)",
+                  "guest.forwarder.rx_descriptors (now 64; 64..4096"},
+        FaultCase{"taps", "rings.forwarder", Severity::kWarn,
+                  "guest port 0: imissed 3, rx_nombuf 0, tx_full_drops 0 (rings: rxd 64, txd 1024)",
+                  "raise the spec's guest.forwarder.rx_descriptors (now 64"},
+        FaultCase{"tagged", "vlan.guest", Severity::kFail,
+                  "guest port 0 (VF 0000:83:10.4) received: untagged 10, VLAN 104 990; the VF's VLAN (IFLA_VF_VLAN) "
+                  "0, the spec's 104",
+                  "ip link set dev ens3f0 vf 4 vlan 104"},
+        FaultCase{"jumbo", "mtu.guest", Severity::kWarn,
+                  "guest port 0 (MTU 1500) dropped 50 frames over the MTU of its RX or TX port; 50 received frames "
+                  "of 1519 bytes or more",
+                  "raise the spec's mtu"},
         FaultCase{"taps", "rings.guest_log", Severity::kWarn, "Ring Buffer Full on port 0", "guest.forwarder"},
         FaultCase{"taps", "path.drops", Severity::kFail, "tap vnf9a -> guest (tx_dropped +4000), 200000 packets/s",
-                  "cpu_policy: dedicated"},
+                  "raise the spec's guest.forwarder.rx_descriptors (now 64"},
         FaultCase{"stopped", "vnf.state", Severity::kFail, "the domain is shut off", "vnfctl start stopped"},
         FaultCase{"", "thermal.throttle", Severity::kFail, "cpu5/thermal_throttle/core_throttle_count +18", "cooling"},
         FaultCase{"", "thermal.temperature", Severity::kWarn,
@@ -124,6 +137,27 @@ TEST(Diagnose, HealthyVnfHasNothingWorseThanInfo) {
   // state, dmar, vlan, mtu.pf, mtu.guest, forward (no taps: none), numa vf/threads/memory/irq, rings, offload, path
   EXPECT_GE(ok, 11u);
   EXPECT_EQ(worst(*r, "good", "path.drops"), Severity::kOk);
+}
+
+TEST(Diagnose, PacketsDyingAtTheGuestRingNameTheForwardersRingAndItsSize) {
+  auto r = runOn((kFixture / "answers.json").string(), {"taps"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "taps", "path.drops");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->meaning,
+            "packets die at the guest forwarder's RX ring (guest port 0, 64 descriptors), seen at tap vnf9a -> guest: "
+            "the guest's virtio RX ring was full (the forwarder polls too slowly, or its ring is small)");
+  EXPECT_NE(f[0]->fix.find("a virtio port uses at most its virtqueue's size"), std::string::npos) << f[0]->fix;
+}
+
+TEST(Diagnose, GuestVlansAsTheSpecWantsAreOk) {
+  auto r = runOn((kFixture / "answers.json").string(), {"good"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "good", "vlan.guest");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kOk);
+  EXPECT_EQ(f[0]->seen,
+            "guest port 0 (VF 0000:83:10.0) received: untagged 10; the VF's VLAN (IFLA_VF_VLAN) 100, the spec's 100");
 }
 
 TEST(Diagnose, GoldenReport) {
@@ -157,7 +191,7 @@ TEST(Diagnose, UnknownVnfSaysDidYouMean) {
   auto r = runOn((kFixture / "answers.json").string(), {"goood"}, false, 0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kNoSuchVnf);
-  EXPECT_EQ(r.error().message, "no VNF named 'goood' (8 VNFs managed here)");
+  EXPECT_EQ(r.error().message, "no VNF named 'goood' (9 VNFs managed here)");
   EXPECT_EQ(r.error().fix, "did you mean good? (vnfctl list shows them all)");
 }
 
@@ -237,6 +271,44 @@ TEST(Diagnose, HostileCountersAreRefusedNotWrapped) {
       EXPECT_EQ(h.packets_per_s, 0);
     }
   }
+}
+
+// A trunk arriving inside the VF's port VLAN (Q-in-Q, or a switch sending tags): a warning; a VF
+// without a VLAN passing a trunk: information.
+TEST(Diagnose, OtherTagsInsideAPortVlanWarnAndATrunkWithoutOneInforms) {
+  auto edited = editedAnswers("qinq", [](nlohmann::json& j) {
+    std::string stats = R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 30, "untagged": 10, "vlans": [{"vlan": 7,
+        "frames": 5}, {"vlan": 8, "frames": 15}]}]})";
+    std::erase(stats, '\n');
+    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] = stats;
+    j["serial_logs"]["/var/log/vnfctl/rings.serial.log"] = stats;
+  });
+  auto r = runOn(edited->path, {"good", "rings"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto good = find(*r, "good", "vlan.guest");
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_EQ(good[0]->severity, Severity::kWarn);
+  EXPECT_NE(good[0]->seen.find("untagged 10, VLAN 8 15, VLAN 7 5"), std::string::npos) << good[0]->seen;
+  EXPECT_NE(good[0]->fix.find("nics[0].vlan"), std::string::npos) << good[0]->fix;
+  auto trunk = find(*r, "rings", "vlan.guest");
+  ASSERT_EQ(trunk.size(), 1u);
+  EXPECT_EQ(trunk[0]->severity, Severity::kInfo);
+}
+
+// An image whose forwarder does not count VLANs, and counters that are not counters: no VLAN
+// finding made up, no crash.
+TEST(Diagnose, ForwarderStatsWithoutOrWithBrokenVlanCountsAreSkipped) {
+  auto edited = editedAnswers("novlans", [](nlohmann::json& j) {
+    j["serial_logs"]["/var/log/vnfctl/good.serial.log"] =
+        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "mtu": 9000}]})";
+    j["serial_logs"]["/var/log/vnfctl/tagged.serial.log"] =
+        R"(VNF-FWD STATS {"ports": [{"index": 0, "rx": 10, "untagged": -1, "vlans": [{"vlan": 104, "frames": 3}]},)"
+        R"( {"index": 1, "untagged": 1, "vlans": [{"vlan": 99999, "frames": 3}, {"vlan": "x"}, 5]}]})";
+  });
+  auto r = runOn(edited->path, {"good", "tagged"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(find(*r, "good", "vlan.guest").empty());
+  EXPECT_TRUE(find(*r, "tagged", "vlan.guest").empty());  // port 0 refused; port 1 is no guest port of it
 }
 
 TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {

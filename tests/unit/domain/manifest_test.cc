@@ -84,7 +84,14 @@ TEST(Manifest, GuestHugepagesAreWhatTheForwarderNeedsForItsPortsAndMtus) {
   EXPECT_EQ(guestHugepages(spec), 14u);  // 8192 mbufs of 2176 + 192 bytes: 19.4 MB = 10 pages
   spec.tap_nics = {tap("vnftap0"), tap("vnftap1")};
   EXPECT_EQ(guestHugepages(spec), 15u);  // 9408 mbufs: 22.3 MB = 11 pages
-  spec.tap_nics[1].mtu = 9000;           // every mbuf holds a 9000-byte frame: 88 MB
+  spec.guest.rx_descriptors = 4096;      // 2 x (4096 + 1024 + 64 + 1024) x 1.5 = 18624 mbufs: 44 MB
+  EXPECT_EQ(guestHugepages(spec), 26u);
+  spec.guest.rx_descriptors = 64;  // below the 8192-mbuf floor
+  spec.guest.tx_descriptors = 64;
+  EXPECT_EQ(guestHugepages(spec), 14u);
+  spec.guest.rx_descriptors.reset();
+  spec.guest.tx_descriptors.reset();
+  spec.tap_nics[1].mtu = 9000;  // every mbuf holds a 9000-byte frame: 88 MB
   EXPECT_EQ(guestHugepages(spec), 46u);
   spec.memory_mib = 128;  // never more than half the guest's memory
   EXPECT_EQ(guestHugepages(spec), 32u);
@@ -96,6 +103,27 @@ TEST(Manifest, TheKernelIsQuiet) {
   VnfSpec spec = dedicatedSpec();
   const std::string cmdline = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {});
   EXPECT_TRUE(cmdline.starts_with("console=ttyS0 quiet ")) << cmdline;
+}
+
+TEST(Manifest, ForwarderDescriptorsReachTheCommandLineOnlyWhenSetAndOnlyWithDataPorts) {
+  VnfSpec spec = dedicatedSpec();
+  spec.tap_nics = {tap("vnftap0"), tap("vnftap1")};
+  const std::vector<MacAddress> ports{*parseMac("52:54:00:00:00:01"), *parseMac("52:54:00:00:00:02")};
+  const std::string plain = manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports);
+  EXPECT_EQ(plain.find("vnf.rxd"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("vnf.txd"), std::string::npos) << plain;
+  spec.guest.rx_descriptors = 64;
+  spec.guest.tx_descriptors = 2048;
+  EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports),
+            "console=ttyS0 quiet vnf.name=fw vnf.ports=52:54:00:00:00:01,52:54:00:00:00:02 vnf.mtu=1500,1500 "
+            "vnf.mode=io vnf.rxd=64 vnf.txd=2048 vnf.local_cpus=0-3 vnf.hugepages=15");
+  spec.guest.tx_descriptors.reset();
+  EXPECT_NE(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, ports).find("vnf.mode=io vnf.rxd=64 vnf.local"),
+            std::string::npos);
+  // No data port, no forwarder: nothing to size.
+  spec.tap_nics.clear();
+  EXPECT_EQ(manifestCmdline(spec, dedicatedPlacement(), HostTopology{}, {}),
+            "console=ttyS0 quiet vnf.name=fw vnf.local_cpus=0-3 vnf.hugepages=4");
 }
 
 TEST(Manifest, FastBootAddsTheKernelOptionsThatWeakenHardeningAndNothingElseDoes) {

@@ -183,5 +183,45 @@ TEST(PacketLogic, JumboMtuKeeps9000ByteFramesAndDropsLongerOnes) {
   EXPECT_EQ(&frames[2].mbuf, dropped[0]);
 }
 
+TEST(PacketLogic, SizeClassesFollowRfc2819CountingTheFcs) {
+  // pkt_len has no FCS: 60 bytes are a 64-byte frame on the wire.
+  EXPECT_EQ(0u, sizeClassOf(14));
+  EXPECT_EQ(0u, sizeClassOf(60));
+  EXPECT_EQ(1u, sizeClassOf(61));
+  EXPECT_EQ(1u, sizeClassOf(123));
+  EXPECT_EQ(2u, sizeClassOf(124));
+  EXPECT_EQ(2u, sizeClassOf(251));
+  EXPECT_EQ(3u, sizeClassOf(252));
+  EXPECT_EQ(3u, sizeClassOf(507));
+  EXPECT_EQ(4u, sizeClassOf(508));
+  EXPECT_EQ(4u, sizeClassOf(1019));
+  EXPECT_EQ(5u, sizeClassOf(1020));
+  EXPECT_EQ(5u, sizeClassOf(1514));
+  EXPECT_EQ(6u, sizeClassOf(1515));
+  EXPECT_EQ(6u, sizeClassOf(9230));
+  EXPECT_EQ(kSizeClasses, std::size(kSizeClassNames));
+}
+
+TEST(PacketLogic, VlanSlotIsTheOuterTagsIdOrUntagged) {
+  FakeFrame untagged(frame(64, false, 0));
+  untagged.data[12] = 0x08;
+  untagged.data[13] = 0x00;
+  EXPECT_EQ(kUntaggedSlot, vlanSlotOf(&untagged.mbuf));
+  FakeFrame tagged(frame(64, true, 0));  // PCP 1, VID 100: the PCP bits are not part of the id
+  EXPECT_EQ(100u, vlanSlotOf(&tagged.mbuf));
+  FakeFrame qinq(frame(64, false, 0));
+  const std::uint8_t outer[4] = {0x88, 0xa8, 0xef, 0xff};  // PCP 7, DEI 0, VID 4095
+  std::memcpy(qinq.data.data() + 12, outer, 4);
+  EXPECT_EQ(4095u, vlanSlotOf(&qinq.mbuf));
+  FakeFrame vid0(frame(64, false, 0));
+  const std::uint8_t priority_tag[4] = {0x81, 0x00, 0xa0, 0x00};  // a priority tag: VLAN 0, not untagged
+  std::memcpy(vid0.data.data() + 12, priority_tag, 4);
+  EXPECT_EQ(0u, vlanSlotOf(&vid0.mbuf));
+  FakeFrame runt(frame(14, false, 0));
+  runt.data[12] = 0x81;
+  runt.data[13] = 0x00;
+  EXPECT_EQ(kUntaggedSlot, vlanSlotOf(&runt.mbuf));  // no room for a tag: never read past data_len
+}
+
 }  // namespace
 }  // namespace vnf::fwd

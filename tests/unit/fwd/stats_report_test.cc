@@ -119,5 +119,43 @@ TEST(StatsReport, MtuDropsArePerPortInTheJsonTotalsDropsAndSummary) {
       << summaryText(snap);
 }
 
+TEST(StatsReport, VlanAndSizeCountsAreInTheJsonAndTheSummary) {
+  Snapshot snap = twoPorts(1.0, 100, 0, 0, 0);
+  snap.ports[0].vlan_frames = {{100, 40}, {200, 35}};
+  snap.ports[0].untagged_frames = 25;
+  snap.ports[0].size_frames = {10, 20, 0, 0, 0, 60, 10};
+  snap.ports[0].rxd = 64;
+  snap.ports[0].txd = 512;
+  const auto json = toJson(snap);
+  const auto& p0 = json["ports"][0];
+  EXPECT_EQ(25u, p0["untagged"].get<std::uint64_t>());
+  ASSERT_EQ(2u, p0["vlans"].size());
+  EXPECT_EQ(100, p0["vlans"][0]["vlan"].get<int>());
+  EXPECT_EQ(40u, p0["vlans"][0]["frames"].get<std::uint64_t>());
+  EXPECT_EQ(200, p0["vlans"][1]["vlan"].get<int>());
+  EXPECT_EQ(35u, p0["vlans"][1]["frames"].get<std::uint64_t>());
+  ASSERT_EQ(7u, p0["sizes"].size());
+  EXPECT_EQ("64", p0["sizes"][0]["class"]);
+  EXPECT_EQ("1519-max", p0["sizes"][6]["class"]);
+  EXPECT_EQ(60u, p0["sizes"][5]["frames"].get<std::uint64_t>());
+  EXPECT_EQ(64, p0["rxd"].get<int>());
+  EXPECT_EQ(512, p0["txd"].get<int>());
+  EXPECT_TRUE(json["ports"][1]["vlans"].empty());
+  EXPECT_NE(std::string::npos,
+            summaryText(snap).find("received by VLAN: untagged 25, vlan 100 40, vlan 200 35; by size (bytes with "
+                                   "FCS): 64 10, 65-127 20, 128-255 0, 256-511 0, 512-1023 0, 1024-1518 60, "
+                                   "1519-max 10; rings rxd 64 txd 512"))
+      << summaryText(snap);
+}
+
+TEST(StatsReport, SummaryListsAtMost16VlansAndSaysHowManyMore) {
+  Snapshot snap = twoPorts(1.0, 100, 0, 0, 0);
+  for (std::uint16_t v = 1; v <= 20; ++v) snap.ports[0].vlan_frames[v] = v;
+  const std::string text = summaryText(snap);
+  EXPECT_NE(std::string::npos, text.find("vlan 16 16, ... (4 more VLANs)")) << text;
+  EXPECT_EQ(std::string::npos, text.find("vlan 17 17")) << text;
+  EXPECT_EQ(20u, toJson(snap)["ports"][0]["vlans"].size());
+}
+
 }  // namespace
 }  // namespace vnf::fwd

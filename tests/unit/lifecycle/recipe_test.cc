@@ -17,11 +17,11 @@ namespace vnf::lifecycle {
 namespace {
 
 // A field added to these structs must be added to canonicalFields (and a mutation below).
-static_assert(sizeof(VnfSpec) == 472, "VnfSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(VnfSpec) == 488, "VnfSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(NicSpec) == 72, "NicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(TapNicSpec) == 48, "TapNicSpec changed: add the new field to canonicalFields and to this test");
 static_assert(sizeof(MgmtNicSpec) == 48, "MgmtNicSpec changed: add the new field to canonicalFields and to this test");
-static_assert(sizeof(GuestSpec) == 224, "GuestSpec changed: add the new field to canonicalFields and to this test");
+static_assert(sizeof(GuestSpec) == 240, "GuestSpec changed: add the new field to canonicalFields and to this test");
 
 VnfSpec base() {
   auto s = parseSpecYaml(
@@ -77,6 +77,8 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
       {"guest.fast_boot", [](VnfSpec& s, RecipeInputs&) { s.guest.fast_boot = true; }},
       {"guest.forwarder.mode", [](VnfSpec& s, RecipeInputs&) { s.guest.forwarder_mode = "io"; }},
       {"guest.forwarder.peer_macs", [m](VnfSpec& s, RecipeInputs&) { s.guest.peer_macs[1] = m; }},
+      {"guest.forwarder.rx_descriptors", [](VnfSpec& s, RecipeInputs&) { s.guest.rx_descriptors = 256; }},
+      {"guest.forwarder.tx_descriptors", [](VnfSpec& s, RecipeInputs&) { s.guest.tx_descriptors = 256; }},
       {"render.domain_type", [](VnfSpec&, RecipeInputs& i) { i.domain_type = "kvm"; }},
       {"render.serial_log", [](VnfSpec&, RecipeInputs& i) { i.serial_log = "/tmp/fw1.log"; }},
       {"template.sha256", [](VnfSpec&, RecipeInputs& i) { i.template_sha256 = "other"; }},
@@ -104,8 +106,8 @@ TEST(Recipe, EveryFieldThatShapesTheDomainChangesTheHash) {
 TEST(Recipe, TheHashOfAKnownSpecIsPinned) {
   // A change here means every defined VNF would look changed: bump kRecipeVersion and keep the old
   // recipe comparable instead (compareWithDefined), then update this value.
-  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:066fe8ee997e1b6ebd57755cb86085f012425a628869a4490282d716af6f83cc");
-  EXPECT_EQ(kRecipeVersion, 3);
+  EXPECT_EQ(recipeOf(base(), kInputs).hash, "sha256:3f90dcc8a6c3671eee7e3cc354badce4e19f8b7cd038824f0e29844e5cd06c52");
+  EXPECT_EQ(kRecipeVersion, 4);
 }
 
 TEST(Recipe, ADomainOfThisRecipeIsComparedFieldByField) {
@@ -149,6 +151,31 @@ TEST(Recipe, ARecipeTwoDomainIsUnchangedByTheFirmwareFields) {
   auto c = compareWithDefined(m, other, recipeOf(other, kInputs));
   EXPECT_EQ(c.verdict, Verdict::kChanged);
   EXPECT_EQ(c.diff, (std::vector<FieldChange>{{"guest.cmdline", "-", "quiet"}}));
+}
+
+// Recipe 4 added the forwarder's descriptor counts: a recipe-3 domain was rendered without them
+// (vnf-fwd's defaults), so the same spec is unchanged, and a spec that now sets them is changed,
+// with the field named.
+TEST(Recipe, ARecipeThreeDomainComparesTheDescriptorFieldsAsUnset) {
+  auto now = recipeOf(base(), kInputs);
+  VnfMetadata m;
+  m.recipe = 3;
+  m.spec_fields = now.fields;
+  std::erase_if(m.spec_fields, [](const SpecField& f) { return f.first.ends_with("_descriptors"); });
+  ASSERT_EQ(m.spec_fields.size() + 2, now.fields.size());
+  m.spec_hash = "sha256:recipe3";
+  EXPECT_EQ(compareWithDefined(m, base(), now).verdict, Verdict::kUnchanged) << "an upgrade alone is no change";
+  VnfSpec small = base();
+  small.guest.rx_descriptors = 64;
+  auto c = compareWithDefined(m, small, recipeOf(small, kInputs));
+  EXPECT_EQ(c.verdict, Verdict::kChanged);
+  EXPECT_EQ(c.diff, (std::vector<FieldChange>{{"guest.forwarder.rx_descriptors", "-", "64"}}));
+  // A recipe-2 domain (no firmware fields either) the same way.
+  m.recipe = 2;
+  std::erase_if(m.spec_fields,
+                [](const SpecField& f) { return f.first == "guest.firmware" || f.first == "guest.fast_boot"; });
+  EXPECT_EQ(compareWithDefined(m, base(), now).verdict, Verdict::kUnchanged);
+  EXPECT_EQ(compareWithDefined(m, small, recipeOf(small, kInputs)).diff, c.diff);
 }
 
 TEST(Recipe, ARecipeOneDomainIsComparedWithRecipeOne) {

@@ -1,5 +1,6 @@
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "spec/load.h"
@@ -159,7 +160,43 @@ INSTANTIATE_TEST_SUITE_P(
                 "did you mean 'qboot'?"},
         BadCase{"name: fw\nguest: {fast_boot: maybe}\n", "guest.fast_boot: expected true or false, found 'maybe'"},
         BadCase{"name: fw\nguest: {fast_boot: [true]}\n", "guest.fast_boot"},
+        BadCase{"name: fw\nguest: {forwarder: {rx_descriptors: 1000}}\n",
+                "guest.forwarder.rx_descriptors: 1000 is not a power of two (the guest's NIC drivers take ring sizes "
+                "in steps of up to 32): use 512 or 1024"},
+        BadCase{"name: fw\nguest: {forwarder: {rx_descriptors: 32}}\n",
+                "guest.forwarder.rx_descriptors: expected an integer 64..4096, found '32'; 1024 is vnf-fwd's "
+                "default; 256 or 512 for small VNFs"},
+        BadCase{"name: fw\nguest: {forwarder: {tx_descriptors: 8192}}\n",
+                "guest.forwarder.tx_descriptors: expected an integer 64..4096, found '8192'"},
+        BadCase{"name: fw\nguest: {forwarder: {tx_descriptors: 99999999999999999999}}\n",
+                "guest.forwarder.tx_descriptors: expected an integer 64..4096"},
+        BadCase{"name: fw\nguest: {forwarder: {tx_descriptors: -64}}\n",
+                "guest.forwarder.tx_descriptors: expected an integer 64..4096, found '-64'"},
+        BadCase{"name: fw\nguest: {forwarder: {rx_descriptors: [256]}}\n", "guest.forwarder.rx_descriptors"},
+        BadCase{"name: fw\nguest: {forwarder: {rx_descriptor: 256}}\n", "did you mean 'rx_descriptors'?"},
         BadCase{"name: fw\nguest: {firmwre: bios}\n", "did you mean 'firmware'?"}));
+
+TEST(Spec, ForwarderDescriptorsArePowersOfTwoWithinWhatTheGuestDriversTake) {
+  auto none = parseSpecYaml("name: fw\nguest: {forwarder: {mode: io}}\n", "t.yaml");
+  ASSERT_TRUE(none) << none.error().str();
+  EXPECT_FALSE(none->guest.rx_descriptors);
+  EXPECT_FALSE(none->guest.tx_descriptors);
+  for (int n : {64, 128, 256, 1024, 4096}) {
+    auto s = parseSpecYaml(
+        fmt::format("name: fw\nguest: {{forwarder: {{rx_descriptors: {}, tx_descriptors: {}}}}}\n", n, 4096 / n * 64),
+        "t.yaml");
+    ASSERT_TRUE(s) << n << ": " << s.error().str();
+    EXPECT_EQ(s->guest.rx_descriptors, n);
+    EXPECT_EQ(s->guest.tx_descriptors, 4096 / n * 64);
+  }
+  // Both wrong: both reported at once.
+  auto both = parseSpecYaml("name: fw\nguest: {forwarder: {rx_descriptors: 100, tx_descriptors: 5000}}\n", "t.yaml");
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().str().find("rx_descriptors: 100 is not a power of two"), std::string::npos)
+      << both.error().str();
+  EXPECT_NE(both.error().str().find("tx_descriptors: expected an integer 64..4096, found '5000'"), std::string::npos)
+      << both.error().str();
+}
 
 TEST(Spec, FirmwareAndFastBoot) {
   auto fw = parseSpecYaml("name: fw\nguest: {firmware: auto}\n", "t.yaml");

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -29,11 +30,30 @@ std::string LiveHostOps::real(const std::string& host_path) const {
 
 Result<void> LiveHostOps::writeAttr(const std::string& path, const std::string& value) {
   // No O_CREAT: sysfs attributes always exist, and a missing one means a wrong path, not a new file.
-  int fd = ::open(real(path).c_str(), O_WRONLY | O_CLOEXEC);
+  // Under a --host-root folder the attributes are regular files: the value replaces the old one as
+  // the kernel's would (O_TRUNC: "32" over "512" must not leave "322"), and anything else there (a
+  // FIFO, a device) is refused without blocking.
+  const bool folder = !live();
+  int fd = ::open(real(path).c_str(), O_WRONLY | O_CLOEXEC | (folder ? O_NONBLOCK : 0));
   if (fd < 0) {
     return fail(errno == ENOENT ? Errc::kNotFound : Errc::kIo,
                 fmt::format("cannot open {} to write '{}': {}", path, value, std::strerror(errno)),
                 errno == EACCES ? "run as root" : "");
+  }
+  if (folder) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return fail(
+          Errc::kInvalidArgument,
+          fmt::format("{} under --host-root {} is not a regular file; not writing '{}' to it", path, root_, value),
+          "point --host-root at a snapshot folder whose sysfs attributes are regular files");
+    }
+    if (::ftruncate(fd, 0) != 0) {
+      int err = errno;
+      ::close(fd);
+      return fail(Errc::kIo, fmt::format("cannot truncate {} to write '{}': {}", path, value, std::strerror(err)));
+    }
   }
   ssize_t n = ::write(fd, value.data(), value.size());
   int err = errno;

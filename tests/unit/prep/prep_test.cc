@@ -1,10 +1,16 @@
 // prepare/unprepare on copies of fake host trees: diff, apply, idempotence, journal, undo, faults.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "common/host_lock.h"
 #include "discovery/discover.h"
 #include "prep/apply.h"
+#include "prep/host_ops.h"
 #include "prep/persist.h"
 #include "tests/unit/prep/fake_kernel.h"
 
@@ -342,6 +348,41 @@ TEST_F(PrepTest, AHolderKilledWithSigkillReleasesTheLock) {
   EXPECT_TRUE(after) << (after ? "" : after.error().message);
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+}  // namespace
+}  // namespace vnf::prep
+
+namespace vnf::prep {
+namespace {
+
+// Under a --host-root folder the sysfs attributes are regular files: a write replaces the value as
+// the kernel's would, and a FIFO or a device in an attribute's place is refused without blocking.
+TEST(LiveHostOpsFolder, AWriteReplacesTheValueAndOnlyRegularFilesAreWritten) {
+  const auto root = std::filesystem::temp_directory_path() / ("vnf-hostops-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  struct Gone {
+    std::filesystem::path p;
+    ~Gone() { std::filesystem::remove_all(p); }
+  } gone{root};
+  const auto dir = root / "sys/kernel/mm/hugepages/hugepages-2048kB";
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "nr_hugepages") << "512\n"; }
+  LiveHostOps ops{root.string()};
+  ASSERT_TRUE(ops.writeAttr("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "32"));
+  std::ifstream in(dir / "nr_hugepages");
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "32");  // not "322"
+
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  auto fifo = ops.writeAttr("/sys/kernel/mm/hugepages/hugepages-2048kB/fifo", "1");  // must not block
+  ASSERT_FALSE(fifo);
+  std::filesystem::create_symlink("/dev/zero", dir / "zero");
+  auto zero = ops.writeAttr("/sys/kernel/mm/hugepages/hugepages-2048kB/zero", "1");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().str().find("not a regular file"), std::string::npos) << zero.error().str();
+  EXPECT_FALSE(ops.writeAttr("/sys/kernel/mm/hugepages/hugepages-2048kB/missing", "1"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
 }
 
 }  // namespace

@@ -43,11 +43,6 @@ struct FirewallOptions {
 
 inline constexpr int kMaxConfirmSeconds = 86400;
 
-int report(const Error& e) {
-  printError(e);
-  return exitCodeFor(e);
-}
-
 fw::Paths pathsOf(const FirewallOptions& o) {
   return fw::Paths{o.state_dir, o.lock, std::chrono::milliseconds(static_cast<long>(o.lock_wait_s * 1000))};
 }
@@ -136,7 +131,7 @@ void printNotes(const std::vector<std::string>& notes) {
 int runPlan(const GlobalOptions& g, const FirewallOptions& o) {
   std::vector<std::string> notes;
   auto spec = specOf(g, o, notes);
-  if (!spec) return report(spec.error());
+  if (!spec) return reportError(spec.error());
   printNotes(notes);
   const auto ruleset = fw::renderRuleset(*spec);
   if (!o.no_check) {
@@ -144,7 +139,7 @@ int runPlan(const GlobalOptions& g, const FirewallOptions& o) {
     if (!checked) {
       auto e = checked.error();
       if (e.code == Errc::kUnreachable) e.fix += ", or give --no-check to print the ruleset unchecked";
-      return report(e);
+      return reportError(e);
     }
   }
   return printOutput(ruleset.text());
@@ -153,13 +148,13 @@ int runPlan(const GlobalOptions& g, const FirewallOptions& o) {
 int runApply(const GlobalOptions& g, const FirewallOptions& o) {
   holdSignals();
   auto seconds = confirmSeconds(o.confirm);
-  if (!seconds) return report(seconds.error());
+  if (!seconds) return reportError(seconds.error());
   std::vector<std::string> notes;
   auto spec = specOf(g, o, notes);
-  if (!spec) return report(spec.error());
+  if (!spec) return reportError(spec.error());
   const auto ruleset = fw::renderRuleset(*spec);
   auto result = fw::apply(pathsOf(o), ruleset, *seconds, "/proc/self/exe", hooks());
-  if (!result) return report(result.error());
+  if (!result) return reportError(result.error());
   for (const auto& n : result->notes) notes.push_back(n);
   printNotes(notes);
   if (o.json) {
@@ -182,7 +177,7 @@ int runApply(const GlobalOptions& g, const FirewallOptions& o) {
 int runRemove(const FirewallOptions& o) {
   holdSignals();
   auto result = fw::remove(pathsOf(o), hooks());
-  if (!result) return report(result.error());
+  if (!result) return reportError(result.error());
   if (o.json) return printOutput(nlohmann::json{{"changed", result->changed}}.dump() + "\n");
   if (!result->had_journal && !result->changed) {
     std::printf("nothing to remove: no firewall journal at %s\n", pathsOf(o).journal().c_str());
@@ -196,14 +191,14 @@ int runRemove(const FirewallOptions& o) {
 int runConfirm(const FirewallOptions& o) {
   holdSignals();
   auto done = fw::confirm(pathsOf(o), hooks());
-  if (!done) return report(done.error());
+  if (!done) return reportError(done.error());
   std::printf("confirmed: the firewall stays applied\n");
   return kExitOk;
 }
 
 int runStatus(const FirewallOptions& o) {
   auto s = fw::status(pathsOf(o));
-  if (!s) return report(s.error());
+  if (!s) return reportError(s.error());
   const char* state = !s->journal ? "not applied" : s->current_is_applied ? "applied" : "changed since applied";
   if (o.json) {
     nlohmann::json j{

@@ -53,11 +53,6 @@ struct LaunchArgs {
   bool dry_run = false;
 };
 
-int report(const Error& e) {
-  printError(e);
-  return exitCodeOf(e.code);
-}
-
 // The guest image a spec boots must exist and match the hash its build recorded.
 Result<void> checkImage(const VnfSpec& spec) {
   for (const auto& [f, what] :
@@ -128,7 +123,7 @@ int reportLaunch(const Error& e, bool json) {
                              {"vnfs", nlohmann::ordered_json::array()}};
     std::printf("%s\n", j.dump(2).c_str());
   }
-  return report(e);
+  return reportError(e);
 }
 
 int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
@@ -268,9 +263,9 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
 
 int listCommand(const GlobalOptions& g, bool json) {
   auto conn = Connection::open(g.uri, true);
-  if (!conn) return report(conn.error());
+  if (!conn) return reportError(conn.error());
   auto domains = listVnfDomains(*conn);
-  if (!domains) return report(domains.error());
+  if (!domains) return reportError(domains.error());
   if (json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.list/v1"}, {"domains", nlohmann::ordered_json::array()}};
     for (const auto& d : *domains) {
@@ -335,7 +330,7 @@ Result<OpenVnf> openVnf(const GlobalOptions& g, const std::string& name, bool re
 // A single-domain operation through the engine; idempotent (an already stopped VNF stays so).
 int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, bool json, bool dry_run) {
   auto conn = Connection::open(g.uri, dry_run);
-  if (!conn) return report(conn.error());
+  if (!conn) return reportError(conn.error());
   lifecycle::Environment env;
   env.conn = &*conn;
   auto r = lifecycle::apply(env, op, name, std::chrono::seconds(30), dry_run);
@@ -355,7 +350,7 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
     }
     std::printf("%s\n", j.dump(2).c_str());
   }
-  if (!r) return report(r.error());
+  if (!r) return reportError(r.error());
   if (!json) {
     static const char* done[] = {"started", "stopped", "destroyed", "undefined"};
     static const char* would[] = {"would start (dry run: nothing done)", "would stop (dry run: nothing done)",
@@ -440,11 +435,11 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->callback([&global, &run, name, follow] {
       run = [&global, name, follow]() -> int {
         auto vnf = openVnf(global, *name, true);
-        if (!vnf) return report(vnf.error());
+        if (!vnf) return reportError(vnf.error());
         const std::string log = vnf->domain.serial_log;
         if (log.empty()) {
-          return report(Error{Errc::kInvalidArgument, fmt::format("{} has no serial log file", *name),
-                              "its domain was not rendered by this vnfctl (no <serial type='file'>)"});
+          return reportError(Error{Errc::kInvalidArgument, fmt::format("{} has no serial log file", *name),
+                                   "its domain was not rendered by this vnfctl (no <serial type='file'>)"});
         }
         catchSignals();
         std::size_t offset = 0;
@@ -471,9 +466,9 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->callback([&global, &run, name, json] {
       run = [&global, name, json]() -> int {
         auto vnf = openVnf(global, *name, true);
-        if (!vnf) return report(vnf.error());
+        if (!vnf) return reportError(vnf.error());
         auto checks = verifyDomain(vnf->conn, vnf->domain);
-        if (!checks) return report(checks.error());
+        if (!checks) return reportError(checks.error());
         bool all = std::all_of(checks->begin(), checks->end(), [](const VerifyCheck& c) { return c.ok; });
         if (*json) {
           nlohmann::ordered_json j{{"schema", "vnfctl.verify/v1"},
@@ -503,9 +498,9 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
     cmd->callback([&global, &run, name, json] {
       run = [&global, name, json]() -> int {
         auto vnf = openVnf(global, *name, true);
-        if (!vnf) return report(vnf.error());
+        if (!vnf) return reportError(vnf.error());
         auto stats = lastStats(vnf->domain.serial_log);
-        if (!stats) return report(stats.error());
+        if (!stats) return reportError(stats.error());
         if (*json) {
           std::printf("%s\n", stats->dump(2).c_str());
           return kExitOk;

@@ -64,7 +64,7 @@ class RunningIsReady final : public lifecycle::ReadinessSource {
   }
 };
 
-lifecycle::CancelToken g_cancel;
+lifecycle::CancelToken g_serve_cancel;
 std::atomic<api::Server*> g_server{nullptr};
 
 void logLine(const std::string& line) {
@@ -75,11 +75,6 @@ void logLine(const std::string& line) {
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::fprintf(stderr, "%s vnfctl serve: %s\n", ts, line.c_str());
   std::fflush(stderr);
-}
-
-int report(const Error& e) {
-  printError(e);
-  return exitCodeOf(e.code);
 }
 
 Result<std::pair<std::string, unsigned short>> parseListen(const std::string& text, bool any) {
@@ -129,7 +124,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto listen = parseListen(a.listen, a.listen_any);
-  if (!listen) return report(listen.error());
+  if (!listen) return reportError(listen.error());
   api::ServerConfig sc;
   sc.address = listen->first;
   sc.port = listen->second;
@@ -142,33 +137,33 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   sc.threads = a.threads;
   if (!a.roles.empty()) {
     auto text = readUserFile(a.roles, 1 << 20, "roles file");
-    if (!text) return report(text.error());
+    if (!text) return reportError(text.error());
     auto roles = api::parseRoles(*text, a.roles);
-    if (!roles) return report(roles.error());
+    if (!roles) return reportError(roles.error());
     sc.roles = std::move(*roles);
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(a.vnfd_dir, ec)) {
-    return report(Error{Errc::kInvalidArgument, fmt::format("--vnfd-dir {} is not a folder", a.vnfd_dir),
-                        "create it and put the VNF specs the host offers in it as ID.yaml"});
+    return reportError(Error{Errc::kInvalidArgument, fmt::format("--vnfd-dir {} is not a folder", a.vnfd_dir),
+                             "create it and put the VNF specs the host offers in it as ID.yaml"});
   }
   std::filesystem::create_directories(a.state_dir, ec);
   auto store = api::Store::open((std::filesystem::path(a.state_dir) / "api.sqlite").string());
-  if (!store) return report(store.error());
+  if (!store) return reportError(store.error());
 
   auto conn = Connection::open(g.uri, false);
-  if (!conn) return report(conn.error());
+  if (!conn) return reportError(conn.error());
   lifecycle::SerialLogReadiness serial;
   RunningIsReady running;
   lifecycle::Environment env;
   env.conn = &*conn;
   env.discover = [&g] { return loadHostFor(g); };
   env.readiness = a.test_ready_when_running ? static_cast<lifecycle::ReadinessSource*>(&running) : &serial;
-  env.cancel = &g_cancel;
+  env.cancel = &g_serve_cancel;
   env.run_dir = a.run_dir;
   env.state_dir = a.state_dir;
   env.command = "vnfctl serve";
-  env.after_pass = lifecycle::testSeamFromEnv(g_cancel);
+  env.after_pass = lifecycle::testSeamFromEnv(g_serve_cancel);
   env.stage_boot_files = !isRemoteUri(g.uri);
 
   api::ServiceConfig cfg;
@@ -191,13 +186,13 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   api::Notifier notifier(notify_config, logLine);
   service.setNotifier(&notifier, notify_config);
   auto srv = api::Server::create(sc, service, logLine);
-  if (!srv) return report(srv.error());
+  if (!srv) return reportError(srv.error());
   if (sc.port == 0) {
     // Tests: the port the kernel chose, in the links as well.
     service.setBaseUrl(fmt::format("https://{}:{}", host, (*srv)->port()));
   }
   auto recovered = service.recover();
-  if (!recovered) return report(recovered.error());
+  if (!recovered) return reportError(recovered.error());
   if (*recovered > 0)
     logLine(fmt::format("{} operation(s) left in progress by a stopped server are FAILED_TEMP", *recovered));
   notifier.start();
@@ -207,7 +202,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   std::thread waiter([&set, s] {
     int sig = 0;
     sigwait(&set, &sig);
-    g_cancel.cancel(sig);
+    g_serve_cancel.cancel(sig);
     s->stop();
   });
   logLine(fmt::format("listening on https://{}:{} (TLS 1.3, client certificates from {}; {} role(s) named)", host,
@@ -216,7 +211,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   service.stop();
   notifier.stop();
   if (waiter.joinable()) {
-    if (!g_cancel.cancelled()) pthread_kill(waiter.native_handle(), SIGTERM);
+    if (!g_serve_cancel.cancelled()) pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
   }
   logLine("stopped");

@@ -11,6 +11,11 @@ void printError(const Error& error) {
 
 int exitCodeFor(const Error& error) { return exitCodeOf(error.code); }
 
+int reportError(const Error& error) {
+  printError(error);
+  return exitCodeFor(error);
+}
+
 int printOutput(std::string_view text, int ok_code) {
   auto ok = writeStdout(text);
   if (ok) return ok_code;

@@ -24,6 +24,8 @@ struct GlobalOptions {
 void printError(const Error& error);
 // Exit code for an error (common/error.h exitCodeOf: one table for every command).
 int exitCodeFor(const Error& error);
+// printError, then the exit code for it: `return reportError(e);` in a command.
+int reportError(const Error& error);
 
 // Writes a command's output document to stdout (common/file_io.h, writeStdout). Returns
 // `ok_code`, or, when stdout cannot take it (a full disk, EIO), prints the error and returns

@@ -276,6 +276,7 @@ void Service::waitIdle() {
 }
 
 void Service::refreshNow() {
+  std::lock_guard serial(refresh_mu_);
   auto list = listVnfDomains(*env_.conn);
   std::lock_guard lock(domains_mu_);
   if (!list) {

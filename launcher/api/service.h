@@ -150,6 +150,9 @@ class Service {
   std::thread worker_, refresher_;
 
   std::mutex domains_mu_;
+  // Held across a whole refreshNow (the listing and the store): the refresher thread and a task or
+  // test refreshing at once would otherwise store their listings out of order, the older last.
+  std::mutex refresh_mu_;
   std::map<std::string, DomainView> domains_;
   bool domains_known_ = false;
   std::string domains_error_;

@@ -1561,24 +1561,20 @@ Response Service::metrics() {
         "gauge\nvnfctl_host_up {}\n",
         host ? 1 : 0);
     if (host) {
-      out +=
-          "# HELP vnfctl_host_hugepages Hugepages reserved per NUMA node and page size (nr_hugepages).\n"
-          "# TYPE vnfctl_host_hugepages gauge\n";
-      for (const auto& node : host->nodes) {
-        for (const auto& pool : node.hugepages) {
-          out += fmt::format("vnfctl_host_hugepages{{node=\"{}\",page_size_kib=\"{}\"}} {}\n", node.id,
-                             pool.page_size_kib, pool.total);
+      // One gauge per pool field: reserved (nr_hugepages) and free (free_hugepages).
+      auto gauge = [&](const char* name, const char* help, auto field) {
+        out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n", name, help);
+        for (const auto& node : host->nodes) {
+          for (const auto& pool : node.hugepages) {
+            out += fmt::format("{}{{node=\"{}\",page_size_kib=\"{}\"}} {}\n", name, node.id, pool.page_size_kib,
+                               pool.*field);
+          }
         }
-      }
-      out +=
-          "# HELP vnfctl_host_hugepages_free Hugepages free per NUMA node and page size (free_hugepages).\n"
-          "# TYPE vnfctl_host_hugepages_free gauge\n";
-      for (const auto& node : host->nodes) {
-        for (const auto& pool : node.hugepages) {
-          out += fmt::format("vnfctl_host_hugepages_free{{node=\"{}\",page_size_kib=\"{}\"}} {}\n", node.id,
-                             pool.page_size_kib, pool.free);
-        }
-      }
+      };
+      gauge("vnfctl_host_hugepages", "Hugepages reserved per NUMA node and page size (nr_hugepages).",
+            &HugePagePool::total);
+      gauge("vnfctl_host_hugepages_free", "Hugepages free per NUMA node and page size (free_hugepages).",
+            &HugePagePool::free);
     }
   }
   out +=

@@ -264,10 +264,18 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
 int listCommand(const GlobalOptions& g, bool json) {
   auto conn = Connection::open(g.uri, true);
   if (!conn) return reportError(conn.error());
-  auto domains = listVnfDomains(*conn);
-  if (!domains) return reportError(domains.error());
+  // A domain whose vnfctl metadata is damaged does not hide the others: it is listed as damaged,
+  // its error and repair go to stderr, and the exit status says something needs fixing.
+  auto listing = listVnfDomainsKeepingDamaged(*conn);
+  if (!listing) return reportError(listing.error());
+  const auto* domains = &listing->domains;
+  int code = kExitOk;
+  for (const auto& d : listing->damaged) code = reportError(d.error);
   if (json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.list/v1"}, {"domains", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json damaged = nlohmann::ordered_json::array();
+    for (const auto& d : listing->damaged)
+      damaged.push_back({{"name", d.name}, {"error", d.error.message}, {"fix", d.error.fix}});
     for (const auto& d : *domains) {
       nlohmann::ordered_json vfs = nlohmann::ordered_json::array();
       for (const auto& v : d.meta.vfs) vfs.push_back(v.vf.str());
@@ -284,8 +292,9 @@ int listCommand(const GlobalOptions& g, bool json) {
                               {"spec_hash", d.meta.spec_hash},
                               {"image_hash", d.meta.image_hash}});
     }
+    j["damaged"] = std::move(damaged);
     std::printf("%s\n", j.dump(2).c_str());
-    return kExitOk;
+    return code;
   }
   std::printf("%-20s %-9s %-4s %-16s %-10s %-10s %s\n", "NAME", "STATE", "NODE", "CPUS", "MEMORY", "HUGEPAGES", "VFS");
   for (const auto& d : *domains) {
@@ -302,8 +311,11 @@ int listCommand(const GlobalOptions& g, bool json) {
                 cpus.c_str(), fmt::format("{}M", d.meta.memory_kib / 1024).c_str(), pages.c_str(),
                 vfs.empty() ? "-" : vfs.c_str());
   }
-  if (domains->empty()) std::printf("(no VNF domains on %s)\n", conn->uri().c_str());
-  return kExitOk;
+  for (const auto& d : listing->damaged)
+    std::printf("%-20s %-9s %-4s %-16s %-10s %-10s %s\n", d.name.c_str(), "damaged", "?", "?", "?", "?",
+                "? (vnfctl's metadata is damaged: see above)");
+  if (domains->empty() && listing->damaged.empty()) std::printf("(no VNF domains on %s)\n", conn->uri().c_str());
+  return code;
 }
 
 // A connection and the VNF domain `name` vnfctl manages; unknown or foreign names are errors.

@@ -95,23 +95,37 @@ Result<std::vector<DomainHandle>> listAllDomains(const Connection& conn) {
   return handles;
 }
 
-Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn) {
+Result<VnfListing> listVnfDomainsKeepingDamaged(const Connection& conn) {
   auto handles = listAllDomains(conn);
   if (!handles) return std::unexpected(handles.error());
-  std::vector<ManagedDomain> out;
+  VnfListing out;
   for (auto& d : *handles) {
     char* text = virDomainGetXMLDesc(d.get(), 0);
     if (!text) continue;  // vanished meanwhile
     std::string xml = text;
     free(text);
-    auto meta = readDomainMetadata(xml, virDomainGetName(d.get()), conn.uri());
-    if (!meta) return std::unexpected(meta.error());
+    const char* name = virDomainGetName(d.get());
+    auto meta = readDomainMetadata(xml, name ? name : "?", conn.uri());
+    if (!meta) {
+      out.damaged.push_back({name ? name : "?", meta.error()});
+      continue;
+    }
     if (!*meta) continue;  // not ours
     auto m = describe(d.get(), **meta, xml);
-    if (m) out.push_back(std::move(*m));
+    if (m) out.domains.push_back(std::move(*m));
   }
-  std::sort(out.begin(), out.end(), [](const ManagedDomain& a, const ManagedDomain& b) { return a.name < b.name; });
+  std::sort(out.domains.begin(), out.domains.end(),
+            [](const ManagedDomain& a, const ManagedDomain& b) { return a.name < b.name; });
+  std::sort(out.damaged.begin(), out.damaged.end(),
+            [](const DamagedDomain& a, const DamagedDomain& b) { return a.name < b.name; });
   return out;
+}
+
+Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn) {
+  auto listing = listVnfDomainsKeepingDamaged(conn);
+  if (!listing) return std::unexpected(listing.error());
+  if (!listing->damaged.empty()) return std::unexpected(listing->damaged.front().error);
+  return std::move(listing->domains);
 }
 
 Result<std::optional<ManagedDomain>> findVnfDomain(const Connection& conn, const std::string& name) {

@@ -44,8 +44,21 @@ Result<std::optional<VnfMetadata>> readDomainMetadata(const std::string& xml, co
 Result<std::vector<DomainHandle>> listAllDomains(const Connection& conn);
 
 // Every domain with vnfctl's metadata element, sorted by name. Foreign domains are left out; a
-// domain whose vnfctl element is damaged fails the listing (readDomainMetadata).
+// domain whose vnfctl element is damaged fails the listing (readDomainMetadata): planning on it
+// would hand out what that domain holds.
 Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn);
+
+// The same listing for those who only show it (vnfctl list): the domains that read well, and one
+// error per damaged domain (readDomainMetadata's, naming it and the repair), sorted by name.
+struct DamagedDomain {
+  std::string name;
+  Error error;
+};
+struct VnfListing {
+  std::vector<ManagedDomain> domains;
+  std::vector<DamagedDomain> damaged;
+};
+Result<VnfListing> listVnfDomainsKeepingDamaged(const Connection& conn);
 // One managed domain by name; nullopt when there is no domain of that name. A domain of that name
 // that vnfctl does not manage is an error (kConflict), so vnfctl never touches foreign domains.
 Result<std::optional<ManagedDomain>> findVnfDomain(const Connection& conn, const std::string& name);

@@ -169,6 +169,25 @@ TEST_F(Holdings, DamagedMetadataIsAnErrorNotAForeignDomain) {
   EXPECT_EQ(found.error().message, message);
 }
 
+TEST_F(Holdings, AListingForDisplayKeepsTheGoodDomainsBesideTheDamagedOne) {
+  define({.name = "zz-broken", .cputune = pins(2, 3, 1), .metadata = vnfMetadata("abc")});
+  define({.name = "aa-fw", .cputune = pins(4, 5, 1), .metadata = vnfMetadata()});
+  define({.name = "foreign", .cputune = pins(6, 7, 1)});
+  auto listing = listVnfDomainsKeepingDamaged(*conn_);
+  ASSERT_TRUE(listing) << listing.error().message;
+  ASSERT_EQ(listing->domains.size(), 1u);
+  EXPECT_EQ(listing->domains[0].name, "aa-fw");
+  ASSERT_EQ(listing->damaged.size(), 1u);
+  EXPECT_EQ(listing->damaged[0].name, "zz-broken");
+  EXPECT_EQ(listing->damaged[0].error.code, Errc::kBadContent);
+  EXPECT_NE(listing->damaged[0].error.message.find("<placement> node='abc' is not a number"), std::string::npos)
+      << listing->damaged[0].error.message;
+  // Planning still refuses: what zz-broken holds is unknown.
+  auto planned = listVnfDomains(*conn_);
+  ASSERT_FALSE(planned);
+  EXPECT_EQ(planned.error().message, listing->damaged[0].error.message);
+}
+
 TEST_F(Holdings, RunningDomainsHugepagesAreTakenDefinedOnesArePromised) {
   define({.name = "on", .memory_kib = 4 * 1048576, .numatune = kNode0, .backing = kPages1G});
   define({.name = "off", .memory_kib = 4 * 1048576, .numatune = kNode0, .backing = kPages1G});

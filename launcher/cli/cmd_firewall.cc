@@ -204,11 +204,17 @@ int runStatus(const FirewallOptions& o) {
     nlohmann::json j{
         {"state", state}, {"inet_table", s->current.inet.exists}, {"bridge_table", s->current.bridge.exists}};
     if (s->deadline_ms) j["confirm_deadline_unix_ms"] = *s->deadline_ms;
+    if (s->isolated_ports) j["isolated_ports"] = *s->isolated_ports;
     return printOutput(j.dump() + "\n");
   }
   std::printf("firewall: %s (journal %s)\n", state, pathsOf(o).journal().c_str());
   std::printf("table inet vnfctl: %s; table bridge vnfctl: %s\n", s->current.inet.exists ? "present" : "absent",
               s->current.bridge.exists ? "present" : "absent");
+  if (s->isolated_ports) {
+    std::string list;
+    for (const auto& p : *s->isolated_ports) list += (list.empty() ? "" : ", ") + p;
+    std::printf("VNF ports kept apart: %s\n", list.empty() ? "none" : list.c_str());
+  }
   if (s->deadline_ms && *s->deadline_ms > static_cast<std::int64_t>(std::time(nullptr)) * 1000) {
     std::printf("awaiting `vnfctl firewall confirm` until %s\n", fw::timeOfDay(*s->deadline_ms).c_str());
   } else if (s->deadline_ms) {

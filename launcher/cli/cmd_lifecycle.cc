@@ -20,6 +20,8 @@
 #include "common/file_io.h"
 #include "common/host_lock.h"
 #include "common/sha256.h"
+#include "firewall/discover.h"
+#include "firewall/firewall.h"
 #include "lifecycle/engine.h"
 #include "lifecycle/test_seam.h"
 #include "spec/load.h"
@@ -126,6 +128,24 @@ int reportLaunch(const Error& e, bool json) {
   return reportError(e);
 }
 
+// After a run that defined or started VNFs: the VNF ports on this host that the applied host
+// firewall does not keep apart (it isolates the ports that existed when it was applied), as a
+// note with the fix; nullopt when there is no firewall (journal at the default state dir), it
+// covers them all, or it cannot be read (the note is advice, never a reason to fail a launch).
+std::optional<std::string> firewallNote(const Connection& conn) {
+  const fw::Paths paths;
+  auto found = fw::discoverInterfaces(conn);
+  if (!found) return std::nullopt;
+  auto missing = fw::portsNotIsolated(paths, found->interfaces.vnf_ports);
+  if (!missing || !*missing || (*missing)->empty()) return std::nullopt;
+  std::string list;
+  for (const auto& p : **missing) list += (list.empty() ? "" : ", ") + p;
+  return fmt::format(
+      "the host firewall ({}) does not isolate VNF port{} {} from the other VNF ports: it isolates the ports that "
+      "existed when it was applied; run `vnfctl firewall apply` again with the options it was applied with",
+      paths.journal(), (*missing)->size() == 1 ? "" : "s", list);
+}
+
 int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
   catchSignals();
   auto specs = gatherSpecs(a.spec);
@@ -214,6 +234,9 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
     }
     for (const auto& line : f.rolled_back) std::fprintf(stderr, "  rolled back: %s\n", line.c_str());
     return exitCodeOf(f.error.code);
+  }
+  if (!a.dry_run && result->changed() && !isRemoteUri(conn->uri())) {
+    if (auto note = firewallNote(*conn)) result->notes.push_back(std::move(*note));
   }
   for (const auto& note : result->notes) std::fprintf(stderr, "vnfctl: note: %s\n", note.c_str());
   if (a.json) {

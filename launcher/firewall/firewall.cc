@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -179,6 +180,7 @@ Result<ApplyResult> apply(const Paths& paths, const Ruleset& ruleset, std::optio
   if (!applied) return undo(applied.error());
   next.applied = *applied;
   next.generated = ruleset.text();
+  next.isolated_ports = ruleset.isolated_ports;
   if (confirm_seconds) {
     next.pending =
         PendingConfirm{newToken(), nowMs() + std::int64_t{*confirm_seconds} * 1000, *current, *previous_text};
@@ -248,6 +250,22 @@ Result<void> confirm(const Paths& paths, const Hooks& hooks) {
   return saveJournal(path, j);
 }
 
+Result<std::optional<std::vector<std::string>>> portsNotIsolated(const Paths& paths,
+                                                                 const std::vector<std::string>& ports) {
+  using Out = std::optional<std::vector<std::string>>;
+  auto journal = loadHere(paths.journal());
+  if (!journal) return std::unexpected(journal.error());
+  if (!*journal || (*journal)->generated.empty() || !(*journal)->isolated_ports) return Out{};
+  const auto& isolated = *(*journal)->isolated_ports;
+  std::vector<std::string> missing;
+  for (const auto& p : ports) {
+    if (std::find(isolated.begin(), isolated.end(), p) == isolated.end() &&
+        std::find(missing.begin(), missing.end(), p) == missing.end())
+      missing.push_back(p);
+  }
+  return Out{std::move(missing)};
+}
+
 Result<Status> status(const Paths& paths) {
   auto nft = Nft::open();
   if (!nft) return std::unexpected(nft.error());
@@ -260,6 +278,7 @@ Result<Status> status(const Paths& paths) {
   if (*journal) {
     s.journal = true;
     s.current_is_applied = !(*journal)->generated.empty() && (*journal)->applied == *current;
+    s.isolated_ports = (*journal)->isolated_ports;
     if ((*journal)->pending) s.deadline_ms = (*journal)->pending->deadline_ms;
   }
   return s;

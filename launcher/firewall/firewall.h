@@ -56,6 +56,12 @@ struct RemoveResult {
 };
 Result<RemoveResult> remove(const Paths& paths, const Hooks& hooks);
 
+// Of `ports` (a VNF's taps), those the applied firewall does not isolate from other VNF ports:
+// nullopt when no firewall is applied (no journal) or its journal does not record them. For the
+// note launch prints after starting VNFs that came after the last apply.
+Result<std::optional<std::vector<std::string>>> portsNotIsolated(const Paths& paths,
+                                                                 const std::vector<std::string>& ports);
+
 // Keeps the pending apply. kConflict when nothing awaits a confirm; kTimeout when the deadline
 // passed (the change was rolled back).
 Result<void> confirm(const Paths& paths, const Hooks& hooks);
@@ -65,6 +71,7 @@ struct Status {
   bool current_is_applied = false;  // the tables are what the last apply made
   std::optional<std::int64_t> deadline_ms;
   Snapshot current;
+  std::optional<std::vector<std::string>> isolated_ports;  // as journaled by the last apply
 };
 Result<Status> status(const Paths& paths);
 

@@ -35,6 +35,7 @@ std::string Journal::toJson() const {
          {"original", snapshotJson(original)},
          {"applied", snapshotJson(applied)},
          {"generated", generated}};
+  if (isolated_ports) j["isolated_ports"] = *isolated_ports;
   if (pending) {
     json p{{"token", pending->token}, {"deadline_ms", pending->deadline_ms}, {"before", snapshotJson(pending->before)}};
     p["previous_journal"] = pending->previous_journal ? json(*pending->previous_journal) : json(nullptr);
@@ -52,6 +53,7 @@ Result<Journal> Journal::fromJson(const std::string& text, const std::string& pa
     out.original = snapshotFrom(j.at("original"));
     out.applied = snapshotFrom(j.at("applied"));
     out.generated = j.at("generated").get<std::string>();
+    if (j.contains("isolated_ports")) out.isolated_ports = j.at("isolated_ports").get<std::vector<std::string>>();
     if (j.contains("pending")) {
       const auto& p = j.at("pending");
       PendingConfirm pc;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "firewall/nft.h"
@@ -33,6 +34,9 @@ struct Journal {
   Snapshot original;        // before vnfctl's first apply: what `remove` restores
   Snapshot applied;         // as the kernel listed the tables right after the last apply
   std::string generated;    // the ruleset text of the last apply (Ruleset::text)
+  // The VNF ports the last apply isolated (Ruleset::isolated_ports); nullopt in a journal written
+  // before vnfctl recorded them.
+  std::optional<std::vector<std::string>> isolated_ports;
   std::optional<PendingConfirm> pending;
 
   std::string toJson() const;

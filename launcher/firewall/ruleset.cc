@@ -225,6 +225,7 @@ Result<FirewallSpec> makeSpec(const FirewallRequest& r, const Interfaces& found)
 
 Ruleset renderRuleset(const FirewallSpec& s) {
   Ruleset out;
+  out.isolated_ports = s.vnf_ports;
   std::string& in = out.inet;
   in += fmt::format("table {} {} {{\n", kInetFamily, kTableName);
   in += "\tchain input {\n";

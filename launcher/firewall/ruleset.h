@@ -84,8 +84,9 @@ Result<FirewallSpec> makeSpec(const FirewallRequest& request, const Interfaces& 
 
 // nft text of one table ("" when the spec needs no such table).
 struct Ruleset {
-  std::string inet;    // table inet vnfctl: input (policy drop), forward (policy accept)
-  std::string bridge;  // table bridge vnfctl: forward between VNF ports (only with VNF ports)
+  std::string inet;                         // table inet vnfctl: input (policy drop), forward (policy accept)
+  std::string bridge;                       // table bridge vnfctl: forward between VNF ports (only with VNF ports)
+  std::vector<std::string> isolated_ports;  // the VNF ports the forward rules keep apart (journaled)
   // Both tables, as plan prints them and as the journal records them.
   std::string text() const { return inet + bridge; }
 };

@@ -150,6 +150,8 @@ out=$(fwc apply "${paths[@]}" "${rules[@]}" --json); rc=$?
 check "apply twice: unchanged (got $rc: $out)" [ "$rc" = 0 -a "${out:0:16}" = '{"changed":false' ]
 check "apply twice: the ruleset did not move" [ "$(ruleset)" = "$applied_rules" ]
 out=$(fwc status "${paths[@]}"); check "status: applied ($out)" grep -q 'firewall: applied' <<<"$out"
+out=$(fwc status "${paths[@]}" --json)
+check "status --json: the VNF ports kept apart ($out)" grep -q '"isolated_ports":\["vnftap0","vnftap1"\]' <<<"$out"
 out=$(fwc confirm "${paths[@]}" 2>&1); rc=$?
 check "confirm with nothing pending: exit 1, says so" [ "$rc" = 1 -a -n "$(grep 'no firewall change awaits a confirm' <<<"$out")" ]
 out=$(ip netns exec "$B" "$vnfctl" firewall remove "${paths[@]}" 2>&1); rc=$?

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "firewall/firewall.h"
 #include "tests/unit/test_util.h"
 
 namespace vnf::fw {
@@ -28,6 +29,7 @@ Journal sample() {
   j.applied.inet = TableState{true, "table inet vnfctl {\n\tchain input {\n\t}\n}\n", {}};
   j.applied.bridge = TableState{true, "table bridge vnfctl {\n}\n", {}};
   j.generated = "table inet vnfctl { \"quoted\" \\ }\n";
+  j.isolated_ports = std::vector<std::string>{"vnf1a", "vnf1b"};
   j.pending = PendingConfirm{"0123456789abcdef", 1764547200123, j.original, std::string("{\"previous\": 1}\n")};
   return j;
 }
@@ -45,12 +47,48 @@ TEST_F(JournalFile, RoundTripsEveryField) {
   EXPECT_TRUE((*back)->original == j.original);
   EXPECT_TRUE((*back)->applied == j.applied);
   EXPECT_EQ((*back)->generated, j.generated);
+  EXPECT_EQ((*back)->isolated_ports, j.isolated_ports);
   ASSERT_TRUE((*back)->pending);
   EXPECT_EQ((*back)->pending->token, "0123456789abcdef");
   EXPECT_EQ((*back)->pending->deadline_ms, 1764547200123);
   EXPECT_TRUE((*back)->pending->before == j.original);
   EXPECT_EQ((*back)->pending->previous_journal, "{\"previous\": 1}\n");
   EXPECT_EQ((*back)->toJson(), j.toJson());
+}
+
+TEST_F(JournalFile, AJournalFromBeforeIsolatedPortsWereRecordedReadsAsUnknown) {
+  auto j = sample();
+  j.isolated_ports.reset();
+  ASSERT_EQ(j.toJson().find("isolated_ports"), std::string::npos);
+  ASSERT_TRUE(saveJournalText(path(), j.toJson()));
+  auto back = loadJournal(path());
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(*back);
+  EXPECT_FALSE((*back)->isolated_ports);
+}
+
+TEST_F(JournalFile, PortsNotIsolatedAreThoseTheLastApplyDidNotKnow) {
+  Paths paths{dir_.string(), (dir_ / "lock").string(), std::chrono::milliseconds(100)};
+  auto none = portsNotIsolated(paths, {"vnf1a"});
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(*none) << "no firewall applied: nothing to say";
+  auto j = sample();
+  j.netns = 0;  // any namespace
+  ASSERT_TRUE(saveJournalText(path(), j.toJson()));
+  auto some = portsNotIsolated(paths, {"vnf1a", "vnf2a", "vnf2b", "vnf2a"});
+  ASSERT_TRUE(some) << some.error().message;
+  ASSERT_TRUE(*some);
+  EXPECT_EQ(**some, (std::vector<std::string>{"vnf2a", "vnf2b"})) << "in order, each once";
+  auto all = portsNotIsolated(paths, {"vnf1b", "vnf1a"});
+  ASSERT_TRUE(all && *all);
+  EXPECT_TRUE((*all)->empty());
+  j.isolated_ports.reset();
+  ASSERT_TRUE(saveJournalText(path(), j.toJson()));
+  auto unknown = portsNotIsolated(paths, {"vnf2a"});
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown) << "an older journal does not say what it isolates";
+  ASSERT_TRUE(saveJournalText(path(), "{ damaged"));
+  EXPECT_FALSE(portsNotIsolated(paths, {"vnf2a"})) << "a damaged journal is an error (the caller decides)";
 }
 
 TEST_F(JournalFile, MissingIsNoJournal) {

@@ -61,6 +61,7 @@ TEST(Ruleset, ListsAreSortedAndWithoutDuplicates) {
   auto spec = makeSpec(fullRequest(), Interfaces{{"vnf5a", "vnet7"}, {}, {"virbr0"}});
   ASSERT_TRUE(spec);
   EXPECT_EQ(spec->vnf_ports, (std::vector<std::string>{"vnet3", "vnet7", "vnf5a", "vnf5b"}));
+  EXPECT_EQ(renderRuleset(*spec).isolated_ports, spec->vnf_ports) << "what the journal records as kept apart";
   EXPECT_EQ(spec->libvirt_bridges, (std::vector<std::string>{"virbr0"}));
   ASSERT_EQ(spec->allow_v4.size(), 2u);
   EXPECT_EQ(spec->allow_v4[0].str(), "192.0.2.0/24");

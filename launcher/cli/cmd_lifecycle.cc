@@ -134,6 +134,8 @@ int reportLaunch(const Error& e, bool json) {
 // covers them all, or it cannot be read (the note is advice, never a reason to fail a launch).
 std::optional<std::string> firewallNote(const Connection& conn) {
   const fw::Paths paths;
+  std::error_code ec;
+  if (!std::filesystem::exists(paths.journal(), ec)) return std::nullopt;  // no firewall: no libvirt calls
   auto found = fw::discoverInterfaces(conn);
   if (!found) return std::nullopt;
   auto missing = fw::portsNotIsolated(paths, found->interfaces.vnf_ports);

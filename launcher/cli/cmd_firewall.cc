@@ -213,7 +213,7 @@ int runStatus(const FirewallOptions& o) {
   if (s->isolated_ports) {
     std::string list;
     for (const auto& p : *s->isolated_ports) list += (list.empty() ? "" : ", ") + p;
-    std::printf("VNF ports kept apart: %s\n", list.empty() ? "none" : list.c_str());
+    std::printf("VNF ports the last apply kept apart: %s\n", list.empty() ? "none" : list.c_str());
   }
   if (s->deadline_ms && *s->deadline_ms > static_cast<std::int64_t>(std::time(nullptr)) * 1000) {
     std::printf("awaiting `vnfctl firewall confirm` until %s\n", fw::timeOfDay(*s->deadline_ms).c_str());

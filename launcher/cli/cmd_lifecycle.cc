@@ -20,6 +20,7 @@
 #include "common/file_io.h"
 #include "common/host_lock.h"
 #include "common/sha256.h"
+#include "diagnose/context.h"
 #include "firewall/discover.h"
 #include "firewall/firewall.h"
 #include "lifecycle/engine.h"
@@ -128,23 +129,30 @@ int reportLaunch(const Error& e, bool json) {
   return reportError(e);
 }
 
-// After a run that defined or started VNFs: the VNF ports on this host that the applied host
-// firewall does not keep apart (it isolates the ports that existed when it was applied), as a
-// note with the fix; nullopt when there is no firewall (journal at the default state dir), it
-// covers them all, or it cannot be read (the note is advice, never a reason to fail a launch).
+// After a run that started VNFs on this host (libvirt names a bridge port, vnetN, only then): the
+// VNF ports the applied host firewall does not keep apart (it isolates the ports that existed when
+// it was applied), as a note with the fix. nullopt when there is no firewall (no journal at the
+// default state dir) or it covers them all. The note is advice, never a reason to fail a launch;
+// a firewall that cannot be checked says so in the note instead of keeping silent.
 std::optional<std::string> firewallNote(const Connection& conn) {
   const fw::Paths paths;
   std::error_code ec;
-  if (!std::filesystem::exists(paths.journal(), ec)) return std::nullopt;  // no firewall: no libvirt calls
+  if (!std::filesystem::exists(std::filesystem::symlink_status(paths.journal(), ec)) && !ec) return std::nullopt;
+  auto cannot = [](const Error& e) {
+    return fmt::format("could not check that the host firewall isolates the VNF ports: {}{}", e.message,
+                       e.fix.empty() ? "" : " (" + e.fix + ")");
+  };
   auto found = fw::discoverInterfaces(conn);
-  if (!found) return std::nullopt;
+  if (!found) return cannot(found.error());
   auto missing = fw::portsNotIsolated(paths, found->interfaces.vnf_ports);
-  if (!missing || !*missing || (*missing)->empty()) return std::nullopt;
+  if (!missing) return cannot(missing.error());
+  if (!*missing || (*missing)->empty()) return std::nullopt;
   std::string list;
   for (const auto& p : **missing) list += (list.empty() ? "" : ", ") + p;
   return fmt::format(
       "the host firewall ({}) does not isolate VNF port{} {} from the other VNF ports: it isolates the ports that "
-      "existed when it was applied; run `vnfctl firewall apply` again with the options it was applied with",
+      "existed when it was applied; run `vnfctl firewall apply` again with the options it was applied with "
+      "(applied with --no-libvirt: add --vnf-port for each; `vnfctl firewall plan` shows what it would isolate)",
       paths.journal(), (*missing)->size() == 1 ? "" : "s", list);
 }
 
@@ -237,7 +245,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
     for (const auto& line : f.rolled_back) std::fprintf(stderr, "  rolled back: %s\n", line.c_str());
     return exitCodeOf(f.error.code);
   }
-  if (!a.dry_run && result->changed() && !isRemoteUri(conn->uri())) {
+  if (start && !a.dry_run && result->changed() && !isRemoteUri(conn->uri())) {
     if (auto note = firewallNote(*conn)) result->notes.push_back(std::move(*note));
   }
   for (const auto& note : result->notes) std::fprintf(stderr, "vnfctl: note: %s\n", note.c_str());
@@ -293,15 +301,16 @@ int listCommand(const GlobalOptions& g, bool json) {
   // its error and repair go to stderr, and the exit status says something needs fixing.
   auto listing = listVnfDomainsKeepingDamaged(*conn);
   if (!listing) return reportError(listing.error());
-  const auto* domains = &listing->domains;
+  const auto& domains = listing->domains;
   int code = kExitOk;
   for (const auto& d : listing->damaged) code = reportError(d.error);
   if (json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.list/v1"}, {"domains", nlohmann::ordered_json::array()}};
     nlohmann::ordered_json damaged = nlohmann::ordered_json::array();
     for (const auto& d : listing->damaged)
-      damaged.push_back({{"name", d.name}, {"error", d.error.message}, {"fix", d.error.fix}});
-    for (const auto& d : *domains) {
+      damaged.push_back(
+          {{"name", d.name}, {"state", domainStateName(d.state)}, {"error", d.error.message}, {"fix", d.error.fix}});
+    for (const auto& d : domains) {
       nlohmann::ordered_json vfs = nlohmann::ordered_json::array();
       for (const auto& v : d.meta.vfs) vfs.push_back(v.vf.str());
       j["domains"].push_back({{"name", d.name},
@@ -322,7 +331,7 @@ int listCommand(const GlobalOptions& g, bool json) {
     return code;
   }
   std::printf("%-20s %-9s %-4s %-16s %-10s %-10s %s\n", "NAME", "STATE", "NODE", "CPUS", "MEMORY", "HUGEPAGES", "VFS");
-  for (const auto& d : *domains) {
+  for (const auto& d : domains) {
     std::string cpus = d.meta.vcpu_pins.empty() ? "shared " + formatCpuList(d.meta.shared_cpus) : [&] {
       auto v = d.meta.vcpu_pins;
       std::sort(v.begin(), v.end());
@@ -337,9 +346,9 @@ int listCommand(const GlobalOptions& g, bool json) {
                 vfs.empty() ? "-" : vfs.c_str());
   }
   for (const auto& d : listing->damaged)
-    std::printf("%-20s %-9s %-4s %-16s %-10s %-10s %s\n", d.name.c_str(), "damaged", "?", "?", "?", "?",
+    std::printf("%-20s %-9s %-4s %-16s %-10s %-10s %s\n", d.name.c_str(), domainStateName(d.state), "?", "?", "?", "?",
                 "? (vnfctl's metadata is damaged: see above)");
-  if (domains->empty() && listing->damaged.empty()) std::printf("(no VNF domains on %s)\n", conn->uri().c_str());
+  if (domains.empty() && listing->damaged.empty()) std::printf("(no VNF domains on %s)\n", conn->uri().c_str());
   return code;
 }
 
@@ -388,6 +397,9 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
     std::printf("%s\n", j.dump(2).c_str());
   }
   if (!r) return reportError(r.error());
+  if (op == lifecycle::Op::kStart && r->changed && !dry_run && !isRemoteUri(conn->uri())) {
+    if (auto note = firewallNote(*conn)) std::fprintf(stderr, "vnfctl: note: %s\n", note->c_str());
+  }
   if (!json) {
     static const char* done[] = {"started", "stopped", "destroyed", "undefined"};
     static const char* would[] = {"would start (dry run: nothing done)", "would stop (dry run: nothing done)",
@@ -399,23 +411,30 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
   return kExitOk;
 }
 
-// The last "VNF-FWD STATS {json}" line the guest printed on its serial console.
+// The last whole "VNF-FWD STATS {json}" line the guest printed on its serial console. The guest may
+// be writing one right now (a 1-2 KiB line takes a while over an emulated UART): a line cut short
+// at the end of the log, or by another console write, is passed over for the one before
+// (diagnose::lastForwarderStats). Only the log's last 256 KiB are read: it grows as long as the
+// guest runs.
 Result<nlohmann::json> lastStats(const std::string& log) {
-  std::ifstream f(log);
+  constexpr std::streamoff kTailBytes = 256 * 1024;
+  std::ifstream f(log, std::ios::binary);
   if (!f) return fail(Errc::kNotFound, fmt::format("cannot read the serial log {}", log), "is the VNF running?");
-  std::string line, last;
-  while (std::getline(f, line)) {
-    if (auto at = line.find("VNF-FWD STATS "); at != std::string::npos) last = line.substr(at + 14);
-  }
-  if (last.empty()) {
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  const std::streamoff from = size > kTailBytes ? size - kTailBytes : 0;
+  f.seekg(from);
+  std::string text(static_cast<std::size_t>(std::max<std::streamoff>(size - from, 0)), '\0');
+  f.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(f.gcount()));
+  if (text.find("VNF-FWD STATS ") == std::string::npos) {
     return fail(Errc::kNotFound, fmt::format("no forwarder statistics in {} yet", log),
                 "the guest prints them every second once vnf-fwd runs; wait for READY (vnfctl console NAME)");
   }
-  try {
-    return nlohmann::json::parse(last);
-  } catch (const nlohmann::json::exception& e) {
-    return fail(Errc::kBadContent, fmt::format("the last statistics line in {} is not JSON: {}", log, e.what()));
-  }
+  if (auto stats = diagnose::lastForwarderStats(text)) return std::move(*stats);
+  return fail(Errc::kBadContent,
+              fmt::format("no statistics line in the last {} KiB of {} is whole JSON", kTailBytes / 1024, log),
+              "the guest's console output is garbled: look at it with vnfctl console NAME");
 }
 
 }  // namespace

@@ -143,6 +143,12 @@ Result<ApplyResult> apply(const Paths& paths, const Ruleset& ruleset, std::optio
   auto current = snapshot(*nft);
   if (!current) return std::unexpected(current.error());
   if (*journal && (*journal)->generated == ruleset.text() && *current == (*journal)->applied) {
+    if (!(*journal)->isolated_ports) {
+      // A journal from a vnfctl that did not record the ports: the same ruleset isolates these.
+      Journal j = **journal;
+      j.isolated_ports = ruleset.isolated_ports;
+      if (auto s = saveJournal(path, j); !s) return std::unexpected(s.error());
+    }
     if (confirm_seconds) result.notes.push_back("nothing changed, so there is nothing to confirm");
     return result;
   }

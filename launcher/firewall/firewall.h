@@ -56,9 +56,9 @@ struct RemoveResult {
 };
 Result<RemoveResult> remove(const Paths& paths, const Hooks& hooks);
 
-// Of `ports` (a VNF's taps), those the applied firewall does not isolate from other VNF ports:
-// nullopt when no firewall is applied (no journal) or its journal does not record them. For the
-// note launch prints after starting VNFs that came after the last apply.
+// Of `ports` (the VNF ports libvirt reports now), those the applied firewall does not isolate from
+// the other VNF ports, each once, in order: nullopt when no firewall is applied (no journal) or its
+// journal does not record them. For the note launch prints about VNFs that came after the apply.
 Result<std::optional<std::vector<std::string>>> portsNotIsolated(const Paths& paths,
                                                                  const std::vector<std::string>& ports);
 

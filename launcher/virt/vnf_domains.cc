@@ -107,7 +107,10 @@ Result<VnfListing> listVnfDomainsKeepingDamaged(const Connection& conn) {
     const char* name = virDomainGetName(d.get());
     auto meta = readDomainMetadata(xml, name ? name : "?", conn.uri());
     if (!meta) {
-      out.damaged.push_back({name ? name : "?", meta.error()});
+      DamagedDomain damaged{name ? name : "?", DomainState::kOther, meta.error()};
+      int state = 0, reason = 0;
+      if (virDomainGetState(d.get(), &state, &reason, 0) == 0) damaged.state = domainStateFromLibvirt(state);
+      out.damaged.push_back(std::move(damaged));
       continue;
     }
     if (!*meta) continue;  // not ours

@@ -52,6 +52,7 @@ Result<std::vector<ManagedDomain>> listVnfDomains(const Connection& conn);
 // error per damaged domain (readDomainMetadata's, naming it and the repair), sorted by name.
 struct DamagedDomain {
   std::string name;
+  DomainState state = DomainState::kOther;  // a running one still holds its CPUs and memory
   Error error;
 };
 struct VnfListing {

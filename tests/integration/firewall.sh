@@ -152,6 +152,14 @@ check "apply twice: the ruleset did not move" [ "$(ruleset)" = "$applied_rules" 
 out=$(fwc status "${paths[@]}"); check "status: applied ($out)" grep -q 'firewall: applied' <<<"$out"
 out=$(fwc status "${paths[@]}" --json)
 check "status --json: the VNF ports kept apart ($out)" grep -q '"isolated_ports":\["vnftap0","vnftap1"\]' <<<"$out"
+# A journal written by a vnfctl that did not record the ports: an unchanged apply records them.
+python3 -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); del j["isolated_ports"]; open(p,"w").write(json.dumps(j))' "$st/firewall-journal.json"
+out=$(fwc status "${paths[@]}" --json)
+check "older journal: no isolated_ports ($out)" bash -c "! grep -q isolated_ports <<<'$out'"
+out=$(fwc apply "${paths[@]}" "${rules[@]}" --json); rc=$?
+check "older journal: apply again is unchanged (got $rc: $out)" [ "$rc" = 0 -a "${out:0:16}" = '{"changed":false' ]
+out=$(fwc status "${paths[@]}" --json)
+check "older journal: the unchanged apply recorded the ports ($out)" grep -q '"isolated_ports":\["vnftap0","vnftap1"\]' <<<"$out"
 out=$(fwc confirm "${paths[@]}" 2>&1); rc=$?
 check "confirm with nothing pending: exit 1, says so" [ "$rc" = 1 -a -n "$(grep 'no firewall change awaits a confirm' <<<"$out")" ]
 out=$(ip netns exec "$B" "$vnfctl" firewall remove "${paths[@]}" 2>&1); rc=$?

@@ -73,7 +73,7 @@ cat > "$R/init" <<'INIT'
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /run
 export PATH=/bin:/sbin
-dmesg -n 1  # the kernel's boot messages reached the log (where a boot stalls); the checks' lines stay whole
+dmesg -n 3  # the kernel's boot messages reached the log (where a boot stalls); from here only emerg/alert/crit, so the checks' lines stay whole
 for m in i2c-algo-bit dca igb igbvf irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
   insmod /lib/modules/$m.ko || echo "INFO insmod $m failed"
 done

@@ -2,6 +2,7 @@
 // console, stats, verify. define/launch and the single-domain operations are thin callers of the
 // lifecycle engine (lifecycle/engine.h): parse -> engine request -> engine result -> print.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -416,17 +417,21 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
 // at the end of the log, or by another console write, is passed over for the one before
 // (diagnose::lastForwarderStats). Only the log's last 256 KiB are read: it grows as long as the
 // guest runs.
+// readFileTail's error for a VNF's serial log, whose path libvirt's XML gave (not the user): a FIFO
+// or device in its place is something to remove; exit 3 as for a VNF without statistics.
+Error serialLogError(Error e, const std::string& log) {
+  e.code = Errc::kNotFound;
+  struct stat st {};
+  if (::stat(log.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    e.fix = fmt::format("remove it (rm {}): libvirt makes a new log file when the VNF starts", log);
+  return e;
+}
+
 Result<nlohmann::json> lastStats(const std::string& log) {
-  constexpr std::streamoff kTailBytes = 256 * 1024;
-  std::ifstream f(log, std::ios::binary);
-  if (!f) return fail(Errc::kNotFound, fmt::format("cannot read the serial log {}", log), "is the VNF running?");
-  f.seekg(0, std::ios::end);
-  const std::streamoff size = f.tellg();
-  const std::streamoff from = size > kTailBytes ? size - kTailBytes : 0;
-  f.seekg(from);
-  std::string text(static_cast<std::size_t>(std::max<std::streamoff>(size - from, 0)), '\0');
-  f.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(f.gcount()));
+  constexpr std::uint64_t kTailBytes = 256 * 1024;
+  auto tail = readFileTail(log, kTailBytes, "serial log");
+  if (!tail) return std::unexpected(serialLogError(tail.error(), log));
+  const std::string& text = *tail;
   if (text.find("VNF-FWD STATS ") == std::string::npos) {
     return fail(Errc::kNotFound, fmt::format("no forwarder statistics in {} yet", log),
                 "the guest prints them every second once vnf-fwd runs; wait for READY (vnfctl console NAME)");
@@ -500,6 +505,12 @@ void addLifecycleCommands(CLI::App& app, const GlobalOptions& global, Runner& ru
         catchSignals();
         std::size_t offset = 0;
         do {
+          // A FIFO or a device put in the log's place is refused before anything opens it (opening
+          // a FIFO blocks); a log that does not exist yet (the VNF never started) prints nothing.
+          std::error_code ec;
+          if (std::filesystem::exists(log, ec)) {
+            if (auto ok = readFileTail(log, 0, "serial log"); !ok) return reportError(serialLogError(ok.error(), log));
+          }
           std::ifstream f(log, std::ios::binary);
           f.seekg(static_cast<std::streamoff>(offset));
           std::string chunk((std::istreambuf_iterator<char>(f)), {});

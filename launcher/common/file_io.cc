@@ -193,6 +193,31 @@ Result<std::string> readUserFile(const std::string& path, std::uint64_t max_byte
   return text;
 }
 
+Result<std::string> readFileTail(const std::string& path, std::uint64_t max_bytes, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::unexpected(openError(path, what, errno));
+  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(openError(path, what, errno));
+  if (::fstat(fd.get(), &st) != 0) return std::unexpected(openError(path, what, errno));
+  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::uint64_t from = size > max_bytes ? size - max_bytes : 0;
+  std::string text(static_cast<std::size_t>(size - from), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::pread(fd.get(), text.data() + got, text.size() - got, static_cast<off_t>(from + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(openError(path, what, errno == EISDIR ? EIO : errno));
+    }
+    if (n == 0) break;  // truncated meanwhile
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
 Result<void> writeFileSafely(const std::string& path, std::string_view content, mode_t mode) {
   if (auto ok = checkWriteTarget(path); !ok) return ok;
   const auto folder = folderOf(path);

@@ -48,6 +48,11 @@ std::string fileKindName(mode_t mode);
 // error (EIO).
 Result<std::string> readUserFile(const std::string& path, std::uint64_t max_bytes, std::string_view what);
 
+// The last `max_bytes` of a file that grows while vnfctl reads it (a guest's serial log), with the
+// same refusals and errors as readUserFile: a FIFO, a device or a folder at the path is refused
+// before it is opened, so a serial log replaced by a named pipe never blocks a reader.
+Result<std::string> readFileTail(const std::string& path, std::uint64_t max_bytes, std::string_view what);
+
 // Replaces `path` with `content` (mode `mode`, umask not applied) so that a reader sees the old
 // file or the new one, never a part: a temporary file is created next to it with
 // O_CREAT|O_EXCL|O_NOFOLLOW, written, fsync'ed and renamed over `path`, then the folder is synced.

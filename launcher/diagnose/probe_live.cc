@@ -6,12 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
 
+#include "common/file_io.h"
 #include "diagnose/probe.h"
 #include "host/parse.h"
 #include "prep/netlink.h"
@@ -21,7 +21,7 @@ namespace vnf::diagnose {
 namespace {
 
 constexpr std::size_t kMaxKmsgRecords = 200000;
-constexpr std::streamoff kSerialTailBytes = 1 << 20;
+constexpr std::uint64_t kSerialTailBytes = 1 << 20;
 
 struct NftDeleter {
   void operator()(nft_ctx* c) const { nft_ctx_free(c); }
@@ -76,17 +76,15 @@ class LiveProbe final : public Probe {
 
   Result<std::string> serialTail(const std::string& log) override {
     if (log.empty() || log[0] != '/') return fail(Errc::kNotFound, "the domain has no serial log file");
-    // Serial logs grow for as long as the guest runs: only the end is read.
-    std::ifstream f(fs_.root() / log.substr(1), std::ios::binary);
-    if (!f) return fail(Errc::kNotFound, fmt::format("cannot read the serial log {}", log), "is the VNF running?");
-    f.seekg(0, std::ios::end);
-    std::streamoff size = f.tellg();
-    std::streamoff from = size > kSerialTailBytes ? size - kSerialTailBytes : 0;
-    f.seekg(from);
-    std::string out(static_cast<std::size_t>(size - from), '\0');
-    f.read(out.data(), static_cast<std::streamsize>(out.size()));
-    out.resize(static_cast<std::size_t>(f.gcount()));
-    return out;
+    // Serial logs grow for as long as the guest runs: only the end is read (a FIFO put in the log's
+    // place is refused, never read).
+    auto tail = readFileTail((fs_.root() / log.substr(1)).string(), kSerialTailBytes, "serial log");
+    if (!tail) {
+      Error e = tail.error();
+      e.code = Errc::kNotFound;
+      return std::unexpected(std::move(e));
+    }
+    return tail;
   }
 
   Result<std::string> reread(const std::string& path) override { return fs_.readText(path); }

@@ -86,4 +86,24 @@ check "private checkout: the domain boots the staged copy" \
   sh -c "virsh -q -c qemu:///system dumpxml '${tag}-g' | grep -q '<kernel>/var/lib/vnfctl/boot/'"
 "$vnfctl" destroy "${tag}-g" >/dev/null; "$vnfctl" undefine "${tag}-g" >/dev/null
 check "private checkout: cleaned up" test -z "$(domains)"
+
+# 8. A FIFO in place of a VNF's serial log (defined, not started): stats and console refuse it at
+#    once, naming it and the fix, instead of blocking on the pipe; a log not there yet is no error.
+f=$(spec "${tag}-h")
+"$vnfctl" define "$f" --image-dir "$image" --log-dir "$logs" >/dev/null 2>&1
+check "fifo log: defined" test -n "$(domains)"
+rm -f "$logs/${tag}-h.serial.log"
+out=$(timeout 20 "$vnfctl" console "${tag}-h" 2>&1); rc=$?
+check "no log yet: console prints nothing, exit 0 (got $rc: $out)" test "$rc" = 0 -a -z "$out"
+mkfifo "$logs/${tag}-h.serial.log"
+for cmd in stats console; do
+  out=$(timeout 20 "$vnfctl" "$cmd" "${tag}-h" 2>&1); rc=$?
+  check "fifo log: $cmd exits 3, not blocked (got $rc)" test "$rc" = 3
+  check "fifo log: $cmd names the FIFO and the fix" \
+    grep -q "serial log $logs/${tag}-h.serial.log is a FIFO (named pipe), not a regular file" <<<"$out"
+  check "fifo log: $cmd says remove it" grep -q "fix: remove it (rm $logs/${tag}-h.serial.log)" <<<"$out"
+done
+rm -f "$logs/${tag}-h.serial.log"
+"$vnfctl" undefine "${tag}-h" >/dev/null
+check "fifo log: cleaned up" test -z "$(domains)"
 finish

@@ -70,6 +70,32 @@ const char* kNotRegularFix =
     "give the path of a regular file; vnfctl does not read pipes, devices or sockets, which can block it or feed it "
     "without end";
 
+TEST_F(FileIo, ReadFileTailReadsTheEndAndRefusesWhatIsNotAFile) {
+  test::writeFile(at("serial.log"), "line 1\nline 2\nline 3\n");
+  auto all = readFileTail(at("serial.log"), 1024, "serial log");
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(*all, "line 1\nline 2\nline 3\n");
+  auto end = readFileTail(at("serial.log"), 7, "serial log");
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_EQ(*end, "line 3\n");
+  auto none = readFileTail(at("serial.log"), 0, "serial log");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, "");
+  // A FIFO in the log's place: refused at once, never opened (opening it would block).
+  ASSERT_EQ(::mkfifo(at("fifo.log").c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fifo = readFileTail(at("fifo.log"), 1024, "serial log");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ASSERT_FALSE(fifo);
+  EXPECT_EQ(fifo.error().message, "serial log " + at("fifo.log") + " is a FIFO (named pipe), not a regular file");
+  auto zero = readFileTail("/dev/zero", 1024, "serial log");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "serial log /dev/zero is a character device, not a regular file");
+  auto missing = readFileTail(at("nope.log"), 1024, "serial log");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "serial log " + at("nope.log") + " does not exist");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Table, ReadUserFile,
     testing::Values(

@@ -6,9 +6,12 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "common/file_io.h"
 
 namespace vnf {
 namespace {
@@ -242,8 +245,10 @@ Result<std::string> domainXml(const Connection& conn, const std::string& name, b
 }
 
 std::string tailOf(const std::string& path, int lines) {
-  std::ifstream f(path);
-  if (!f) return "";
+  // The log's end only (it grows as long as the guest runs); a FIFO in its place is not opened.
+  auto text = readFileTail(path, 64 * 1024, "serial log");
+  if (!text) return "";
+  std::istringstream f(*text);
   std::deque<std::string> last;
   std::string line;
   while (std::getline(f, line)) {

@@ -61,6 +61,19 @@ Error openError(const std::string& path, std::string_view what, int err) {
 }
 
 // The error for a failed write step on `path` (the target; `folder` holds it).
+// Opens a regular file for reading, refusing anything else before it is opened (opening a FIFO, a
+// socket or some devices, a watchdog, already does something) and again after (the path may have
+// been swapped between stat and open). `st` is what was opened.
+Result<Fd> openRegular(const std::string& path, std::string_view what, struct stat& st) {
+  if (::stat(path.c_str(), &st) != 0) return std::unexpected(openError(path, what, errno));
+  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(openError(path, what, errno));
+  if (::fstat(fd.get(), &st) != 0) return std::unexpected(openError(path, what, errno));
+  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  return fd;
+}
+
 Error writeError(const std::string& path, int err, std::size_t bytes) {
   const auto folder = folderOf(path);
   switch (err) {
@@ -160,15 +173,10 @@ std::string fileKindName(mode_t mode) {
 }
 
 Result<std::string> readUserFile(const std::string& path, std::uint64_t max_bytes, std::string_view what) {
-  // stat before open: opening a FIFO, a socket or some devices (a watchdog) already does something.
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::unexpected(openError(path, what, errno));
-  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(openError(path, what, errno));
-  // The path may have been swapped between stat and open: check what was opened.
-  if (::fstat(fd.get(), &st) != 0) return std::unexpected(openError(path, what, errno));
-  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  auto opened = openRegular(path, what, st);
+  if (!opened) return std::unexpected(opened.error());
+  Fd fd = std::move(*opened);
   auto tooBig = [&](std::uint64_t size, bool at_least) {
     return fail(Errc::kInvalidArgument,
                 fmt::format("{} {} is {}{}, the limit is {}", what, path, at_least ? "more than " : "", sizeText(size),
@@ -195,12 +203,9 @@ Result<std::string> readUserFile(const std::string& path, std::uint64_t max_byte
 
 Result<std::string> readFileTail(const std::string& path, std::uint64_t max_bytes, std::string_view what) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::unexpected(openError(path, what, errno));
-  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(openError(path, what, errno));
-  if (::fstat(fd.get(), &st) != 0) return std::unexpected(openError(path, what, errno));
-  if (!S_ISREG(st.st_mode)) return std::unexpected(notRegular(path, what, st.st_mode));
+  auto opened = openRegular(path, what, st);
+  if (!opened) return std::unexpected(opened.error());
+  Fd fd = std::move(*opened);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   const std::uint64_t from = size > max_bytes ? size - max_bytes : 0;
   std::string text(static_cast<std::size_t>(size - from), '\0');

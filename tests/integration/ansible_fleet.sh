@@ -13,10 +13,10 @@
 #   5. scale back up while one host's daemon is stopped mid-run (its vnfctl held after a define by
 #      the VNFCTL_TEST_HOLD seam, then the daemon is killed): the run fails on that host only, the
 #      other hosts hold exactly their planned share; with the daemon back, a rerun finishes.
-# Usage: ansible_fleet.sh VNFCTL [COUNT]   (CI runs COUNT=100; bench/run-fleet-ansible runs 500)
+# Usage: ansible_fleet.sh VNFCTL [COUNT]   (CI and bench/run-fleet-ansible run COUNT=500)
 set -uo pipefail
 vnfctl=$(realpath "$1")
-count=${2:-100}
+count=${2:-500}
 small=$((count / 10))
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

@@ -3,8 +3,8 @@
 # path) with a VNF port vd9a (a veth standing in for the tap, so frames can enter it) and a second
 # port eth9 at MTU 1500, a bridge-family nftables rule that drops what comes in on vd9a (its
 # counter raised by frames sent into the peer), a policy-drop chain whose only accept is not for
-# the VNF, an iptables-nft REJECT (when iptables-nft is installed), and bad inputs: an unknown VNF, a stopped VNF, a
-# NIC without ethtool ring support. The VNFs' domain XML is a recorded answer; everything else is
+# the VNF, an iptables-nft REJECT (when iptables-nft is installed), and bad inputs: an unknown VNF,
+# a stopped VNF, a NIC without ethtool ring support. The VNFs' domain XML is a recorded answer; everything else is
 # read live (sysfs, libnftables, SIOCETHTOOL, /dev/kmsg). Needs root; no libvirt, no VM.
 set -uo pipefail
 vnfctl=$1

@@ -43,8 +43,9 @@ void checkDmar(Ctx& c, const VnfPath& v) {
   if (v.meta.vfs.empty()) return;
   const auto& log = c.kernelLog();
   if (!log) {
-    c.add({"iommu.dmar", v.name, Severity::kInfo, log.error().message, c.via("/dev/kmsg"),
-           "IOMMU faults of the VNF's VFs cannot be checked", log.error().fix});
+    c.add({"iommu.dmar", v.name, Severity::kInfo, log.error().message,
+           c.via("kernel log (/dev/kmsg, /var/log/kern.log)"), "IOMMU faults of the VNF's VFs cannot be checked",
+           log.error().fix});
     return;
   }
   const auto& iommu = c.iommuLog();
@@ -58,9 +59,9 @@ void checkDmar(Ctx& c, const VnfPath& v) {
         last = l;
       }
     }
-    Finding f{"iommu.dmar", v.name, Severity::kOk, "", c.via("kernel log (/dev/kmsg)"), "", ""};
+    Finding f{"iommu.dmar", v.name, Severity::kOk, "", c.via(fmt::format("kernel log ({})", log->source)), "", ""};
     if (n == 0) {
-      f.seen = fmt::format("no IOMMU fault names VF {} in {} kernel log records", vf.vf.str(), log->size());
+      f.seen = fmt::format("no IOMMU fault names VF {} in {} kernel log records", vf.vf.str(), log->records.size());
       c.add(std::move(f));
       continue;
     }

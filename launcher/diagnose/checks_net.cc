@@ -303,13 +303,37 @@ bool nameMatches(const std::string& pattern, const std::string& name) {
   return pattern == name;
 }
 
+// An iptables-nft target libnftables cannot express natively: {"xt": {"type": "target", "name": "REJECT"}}
+// (nftables src/json.c xt_stmt_json); "" when `e` is no xt statement of that type.
+std::string xtName(const nlohmann::json& e, const char* type) {
+  if (!e.contains("xt") || !e["xt"].is_object()) return "";
+  const auto& x = e["xt"];
+  if (x.value("type", "") != type || !x.contains("name") || !x["name"].is_string()) return "";
+  return x["name"].get<std::string>();
+}
+
 std::string verdictOf(const nlohmann::json& expr) {
   for (const auto& e : expr) {
     if (!e.is_object()) continue;
     for (const char* v : {"drop", "reject", "accept"})
       if (e.contains(v)) return v;
+    // iptables-nft's -j REJECT is an xtables target in the ruleset; -j DROP/ACCEPT are native.
+    if (xtName(e, "target") == "REJECT") return "reject";
   }
   return "";
+}
+
+// A rule with no match at all (only counter, log and its verdict): it applies to every packet that
+// reaches it. A match diagnose cannot read (an xt match such as physdev, ct state, a payload
+// match) makes a rule specific, never a catch-all.
+bool isCatchAll(const nlohmann::json& expr) {
+  for (const auto& e : expr) {
+    if (!e.is_object() || e.size() != 1) return false;
+    const std::string key = e.begin().key();
+    if (key == "xt" && !xtName(e, "target").empty()) continue;  // a target (REJECT), not a match
+    if (key != "counter" && key != "log" && key != "accept" && key != "drop" && key != "reject") return false;
+  }
+  return true;
 }
 
 std::optional<std::uint64_t> counterOf(const nlohmann::json& expr) {
@@ -412,11 +436,14 @@ void checkForwarding(Ctx& c, const VnfPath& v) {
       for (const auto& mine : ifs.bridges)
         if (hit.empty() && nameMatches(n, mine)) hit = mine;
     std::string verdict = verdictOf(expr);
-    if (verdict == "accept" && (!hit.empty() || names.empty())) accepted_in.insert(key);
+    const bool catch_all = isCatchAll(expr);
+    // Only an accept for the VNF's tap or bridge, or one for everything, lets its traffic past a drop
+    // policy: "ct state established,related accept" (ufw, Docker) accepts no new flow of the VNF.
+    if (verdict == "accept" && (!hit.empty() || catch_all)) accepted_in.insert(key);
     if (verdict != "drop" && verdict != "reject") continue;
     auto packets = counterOf(expr);
-    if (hit.empty() && !names.empty()) continue;            // another interface's rule
-    bool generic_only = names.empty() && expr.size() <= 2;  // "counter drop": everything forwarded
+    if (hit.empty() && !names.empty()) continue;  // another interface's rule
+    const bool generic_only = catch_all;          // "counter drop": everything forwarded
     if (hit.empty() && !generic_only && packets.value_or(0) == 0) continue;
     ++drops;
     Finding f{"forward.rule", v.name, hit.empty() && !generic_only ? Severity::kWarn : Severity::kFail, "", "", "", ""};
@@ -424,8 +451,11 @@ void checkForwarding(Ctx& c, const VnfPath& v) {
     f.seen = fmt::format("rule handle {} in chain {} {}s {} ({})", r.value("handle", 0), key, verdict,
                          hit.empty() ? "forwarded traffic" : "traffic on " + hit, counter);
     f.where = c.via("libnftables list ruleset (JSON)");
-    f.meaning = hit.empty() ? "a forward-hook rule drops some forwarded traffic, the VNF's included when it matches"
-                            : fmt::format("the host drops the VNF's forwarded traffic on {}", hit);
+    f.meaning = hit.empty() ? fmt::format(
+                                  "a forward-hook rule {}s some forwarded traffic, the VNF's included when it "
+                                  "matches",
+                                  verdict)
+                            : fmt::format("the host {}s the VNF's forwarded traffic on {}", verdict, hit);
     f.fix = fmt::format("nft delete rule {} handle {} (or add an accept for {} before it)", key, r.value("handle", 0),
                         hit.empty() ? *ifs.taps.begin() : hit);
     c.add(std::move(f));
@@ -453,6 +483,22 @@ void checkForwarding(Ctx& c, const VnfPath& v) {
                        reach.size() == 1 ? "" : "s"),
            c.via("libnftables list ruleset (JSON)"), "", ""});
   }
+}
+
+void checkLegacyIptables(Ctx& c) {
+  const auto& tables = c.legacyTables();
+  if (tables.empty()) return;
+  const bool filter =
+      std::any_of(tables.begin(), tables.end(), [](const std::string& t) { return t.ends_with(" filter"); });
+  c.add({"forward.legacy", "", filter ? Severity::kWarn : Severity::kInfo,
+         fmt::format("legacy (xtables) iptables tables exist: {}", fmt::join(tables, ", ")),
+         fmt::format("{}, {}", c.file("/proc/net/ip_tables_names"), c.file("/proc/net/ip6_tables_names")),
+         filter ? "diagnose reads the nftables ruleset only: rules in these legacy tables (a FORWARD chain in "
+                  "filter may drop or reject the VNFs' bridged or routed traffic) are not checked"
+                : "diagnose reads the nftables ruleset only: rules in these legacy tables are not checked (no "
+                  "filter table: they do not filter forwarded traffic)",
+         "inspect them with iptables-legacy-save and ip6tables-legacy-save (FORWARD rules on the VNFs' taps and "
+         "bridges), or migrate them to nftables (iptables-legacy-save | iptables-restore-translate)"});
 }
 
 }  // namespace vnf::diagnose

@@ -165,37 +165,70 @@ void checkRings(Ctx& c, const VnfPath& v, const std::string& serial, const nlohm
   }
 }
 
+// What is known of the VNF's traffic: it crosses the PF of each of its VFs (the NIC's embedded
+// switch). The spec has no notion of tunnelling, so tunnel offloads are reported, not judged; a
+// checksum offload turned off on that PF is a known cost.
 void checkOffloads(Ctx& c, const VnfPath& v) {
   for (const auto& pf : pfNetdevs(c, v)) {
     auto feats = c.probe.features(pf);
-    Finding f{"offload.tunnel", v.name, Severity::kOk, "", c.via(fmt::format("ETHTOOL_GFEATURES {}", pf)), "", ""};
+    const std::string where = c.via(fmt::format("ETHTOOL_GFEATURES {}", pf));
     if (!feats) {
-      f.severity = Severity::kInfo;
-      f.seen = feats.error().message;
-      f.meaning = "the NIC's offload features cannot be read";
-      c.add(std::move(f));
+      c.add({"offload.tunnel", v.name, Severity::kInfo, feats.error().message, where,
+             "the NIC's offload features cannot be read", ""});
       continue;
     }
+    auto has = [&](const char* k) { return feats->count(k) > 0; };
     auto on = [&](const char* k) {
       auto it = feats->find(k);
       return it != feats->end() && it->second;
     };
-    std::vector<std::string> off;
-    for (const char* k : {"tx-udp_tnl-segmentation", "rx-udp_tunnel-port-offload", "rx-checksum"})
-      if (!on(k)) off.push_back(k);
-    if (!on("tx-checksum-ip-generic") && !on("tx-checksum-ipv4")) off.push_back("tx-checksum-ipv4/ip-generic");
-    if (!off.empty()) {
+    // Checksums: rx-checksum, and any of the TX checksum features (a NIC has one of them).
+    std::vector<std::string> csum_off, csum_args;
+    if (has("rx-checksum") && !on("rx-checksum")) csum_off.push_back("rx-checksum"), csum_args.push_back("rx on");
+    const char* tx_csum[] = {"tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6"};
+    const bool tx_known = std::any_of(std::begin(tx_csum), std::end(tx_csum), has);
+    const bool tx_on = std::any_of(std::begin(tx_csum), std::end(tx_csum), on);
+    if (tx_known && !tx_on) {
+      std::vector<std::string> names;
+      for (const char* k : tx_csum)
+        if (has(k)) names.push_back(k);
+      csum_off.push_back(fmt::format("{}", fmt::join(names, "/")));
+      csum_args.push_back("tx on");
+    }
+    Finding cs{"offload.checksum", v.name, Severity::kOk, "", where, "", ""};
+    if (!csum_off.empty()) {
+      cs.severity = Severity::kWarn;
+      cs.seen = fmt::format("{} (the PF of the VNF's VF): off: {}", pf, fmt::join(csum_off, ", "));
+      cs.meaning =
+          "checksums the NIC could verify and fill in are done in software instead: by the host stack for the "
+          "PF's own traffic, and by the VF's guest driver where the NIC ties its VFs' offloads to the PF's; each "
+          "packet costs CPU cycles on the VNF's path";
+      cs.fix =
+          fmt::format("ethtool -K {} {} (on the host; vnfctl does not change offloads)", pf, fmt::join(csum_args, " "));
+    } else if (!has("rx-checksum") && !tx_known) {
+      cs.severity = Severity::kInfo;
+      cs.seen = fmt::format("{} reports no checksum offload features", pf);
+      cs.meaning = "the NIC offers no checksum offload: checksums are computed in software";
+    } else {
+      cs.seen = fmt::format("{}: RX and TX checksum offload on", pf);
+    }
+    c.add(std::move(cs));
+    std::vector<std::string> tnl_off;
+    for (const char* k : {"tx-udp_tnl-segmentation", "rx-udp_tunnel-port-offload"})
+      if (!on(k)) tnl_off.push_back(k);
+    Finding f{"offload.tunnel", v.name, Severity::kOk, "", where, "", ""};
+    if (!tnl_off.empty()) {
       f.severity = Severity::kInfo;
-      f.seen = fmt::format("{}: off: {}", pf, fmt::join(off, ", "));
+      f.seen = fmt::format("{}: off or missing: {}", pf, fmt::join(tnl_off, ", "));
       f.meaning =
-          "VXLAN/Geneve and checksum work the NIC does not do falls to software: for the VF's guest "
-          "driver (DPDK offloads) and for the host stack; only tunnelled or host-routed traffic pays";
+          "VXLAN/Geneve segmentation and tunnel-port parsing fall to software, for the PF and the VFs it "
+          "carries; the VNF pays only if its traffic is tunnelled, which its spec does not say";
       f.fix = fmt::format(
-          "ethtool -K {} tx-udp_tnl-segmentation on rx-udp_tunnel-port-offload on (where the NIC "
-          "has them; VFs inherit the PF's capabilities)",
+          "if the VNF's traffic is VXLAN/Geneve: ethtool -K {} tx-udp_tnl-segmentation on "
+          "rx-udp_tunnel-port-offload on (where the NIC has them)",
           pf);
     } else {
-      f.seen = fmt::format("{}: tunnel segmentation, UDP tunnel port offload and checksums on", pf);
+      f.seen = fmt::format("{}: tunnel segmentation and UDP tunnel port offload on", pf);
     }
     c.add(std::move(f));
   }

@@ -33,7 +33,7 @@ struct Ctx {
   void add(Finding f) { out.push_back(std::move(f)); }
 
   // Read once per run.
-  const Result<std::vector<std::string>>& kernelLog();
+  const Result<KernelLog>& kernelLog();
   // The records of kernelLog() that mention an IOMMU (DMAR, AMD-Vi, ...), filtered once per run.
   const std::vector<std::string>& iommuLog();
   // A PF's MSI IRQs and their smp_affinity_list (nullopt: unreadable), read once per run; nullopt
@@ -41,14 +41,21 @@ struct Ctx {
   using IrqAffinity = std::vector<std::pair<std::string, std::optional<std::string>>>;
   const std::optional<IrqAffinity>& pfIrqs(const std::string& pf);
   const Result<nlohmann::json>& ruleset();
+  // Legacy (xtables, not nf_tables) iptables tables: /proc/net/ip_tables_names and
+  // ip6_tables_names, read once per run. Each entry "iptables filter", "ip6tables nat", ...
+  const std::vector<std::string>& legacyTables();
+  // IFLA_VF_STATS of a PF's VFs, asked once per PF and sample (`sample` 0 before the window, 1 after).
+  const Result<std::map<int, Counters>>& vfStats(const std::string& pf, int sample);
 
  private:
-  std::optional<Result<std::vector<std::string>>> kmsg_;
+  std::optional<Result<KernelLog>> kmsg_;
   std::optional<Result<nlohmann::json>> nft_;
   mutable std::map<int, std::vector<int>> node_cpus_;
   mutable std::map<std::string, std::string> netdev_;
   std::optional<std::vector<std::string>> iommu_lines_;
   std::map<std::string, std::optional<IrqAffinity>> pf_irqs_;
+  std::optional<std::vector<std::string>> legacy_;
+  std::map<std::pair<std::string, int>, Result<std::map<int, Counters>>> vf_stats_;
 };
 
 // Checks, one family per file. Each adds findings for one VNF (or the host).
@@ -56,6 +63,8 @@ void checkDmar(Ctx& c, const VnfPath& v);
 void checkVlan(Ctx& c, const VnfPath& v, const nlohmann::json* fwd_stats);
 void checkMtu(Ctx& c, const VnfPath& v, const nlohmann::json* fwd_stats);
 void checkForwarding(Ctx& c, const VnfPath& v);
+// Host-wide, once per run when a diagnosed VNF has taps: legacy iptables tables diagnose cannot read.
+void checkLegacyIptables(Ctx& c);
 void checkNuma(Ctx& c, const VnfPath& v);
 void checkRings(Ctx& c, const VnfPath& v, const std::string& serial_tail, const nlohmann::json* fwd_stats);
 void checkOffloads(Ctx& c, const VnfPath& v);

@@ -1,6 +1,7 @@
 #include "diagnose/diagnose.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -49,7 +50,7 @@ std::vector<int> Ctx::nodeCpus(int node) const {
   return cpus;
 }
 
-const Result<std::vector<std::string>>& Ctx::kernelLog() {
+const Result<KernelLog>& Ctx::kernelLog() {
   if (!kmsg_) kmsg_ = probe.kernelLog();
   return *kmsg_;
 }
@@ -58,7 +59,7 @@ const std::vector<std::string>& Ctx::iommuLog() {
   if (!iommu_lines_) {
     iommu_lines_.emplace();
     if (const auto& log = kernelLog()) {
-      for (const auto& l : *log) {
+      for (const auto& l : log->records) {
         for (std::string_view k : {"DMAR", "AMD-Vi", "IO_PAGE_FAULT", "iommu", "IOMMU"}) {
           if (l.find(k) != std::string::npos) {
             iommu_lines_->push_back(l);
@@ -86,6 +87,31 @@ const std::optional<Ctx::IrqAffinity>& Ctx::pfIrqs(const std::string& pf) {
 const Result<nlohmann::json>& Ctx::ruleset() {
   if (!nft_) nft_ = probe.nftRuleset();
   return *nft_;
+}
+
+const std::vector<std::string>& Ctx::legacyTables() {
+  if (!legacy_) {
+    legacy_.emplace();
+    for (const auto& [file, tool] :
+         {std::pair{"/proc/net/ip_tables_names", "iptables"}, std::pair{"/proc/net/ip6_tables_names", "ip6tables"}}) {
+      auto text = fs.readText(file);
+      if (!text) continue;
+      std::string_view rest = *text;
+      while (!rest.empty()) {
+        auto nl = rest.find('\n');
+        auto name = trim(rest.substr(0, nl));
+        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+        if (!name.empty()) legacy_->push_back(fmt::format("{} {}", tool, name));
+      }
+    }
+  }
+  return *legacy_;
+}
+
+const Result<std::map<int, Counters>>& Ctx::vfStats(const std::string& pf, int sample) {
+  auto key = std::make_pair(pf, sample);
+  if (auto it = vf_stats_.find(key); it != vf_stats_.end()) return it->second;
+  return vf_stats_.emplace(key, probe.vfStats(pf)).first->second;
 }
 
 std::optional<nlohmann::json> lastForwarderStats(std::string_view text) {
@@ -156,8 +182,11 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
 struct HopSample {
   std::string hop;
   std::string where;
-  std::optional<std::uint64_t> packets;  // packets passing this hop (towards the guest, then out)
+  std::optional<std::uint64_t> packets;  // packets passing this hop
   Counters drops;                        // counters that count packets lost here
+  // Whether `packets` are the VNF's to compare along its path: a PF's rx_packets are not (its own
+  // queues; on SR-IOV NICs they do not count what its VFs receive), so the PF hop counts drops only.
+  bool rate = true;
 };
 
 std::uint64_t get(const Counters& c, const char* k) {
@@ -173,19 +202,53 @@ Counters dropCounters(const Counters& c, std::initializer_list<const char*> name
   return out;
 }
 
-// Samples every hop of a VNF's path, in the order packets travel: PF, tap, guest ports.
-std::vector<HopSample> sampleHops(Ctx& c, const VnfPath& v, const nlohmann::json* fwd) {
-  std::vector<HopSample> out;
+std::string tapIn(const TapPort& t) { return fmt::format("tap {} -> guest", t.dev); }
+std::string tapOut(const TapPort& t) { return fmt::format("guest -> tap {}", t.dev); }
+std::string vfIn(const VfMetadata& vf) { return fmt::format("VF {} rx", vf.vf.str()); }
+std::string vfOut(const VfMetadata& vf) { return fmt::format("VF {} tx", vf.vf.str()); }
+std::string guestRx(int i) { return fmt::format("guest port {} rx", i); }
+std::string guestTx(int i) { return fmt::format("guest port {} tx", i); }
+std::string ingressOf(const GuestPort& gp) { return gp.tap ? tapIn(*gp.tap) : vfIn(*gp.vf); }
+std::string egressOf(const GuestPort& gp) { return gp.tap ? tapOut(*gp.tap) : vfOut(*gp.vf); }
+
+// The port vnf-fwd sends guest port `index`'s frames out of: its default pairs 0-1, 2-3, ... (one
+// port: 0-0), which vnfctl's guest init uses (it passes no --pair); -1 for a port in no pair.
+int pairOf(int index, std::size_t count) {
+  if (count == 1) return 0;
+  const int j = index ^ 1;
+  return static_cast<std::size_t>(j) < count ? j : -1;
+}
+
+// The ways packets travel through a VNF, as hop names: for each guest port i, what enters it (tap
+// i's tx: what the host sends the guest; or VF i's rx), guest port i rx, guest port j tx (j: i's
+// pair), and what leaves by j (tap j's rx, or VF j's tx). Rates are compared along these only.
+std::vector<std::vector<std::string>> directions(const VnfPath& v) {
+  std::vector<std::vector<std::string>> out;
+  const auto ports = guestPorts(v);
+  for (const auto& gp : ports) {
+    const int j = pairOf(gp.index, ports.size());
+    if (j < 0) continue;
+    out.push_back({ingressOf(gp), guestRx(gp.index), guestTx(j), egressOf(ports[static_cast<std::size_t>(j)])});
+  }
+  return out;
+}
+
+// Samples every hop of a VNF's path, in the order packets travel: PF, what enters the guest (VF
+// rx, tap), the guest ports, what leaves it (VF tx, tap). `sample`: 0 before the window, 1 after.
+std::vector<HopSample> sampleHops(Ctx& c, const VnfPath& v, const nlohmann::json* fwd, int sample) {
+  std::vector<HopSample> out, egress;
   for (const auto& vf : v.meta.vfs) {
     std::string pf = c.netdevOf(vf.pf.str());
     if (pf.empty()) continue;
-    HopSample h{fmt::format("PF {} rx", pf), c.via(fmt::format("/sys/class/net/{}/statistics", pf)), {}, {}};
+    HopSample h{fmt::format("PF {} rx", pf), c.via(fmt::format("/sys/class/net/{}/statistics", pf)), {}, {}, false};
     if (auto s = c.probe.linkStats(pf)) {
       h.packets = get(*s, "rx_packets");
       h.drops = dropCounters(*s, {"rx_dropped", "rx_missed_errors", "rx_fifo_errors", "rx_over_errors"});
     }
     if (auto n = c.probe.nicStats(pf)) {
       for (const auto& [k, val] : *n) {
+        // One source per counter: the driver's ethtool rx_missed_errors is the link's (same number).
+        if (h.drops.count(k)) continue;
         if (k.find("missed") != std::string::npos || k.find("no_buffer") != std::string::npos ||
             k.find("nobuf") != std::string::npos)
           h.drops["ethtool " + k] = val;
@@ -193,42 +256,53 @@ std::vector<HopSample> sampleHops(Ctx& c, const VnfPath& v, const nlohmann::json
       h.where += ", " + c.via("ETHTOOL_GSTATS " + pf);
     }
     out.push_back(std::move(h));
+    const auto& stats = c.vfStats(pf, sample);
+    if (!stats) continue;
+    auto it = stats->find(vf.vf_index);
+    if (it == stats->end()) continue;
+    const std::string where = c.via(fmt::format("RTM_GETLINK {} IFLA_VF_STATS (VF {})", pf, vf.vf_index));
+    out.push_back({vfIn(vf), where, get(it->second, "rx_packets"), dropCounters(it->second, {"rx_dropped"})});
+    egress.push_back({vfOut(vf), where, get(it->second, "tx_packets"), dropCounters(it->second, {"tx_dropped"})});
   }
   for (const auto& t : v.taps) {
-    HopSample h{
-        fmt::format("tap {} -> guest", t.dev), c.via(fmt::format("/sys/class/net/{}/statistics", t.dev)), {}, {}};
+    const std::string where = c.via(fmt::format("/sys/class/net/{}/statistics", t.dev));
+    HopSample in{tapIn(t), where, {}, {}}, outward{tapOut(t), where, {}, {}};
     if (auto s = c.probe.linkStats(t.dev)) {
-      h.packets = get(*s, "tx_packets");  // the host transmits what the guest receives
-      h.drops = dropCounters(*s, {"tx_dropped"});
+      in.packets = get(*s, "tx_packets");  // the host transmits what the guest receives
+      in.drops = dropCounters(*s, {"tx_dropped"});
+      outward.packets = get(*s, "rx_packets");  // and receives what the guest sends
+      outward.drops = dropCounters(*s, {"rx_dropped"});
     }
-    out.push_back(std::move(h));
+    out.push_back(std::move(in));
+    egress.push_back(std::move(outward));
   }
   if (fwd) {
     for (const auto& p : fwd->value("ports", nlohmann::json::array())) {
       if (!p.is_object()) continue;
       int idx = p.value("index", 0);
-      HopSample rx{fmt::format("guest port {} rx", idx),
-                   c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
-                   p.value("rx", 0ull),
-                   {}};
+      HopSample rx{guestRx(idx), c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)), p.value("rx", 0ull), {}};
       // "drops" is not one of them: it sums these and the TX port's tx_full_drops (the tx hop's).
       for (const char* k : {"imissed", "rx_nombuf", "ierrors", "mtu_drops"}) rx.drops[k] = p.value(k, 0ull);
       out.push_back(std::move(rx));
-      HopSample tx{fmt::format("guest port {} tx", idx),
-                   c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)),
-                   p.value("tx", 0ull),
-                   {}};
+      HopSample tx{guestTx(idx), c.via(fmt::format("VNF-FWD STATS in {}", v.serial_log)), p.value("tx", 0ull), {}};
       tx.drops["tx_full_drops"] = p.value("tx_full_drops", 0ull);
       out.push_back(std::move(tx));
     }
   }
+  for (auto& h : egress) out.push_back(std::move(h));
   return out;
 }
 
-const char* likelyCause(const std::string& counter) {
+const char* likelyCause(const std::string& counter, const std::string& hop) {
   if (counter.find("missed") != std::string::npos || counter.find("fifo") != std::string::npos ||
       counter.find("no_buffer") != std::string::npos || counter.find("nobuf") != std::string::npos)
     return "the NIC's RX ring was full: the consumer (the VF's guest or the host stack) did not drain it in time";
+  const bool vf = hop.rfind("VF ", 0) == 0;
+  if (vf && counter == "rx_dropped")
+    return "the VF's RX queue was full: the guest forwarder did not drain it in time (or its ring is small)";
+  if (vf && counter == "tx_dropped")
+    return "the VF could not send: its TX queue was full, or the NIC's switch refused the frames (spoof check, "
+           "VLAN filter)";
   if (counter == "tx_dropped")
     return "the guest's virtio RX ring was full (the forwarder polls too slowly, or its ring is small)";
   if (counter == "imissed" || counter == "rx_nombuf") return "the guest port's RX ring or mbuf pool ran out";
@@ -240,20 +314,22 @@ const char* likelyCause(const std::string& counter) {
 
 void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, const std::vector<HopSample>& b,
                  double seconds, const nlohmann::json* fwd_now, std::vector<Hop>& hops) {
-  const Hop* first_drop = nullptr;
   std::string first_counter;
-  const Hop* fall_from = nullptr;
-  const Hop* fall_to = nullptr;
-  std::size_t base = hops.size();
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    Hop h{v.name, a[i].hop, a[i].where, 0, 0, ""};
-    if (a[i].packets && b[i].packets && *b[i].packets >= *a[i].packets)
-      h.packets_per_s = static_cast<double>(*b[i].packets - *a[i].packets) / seconds;
+  const std::size_t base = hops.size();
+  std::map<std::string, std::size_t> index;  // hop name -> position in hops, for hops with a rate
+  for (const auto& s0 : a) {
+    // The same hop in the second sample (a hop may be missing from it: the forwarder's stats line
+    // was not there the second time).
+    auto s1 = std::find_if(b.begin(), b.end(), [&](const HopSample& h) { return h.hop == s0.hop; });
+    if (s1 == b.end()) continue;
+    Hop h{v.name, s0.hop, s0.where, 0, 0, ""};
+    const bool counted = s0.packets && s1->packets && *s1->packets >= *s0.packets;
+    if (counted) h.packets_per_s = static_cast<double>(*s1->packets - *s0.packets) / seconds;
     std::uint64_t worst = 0;
     std::string worst_name;
-    for (const auto& [k, before] : a[i].drops) {
-      auto it = b[i].drops.find(k);
-      if (it == b[i].drops.end() || it->second <= before) continue;
+    for (const auto& [k, before] : s0.drops) {
+      auto it = s1->drops.find(k);
+      if (it == s1->drops.end() || it->second <= before) continue;
       std::uint64_t d = it->second - before;
       h.dropped += d;
       h.drop_counters += fmt::format("{}{} +{}", h.drop_counters.empty() ? "" : ", ", k, d);
@@ -261,21 +337,32 @@ void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, cons
     }
     hops.push_back(std::move(h));
     if (hops.back().dropped > 0 && first_counter.empty()) first_counter = worst_name;
+    if (counted && s0.rate) index[s0.hop] = hops.size() - 1;
   }
+  const Hop* first_drop = nullptr;
   for (std::size_t i = base; i < hops.size(); ++i) {
     if (hops[i].dropped > 0) {
       first_drop = &hops[i];
       break;
     }
   }
-  for (std::size_t i = base + 1; i < hops.size(); ++i) {
-    const auto& prev = hops[i - 1];
-    const auto& cur = hops[i];
-    if (prev.packets_per_s > 100 && cur.packets_per_s < prev.packets_per_s * 0.9) {
-      fall_from = &prev;
-      fall_to = &cur;
-      break;
+  // A fall in rate only along a way packets really travel (tap 0 in, tap 1 out is healthy).
+  const Hop* fall_from = nullptr;
+  const Hop* fall_to = nullptr;
+  for (const auto& way : directions(v)) {
+    const Hop* prev = nullptr;
+    for (const auto& name : way) {
+      auto it = index.find(name);
+      if (it == index.end()) continue;  // not sampled (no forwarder stats, no VF statistics)
+      const Hop* cur = &hops[it->second];
+      if (prev && prev->packets_per_s > 100 && cur->packets_per_s < prev->packets_per_s * 0.9) {
+        fall_from = prev;
+        fall_to = cur;
+        break;
+      }
+      prev = cur;
     }
+    if (fall_from) break;
   }
   Finding f{"path.drops", v.name, Severity::kOk, "", "", "", ""};
   if (first_drop) {
@@ -285,24 +372,24 @@ void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, cons
     f.seen = fmt::format("first hop with drops in {:.1f} s: {} ({}), {:.0f} packets/s", seconds, first_drop->hop,
                          first_drop->drop_counters, first_drop->packets_per_s);
     f.where = first_drop->where;
-    f.meaning = fmt::format("packets die at {}: {}", first_drop->hop, likelyCause(counter));
-    // The guest port behind a tap or a guest rx hop, and its RX ring as the forwarder reports it.
+    f.meaning = fmt::format("packets die at {}: {}", first_drop->hop, likelyCause(counter, first_drop->hop));
+    // The guest port behind a tap, a VF or a guest rx hop, and its RX ring as the forwarder reports it.
     std::optional<GuestPort> guest;
     for (const auto& gp : guestPorts(v)) {
-      if ((gp.tap && first_drop->hop == fmt::format("tap {} -> guest", gp.tap->dev)) ||
-          first_drop->hop == fmt::format("guest port {} rx", gp.index))
-        guest = gp;
+      if (first_drop->hop == ingressOf(gp) || first_drop->hop == guestRx(gp.index)) guest = gp;
     }
     const nlohmann::json* port = guest ? forwarderPort(fwd_now, guest->index) : nullptr;
     std::optional<std::uint64_t> rxd;
     if (port && port->contains("rxd") && (*port)["rxd"].is_number_unsigned()) rxd = (*port)["rxd"].get<std::uint64_t>();
-    const bool ring_full = counter == "tx_dropped" || counter == "imissed" || counter == "rx_nombuf";
+    const bool vf_rx = first_drop->hop.rfind("VF ", 0) == 0 && counter == "rx_dropped";
+    const bool ring_full = (counter == "tx_dropped" && first_drop->hop.rfind("tap ", 0) == 0) || counter == "imissed" ||
+                           counter == "rx_nombuf" || vf_rx;
     if (first_drop->hop.rfind("PF ", 0) == 0) {
       f.fix = fmt::format("vnfctl tune {} --rings max", v.name);
     } else if (guest && ring_full) {
       f.meaning = fmt::format("packets die at the guest forwarder's RX ring (guest port {}{}), seen at {}: {}",
                               guest->index, rxd ? fmt::format(", {} descriptors", *rxd) : std::string(),
-                              first_drop->hop, likelyCause(counter));
+                              first_drop->hop, likelyCause(counter, first_drop->hop));
       f.fix = descriptorFix("rx_descriptors", rxd, guest->tap != nullptr) +
               "; or give the forwarder a dedicated vCPU (cpu_policy: dedicated)";
     } else if (first_drop->hop.rfind("tap ", 0) == 0 || first_drop->hop.find(" rx") != std::string::npos) {
@@ -404,6 +491,7 @@ Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& reques
     checkRings(c, v, serial[i], stats);
     checkOffloads(c, v);
   }
+  if (std::any_of(paths.begin(), paths.end(), [](const VnfPath& p) { return !p.taps.empty(); })) checkLegacyIptables(c);
   auto thermal0 = sampleThermal(c, false);
   if (request.window.count() <= 0) {
     checkThermal(c, thermal0, nullptr);
@@ -412,7 +500,7 @@ Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& reques
   }
   std::vector<std::vector<HopSample>> first(paths.size());
   for (std::size_t i = 0; i < paths.size(); ++i)
-    if (paths[i].running()) first[i] = sampleHops(c, paths[i], fwd[i] ? &*fwd[i] : nullptr);
+    if (paths[i].running()) first[i] = sampleHops(c, paths[i], fwd[i] ? &*fwd[i] : nullptr, 0);
   probe.advance(request.window);
   auto thermal1 = sampleThermal(c, true);
   checkThermal(c, thermal0, &thermal1);
@@ -423,11 +511,7 @@ Result<Report> runDiagnose(const HostFs& fs, Probe& probe, const Request& reques
     if (!paths[i].serial_log.empty()) {
       if (auto t = probe.serialTail(paths[i].serial_log)) later = lastForwarderStats(*t);
     }
-    auto second = sampleHops(c, paths[i], later ? &*later : nullptr);
-    if (!later)
-      first[i].erase(std::remove_if(first[i].begin(), first[i].end(),
-                                    [](const HopSample& h) { return h.hop.rfind("guest ", 0) == 0; }),
-                     first[i].end());
+    auto second = sampleHops(c, paths[i], later ? &*later : nullptr, 1);
     const nlohmann::json* fwd_now = later ? &*later : (fwd[i] ? &*fwd[i] : nullptr);
     comparePath(c, paths[i], first[i], second, seconds, fwd_now, report.hops);
   }

@@ -28,6 +28,12 @@ struct DomainRecord {
   std::string xml;    // live XML when running
 };
 
+// Kernel log records (text after the kmsg prefix), oldest first, and where they were read.
+struct KernelLog {
+  std::string source;  // "/dev/kmsg", "/var/log/kern.log (its last 4 MiB)"
+  std::vector<std::string> records;
+};
+
 struct VfVlan {
   int index = 0;
   int vlan = 0;
@@ -42,6 +48,9 @@ class Probe {
   virtual Result<std::vector<DomainRecord>> domains() = 0;
   // IFLA_VF_VLAN of each VF of a PF netdev.
   virtual Result<std::vector<VfVlan>> vfVlans(const std::string& pf) = 0;
+  // IFLA_VF_STATS of each VF of a PF netdev, by VF index (prep::netlink::vfStats's counter names);
+  // sampled like linkStats.
+  virtual Result<std::map<int, Counters>> vfStats(const std::string& pf) = 0;
   virtual Result<ethtool::RingParams> rings(const std::string& ifname) = 0;
   virtual Result<std::map<std::string, bool>> features(const std::string& ifname) = 0;
   // Samples (they change between sample(0) and sample(1), see advance()).
@@ -52,8 +61,7 @@ class Probe {
   virtual Result<std::string> serialTail(const std::string& serial_log) = 0;
   // A file that may change during the window (throttle counters): read again now.
   virtual Result<std::string> reread(const std::string& path) = 0;
-  // Kernel log records (text after the kmsg prefix), oldest first.
-  virtual Result<std::vector<std::string>> kernelLog() = 0;
+  virtual Result<KernelLog> kernelLog() = 0;
   // `list ruleset` as libnftables JSON.
   virtual Result<nlohmann::json> nftRuleset() = 0;
   // Ends the first sample: live waits `window`; recorded moves to the second recorded sample.
@@ -63,6 +71,12 @@ class Probe {
 // Live: libvirt on `uri` ("" default), netlink, SIOCETHTOOL, /dev/kmsg (or /var/log/kern.log),
 // libnftables, serial logs and re-reads through `fs`. `interrupted` ends a wait early.
 std::unique_ptr<Probe> makeLiveProbe(const HostFs& fs, std::string uri, bool (*interrupted)());
+
+// How much of /var/log/kern.log the live probe reads (its end) when /dev/kmsg cannot be opened.
+inline constexpr std::uint64_t kKernLogTailBytes = 4ull << 20;
+// The last `max_bytes` of /var/log/kern.log under `fs`, one record a line (a first line cut by the
+// tail is dropped). Errors: the file is missing, unreadable or not a regular file (kUnreadable).
+Result<KernelLog> readKernLogTail(const HostFs& fs, std::uint64_t max_bytes = kKernLogTailBytes);
 
 // Replays a recorded-answers file (schema vnfctl.diagnose-answers/v1). A section the file does not
 // have ("nft", "kmsg", ...) is asked of `fallback` when there is one (the live host, for tests that

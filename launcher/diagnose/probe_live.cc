@@ -56,6 +56,8 @@ class LiveProbe final : public Probe {
     return out;
   }
 
+  Result<std::map<int, Counters>> vfStats(const std::string& pf) override { return prep::netlink::vfStats(pf); }
+
   Result<ethtool::RingParams> rings(const std::string& ifname) override { return ethtool::rings(ifname); }
   Result<std::map<std::string, bool>> features(const std::string& ifname) override { return ethtool::features(ifname); }
   Result<Counters> nicStats(const std::string& ifname) override { return ethtool::stats(ifname); }
@@ -89,12 +91,12 @@ class LiveProbe final : public Probe {
 
   Result<std::string> reread(const std::string& path) override { return fs_.readText(path); }
 
-  Result<std::vector<std::string>> kernelLog() override {
-    std::vector<std::string> out;
+  Result<KernelLog> kernelLog() override {
+    KernelLog out{"/dev/kmsg", {}};
     int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) {
       char buf[8192];
-      while (out.size() < kMaxKmsgRecords) {
+      while (out.records.size() < kMaxKmsgRecords) {
         ssize_t n = ::read(fd, buf, sizeof buf);  // one record per read
         if (n < 0 && errno == EPIPE) continue;    // overwritten while we read: skip to the next
         if (n < 0 && errno == EINTR) continue;
@@ -103,26 +105,19 @@ class LiveProbe final : public Probe {
         auto semi = rec.find(';');
         if (semi == std::string_view::npos) continue;
         auto text = rec.substr(semi + 1);
-        out.emplace_back(text.substr(0, text.find('\n')));
+        out.records.emplace_back(text.substr(0, text.find('\n')));
       }
       ::close(fd);
       return out;
     }
     int e = errno;
-    auto text = fs_.readText("/var/log/kern.log");
-    if (!text) {
+    auto log = readKernLogTail(fs_);
+    if (!log) {
       return fail(Errc::kUnreadable,
-                  fmt::format("cannot read the kernel log: /dev/kmsg: {}; /var/log/kern.log: {}", std::strerror(e),
-                              text.error().message),
+                  fmt::format("cannot read the kernel log: /dev/kmsg: {}; {}", std::strerror(e), log.error().message),
                   "run vnfctl diagnose as root");
     }
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-      auto nl = rest.find('\n');
-      out.emplace_back(rest.substr(0, nl));
-      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    }
-    return out;
+    return log;
   }
 
   Result<nlohmann::json> nftRuleset() override {
@@ -157,6 +152,32 @@ class LiveProbe final : public Probe {
 };
 
 }  // namespace
+
+Result<KernelLog> readKernLogTail(const HostFs& fs, std::uint64_t max_bytes) {
+  const std::string path = "/var/log/kern.log";
+  // kern.log grows for as long as the host runs (rotation aside): only its end is read, and a FIFO
+  // or device in its place is refused, never read.
+  auto text = readFileTail((fs.root() / path.substr(1)).string(), max_bytes, "kernel log");
+  if (!text) {
+    Error e = text.error();
+    e.code = Errc::kUnreadable;
+    return std::unexpected(std::move(e));
+  }
+  KernelLog out{path, {}};
+  std::string_view rest = *text;
+  if (rest.size() >= max_bytes) {
+    // The tail began inside a line: that part is no record.
+    auto nl = rest.find('\n');
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    out.source = fmt::format("{} (its last {} MiB)", path, max_bytes >> 20);
+  }
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    out.records.emplace_back(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+  }
+  return out;
+}
 
 std::unique_ptr<Probe> makeLiveProbe(const HostFs& fs, std::string uri, bool (*interrupted)()) {
   return std::make_unique<LiveProbe>(fs, std::move(uri), interrupted);

@@ -7,6 +7,7 @@
 
 #include "common/file_io.h"
 #include "diagnose/probe.h"
+#include "host/parse.h"
 
 namespace vnf::diagnose {
 namespace {
@@ -59,6 +60,23 @@ class RecordedProbe final : public Probe {
     return out;
   }
 
+  // vf_stats.PF: {"VF index": {counter: number}} (or an array of two such samples).
+  Result<std::map<int, Counters>> vfStats(const std::string& pf) override {
+    if (fallback_ && !section("vf_stats")) return fallback_->vfStats(pf);
+    auto v = sampled("vf_stats", pf);
+    if (!v) return std::unexpected(v.error());
+    if (!(*v)->is_object()) return bad("vf_stats." + pf, "an object VF index -> counters");
+    std::map<int, Counters> out;
+    for (auto it = (*v)->begin(); it != (*v)->end(); ++it) {
+      auto index = parseInt(it.key());
+      if (!index || *index < 0 || *index > 65535) return bad("vf_stats." + pf + " keys", "VF indexes 0..65535");
+      auto c = counterObject(it.value(), fmt::format("vf_stats.{}.{}", pf, it.key()));
+      if (!c) return std::unexpected(c.error());
+      out[static_cast<int>(*index)] = std::move(*c);
+    }
+    return out;
+  }
+
   Result<ethtool::RingParams> rings(const std::string& ifname) override {
     if (fallback_ && !section("rings")) return fallback_->rings(ifname);
     auto v = entry("rings", ifname);
@@ -104,14 +122,19 @@ class RecordedProbe final : public Probe {
     return (*v)->get<std::string>();
   }
 
-  Result<std::vector<std::string>> kernelLog() override {
+  // "kmsg": the records; "kmsg_source": where they were read ("/dev/kmsg" when absent).
+  Result<KernelLog> kernelLog() override {
     if (fallback_ && !section("kmsg")) return fallback_->kernelLog();
-    std::vector<std::string> out;
+    KernelLog out{"/dev/kmsg", {}};
+    if (auto* src = section("kmsg_source")) {
+      if (!src->is_string()) return bad("kmsg_source", "a string");
+      out.source = src->get<std::string>();
+    }
     auto* arr = section("kmsg");
     if (!arr) return fail(Errc::kNotFound, fmt::format("no kernel log recorded in {}", path_));
     for (const auto& l : *arr) {
       if (!l.is_string()) return bad("kmsg[]", "strings");
-      out.push_back(l.get<std::string>());
+      out.records.push_back(l.get<std::string>());
     }
     return out;
   }
@@ -159,13 +182,16 @@ class RecordedProbe final : public Probe {
   Result<Counters> counters(const char* key, const std::string& name) const {
     auto v = sampled(key, name);
     if (!v) return std::unexpected(v.error());
-    if (!(*v)->is_object()) return bad(fmt::format("{}.{}", key, name), "an object counter -> number");
+    return counterObject(**v, fmt::format("{}.{}", key, name));
+  }
+  Result<Counters> counterObject(const nlohmann::json& v, const std::string& where) const {
+    if (!v.is_object()) return bad(where, "an object counter -> number");
     Counters out;
-    for (auto it = (*v)->begin(); it != (*v)->end(); ++it) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
       if (!it.value().is_number_unsigned() && !it.value().is_number_integer())
-        return bad(fmt::format("{}.{}.{}", key, name, it.key()), "an unsigned number");
+        return bad(fmt::format("{}.{}", where, it.key()), "an unsigned number");
       if (it.value().is_number_integer() && it.value().get<std::int64_t>() < 0)
-        return bad(fmt::format("{}.{}.{}", key, name, it.key()), "an unsigned number");
+        return bad(fmt::format("{}.{}", where, it.key()), "an unsigned number");
       out[it.key()] = it.value().get<std::uint64_t>();
     }
     return out;

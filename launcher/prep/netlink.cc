@@ -1,9 +1,14 @@
 #include "prep/netlink.h"
 
+#include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netlink/addr.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/handlers.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
@@ -140,6 +145,83 @@ Result<std::vector<VfLinkState>> vfStates(const std::string& ifname) {
   }
   for (auto& [i, vf] : vfs) out.push_back(vf);
   return out;
+}
+
+namespace {
+
+using VfStatsMap = std::map<int, std::map<std::string, std::uint64_t>>;
+
+struct VfStatsReply {
+  VfStatsMap vfs;
+  bool seen = false;
+};
+
+// One RTM_NEWLINK reply: IFLA_VFINFO_LIST / IFLA_VF_INFO / {IFLA_VF_MAC (the index), IFLA_VF_STATS}.
+int parseVfStats(nl_msg* msg, void* arg) {
+  auto* out = static_cast<VfStatsReply*>(arg);
+  nlmsghdr* hdr = nlmsg_hdr(msg);
+  if (hdr->nlmsg_type != RTM_NEWLINK) return NL_SKIP;
+  nlattr* tb[IFLA_MAX + 1] = {};
+  if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return NL_SKIP;
+  out->seen = true;
+  if (!tb[IFLA_VFINFO_LIST]) return NL_OK;
+  nlattr* info = nullptr;
+  int rem = 0;
+  nla_for_each_nested(info, tb[IFLA_VFINFO_LIST], rem) {
+    if (nla_type(info) != IFLA_VF_INFO) continue;
+    nlattr* vf[IFLA_VF_MAX + 1] = {};
+    if (nla_parse_nested(vf, IFLA_VF_MAX, info, nullptr) < 0) continue;
+    if (!vf[IFLA_VF_MAC] || nla_len(vf[IFLA_VF_MAC]) < static_cast<int>(sizeof(ifla_vf_mac))) continue;
+    if (!vf[IFLA_VF_STATS]) continue;
+    ifla_vf_mac mac{};
+    std::memcpy(&mac, nla_data(vf[IFLA_VF_MAC]), sizeof mac);
+    nlattr* st[IFLA_VF_STATS_MAX + 1] = {};
+    if (nla_parse_nested(st, IFLA_VF_STATS_MAX, vf[IFLA_VF_STATS], nullptr) < 0) continue;
+    auto& counters = out->vfs[static_cast<int>(mac.vf)];
+    const std::pair<int, const char*> names[] = {
+        {IFLA_VF_STATS_RX_PACKETS, "rx_packets"}, {IFLA_VF_STATS_TX_PACKETS, "tx_packets"},
+        {IFLA_VF_STATS_RX_BYTES, "rx_bytes"},     {IFLA_VF_STATS_TX_BYTES, "tx_bytes"},
+        {IFLA_VF_STATS_BROADCAST, "broadcast"},   {IFLA_VF_STATS_MULTICAST, "multicast"},
+        {IFLA_VF_STATS_RX_DROPPED, "rx_dropped"}, {IFLA_VF_STATS_TX_DROPPED, "tx_dropped"}};
+    for (const auto& [attr, name] : names)
+      if (st[attr] && nla_len(st[attr]) >= static_cast<int>(sizeof(std::uint64_t)))
+        counters[name] = nla_get_u64(st[attr]);
+  }
+  return NL_OK;
+}
+
+}  // namespace
+
+Result<VfStatsMap> vfStats(const std::string& ifname) {
+  const auto what = "reading the VF statistics of " + ifname;
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ)
+    return fail(Errc::kInvalidArgument,
+                fmt::format("{}: '{}' is not a network interface name (1..{} characters)", what, ifname, IFNAMSIZ - 1));
+  int kernel_errno = 0;
+  auto sock = connectRoute(&kernel_errno, what);
+  if (!sock) return std::unexpected(sock.error());
+  using MsgPtr = std::unique_ptr<nl_msg, Release<nlmsg_free>>;
+  MsgPtr msg(nlmsg_alloc_simple(RTM_GETLINK, 0));
+  if (!msg) return fail(Errc::kIo, what + ": out of memory");
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+      nla_put_string(msg.get(), IFLA_IFNAME, ifname.c_str()) < 0 ||
+      nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_VF) < 0)
+    return fail(Errc::kIo, what + ": netlink message too large");
+  VfStatsReply reply;
+  nl_socket_modify_cb(sock->get(), NL_CB_VALID, NL_CB_CUSTOM, parseVfStats, &reply);
+  if (int err = nl_send_auto(sock->get(), msg.get()); err < 0)
+    return fail(Errc::kIo, fmt::format("{}: netlink: {}", what, nl_geterror(err)));
+  const int err = nl_recvmsgs_default(sock->get());
+  if (kernel_errno == ENODEV || err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND)
+    return fail(Errc::kNotFound, fmt::format("network interface '{}' not found", ifname),
+                "check that the PF is bound to its kernel driver (it must have a netdev for VF statistics)");
+  if (err < 0 || kernel_errno != 0)
+    return fail(Errc::kIo, fmt::format("{}: netlink: {}", what,
+                                       kernel_errno != 0 ? std::strerror(kernel_errno) : nl_geterror(err)));
+  if (!reply.seen) return fail(Errc::kBadContent, what + ": unexpected netlink reply");
+  return reply.vfs;
 }
 
 Result<void> setVfMac(const std::string& ifname, int vf, const MacAddress& mac) {

@@ -2,6 +2,8 @@
 // through libnl-route-3 on a NETLINK_ROUTE socket: no `ip` process, no user strings in a shell.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,12 @@ namespace vnf::prep::netlink {
 // The VFs the PF's driver reports (RTM_GETLINK with RTEXT_FILTER_VF), sorted by index. Errors:
 // kNotFound when the PF has no netdev of that name, kIo otherwise.
 Result<std::vector<VfLinkState>> vfStates(const std::string& ifname);
+// IFLA_VF_STATS of each VF of a PF (RTM_GETLINK with IFLA_EXT_MASK RTEXT_FILTER_VF), by VF index:
+// "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "broadcast", "multicast", and "rx_dropped",
+// "tx_dropped" where the kernel gives them (5.9+). A VF the driver reports no statistics for is
+// absent. Parsed from the raw attributes: libnl 3.7 does not read the dropped counters. Errors as
+// vfStates.
+Result<std::map<int, std::map<std::string, std::uint64_t>>> vfStats(const std::string& ifname);
 // One link change carrying IFLA_VFINFO_LIST/IFLA_VF_INFO/<field>. Errors name the PF, the VF, the value
 // and the kernel's errno text: kConflict when the driver does not support the setting (EOPNOTSUPP),
 // kNotFound when the PF has no netdev of that name, kIo otherwise.

@@ -2,8 +2,9 @@
 # vnfctl diagnose against the real kernel, in a private network namespace: a bridge br9 (MTU 9000
 # path) with a VNF port vd9a (a veth standing in for the tap, so frames can enter it) and a second
 # port eth9 at MTU 1500, a bridge-family nftables rule that drops what comes in on vd9a (its
-# counter raised by frames sent into the peer), and bad inputs: an unknown VNF, a stopped VNF, a
-# NIC without ethtool ring support. The VNFs' domain XML is a recorded answer; everything else is
+# counter raised by frames sent into the peer), a policy-drop chain whose only accept is not for
+# the VNF, an iptables-nft REJECT (when iptables-nft is installed), and bad inputs: an unknown VNF,
+# a stopped VNF, a NIC without ethtool ring support. The VNFs' domain XML is a recorded answer; everything else is
 # read live (sysfs, libnftables, SIOCETHTOOL, /dev/kmsg). Needs root; no libvirt, no VM.
 set -uo pipefail
 vnfctl=$1
@@ -77,6 +78,37 @@ f=[x for x in d['findings'] if x['check']=='mtu.tap']
 sys.exit(0 if f and f[0]['severity']=='ok' else 1)"
 check "the path was sampled (a hop for vd9a)" js "
 sys.exit(0 if any(h['hop']=='tap vd9a -> guest' for h in d['path']) else 1)"
+
+# 1b. iptables-nft -j REJECT on the VNF's port (an xtables target in libnftables' JSON): found as a
+# reject rule with its counter, when iptables-nft is installed.
+if command -v iptables-nft >/dev/null 2>&1; then
+  in_ns iptables-nft -A FORWARD -i vd9a -j REJECT
+  in_ns "$vnfctl" diagnose net9 --answers "$work/answers.json" --seconds 0 --json > "$work/out.json"
+  check "iptables-nft REJECT on vd9a: a forward.rule that rejects, with the fix" js "
+f=[x for x in d['findings'] if x['check']=='forward.rule' and 'in chain ip filter FORWARD rejects traffic on vd9a' in x['seen']]
+sys.exit(0 if f and f[0]['severity']=='fail' and 'nft delete rule ip filter FORWARD handle' in f[0]['fix'] else 1)"
+  in_ns iptables-nft -F FORWARD
+  in_ns nft delete table ip filter 2>/dev/null
+else
+  echo "SKIP: iptables-nft is not installed (the xt REJECT rule is tested on recorded fixtures)"
+fi
+
+# 1c. A forward chain with policy drop whose only accept matches something else than the VNF's
+# interfaces (as ufw's and Docker's "ct state established,related accept" does; this kernel's bridge
+# family may lack conntrack, so an ARP accept stands in): forward.policy fails.
+in_ns nft -f - <<'NFT'
+table bridge vnfdiagufw {
+  chain ufwfwd {
+    type filter hook forward priority 0; policy drop;
+    ether type arp counter accept
+  }
+}
+NFT
+in_ns "$vnfctl" diagnose net9 --answers "$work/answers.json" --seconds 0 --json > "$work/out.json"
+check "policy drop with only an ARP accept: forward.policy fails" js "
+f=[x for x in d['findings'] if x['check']=='forward.policy' and 'chain bridge vnfdiagufw ufwfwd' in x['seen']]
+sys.exit(0 if f and f[0]['severity']=='fail' else 1)"
+in_ns nft delete table bridge vnfdiagufw
 
 # 2. Remove the rule and raise eth9's MTU: those findings clear.
 in_ns nft delete table bridge vnfdiagtest

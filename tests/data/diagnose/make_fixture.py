@@ -124,6 +124,8 @@ def faults(out):
     if not os.path.islink(link):
         os.symlink('../../../devices/virtual/net/br9', link)
     w(root, '/proc/sys/net/bridge/bridge-nf-call-iptables', '1')
+    # Legacy (xtables) iptables tables next to the nftables ruleset: diagnose cannot read their rules.
+    w(root, '/proc/net/ip_tables_names', 'nat\nfilter')
     for vf, node in [('0000:83:10.0', 1), ('0000:83:10.1', 1), ('0000:83:10.2', 1), ('0000:83:10.3', 1),
                      ('0000:83:10.4', 1), ('0000:82:10.0', 1), ('0000:81:10.0', 1)]:
         vf_dev(root, vf, node, ['0000:83:10.1', '0000:83:00.0'] if vf == '0000:83:10.1' else None)
@@ -165,15 +167,28 @@ def faults(out):
         'rings': {'ens1f0': {'rx': 256, 'rx_max': 4096, 'tx': 256, 'tx_max': 4096},
                   'ens2f0': {'rx': 4096, 'rx_max': 4096, 'tx': 4096, 'tx_max': 4096},
                   'ens3f0': {'rx': 4096, 'rx_max': 4096, 'tx': 4096, 'tx_max': 4096}},
-        'features': {d: {'tx-udp_tnl-segmentation': True, 'rx-udp_tunnel-port-offload': True, 'rx-checksum': True,
-                         'tx-checksum-ipv4': True} for d in ('ens2f0', 'ens3f0')},
+        'features': dict({d: {'tx-udp_tnl-segmentation': True, 'rx-udp_tunnel-port-offload': True,
+                              'rx-checksum': True, 'tx-checksum-ipv4': True} for d in ('ens2f0', 'ens3f0')},
+                         # RX checksum offload and the tunnel offloads turned off on the rings VNF's PF.
+                         ens1f0={'tx-udp_tnl-segmentation': False, 'rx-udp_tunnel-port-offload': False,
+                                 'rx-checksum': False, 'tx-checksum-ipv4': True}),
         'nic_stats': {'ens1f0': [{'rx_packets': 1_000_000, 'rx_missed_errors': 100, 'rx_no_buffer_count': 7},
                                  {'rx_packets': 3_000_000, 'rx_missed_errors': 5100, 'rx_no_buffer_count': 7}],
                       'ens2f0': {'rx_packets': 5, 'rx_missed_errors': 0},
                       'ens3f0': {'rx_packets': 5, 'rx_missed_errors': 0}},
         'link_stats': {'ens1f0': [busy0, busy1], 'ens2f0': quiet, 'ens3f0': quiet,
-                       'vnf9a': [dict(quiet, tx_packets=500_000, tx_dropped=10),
-                                 dict(quiet, tx_packets=900_000, tx_dropped=4010)]},
+                       # The guest sends back (rx) what it forwards (tx, port 0 paired with itself).
+                       'vnf9a': [dict(quiet, tx_packets=500_000, tx_dropped=10, rx_packets=500_000),
+                                 dict(quiet, tx_packets=900_000, tx_dropped=4010, rx_packets=896_000)]},
+        # IFLA_VF_STATS: the rings VNF's VF receives 200000 packets/s and sends as many back; the
+        # VFs of ens3f0 and ens2f0 are idle.
+        'vf_stats': {'ens1f0': [{'0': {'rx_packets': 1_000_000, 'tx_packets': 1_000_000, 'rx_dropped': 0,
+                                       'tx_dropped': 0}},
+                                {'0': {'rx_packets': 1_400_000, 'tx_packets': 1_400_000, 'rx_dropped': 0,
+                                       'tx_dropped': 0}}],
+                     'ens2f0': {'0': {'rx_packets': 5, 'tx_packets': 5}},
+                     'ens3f0': {str(i): {'rx_packets': 5, 'tx_packets': 5, 'rx_dropped': 0, 'tx_dropped': 0}
+                                for i in range(5)}},
         'later_files': {'/sys/devices/system/cpu/cpu5/thermal_throttle/core_throttle_count': '30'},
         'serial_logs': {
             '/var/log/vnfctl/taps.serial.log': [
@@ -203,9 +218,17 @@ def faults(out):
             {'table': {'family': 'ip', 'name': 'filter', 'handle': 1}},
             {'chain': {'family': 'ip', 'table': 'filter', 'name': 'FORWARD', 'handle': 1, 'type': 'filter',
                        'hook': 'forward', 'prio': 0, 'policy': 'drop'}},
+            # ufw's and Docker's first FORWARD rule: it accepts replies, no new flow of the VNF.
+            {'rule': {'family': 'ip', 'table': 'filter', 'chain': 'FORWARD', 'handle': 4, 'expr': [
+                {'match': {'op': 'in', 'left': {'ct': {'key': 'state'}}, 'right': ['established', 'related']}},
+                {'counter': {'packets': 900, 'bytes': 90000}}, {'accept': None}]}},
             {'rule': {'family': 'ip', 'table': 'filter', 'chain': 'FORWARD', 'handle': 5, 'expr': [
                 {'match': {'op': '==', 'left': {'meta': {'key': 'iifname'}}, 'right': 'vnf9a'}},
                 {'counter': {'packets': 42, 'bytes': 4200}}, {'drop': None}]}},
+            # iptables-nft -A FORWARD -o vnf9a -j REJECT: an xtables target in libnftables' JSON.
+            {'rule': {'family': 'ip', 'table': 'filter', 'chain': 'FORWARD', 'handle': 6, 'expr': [
+                {'match': {'op': '==', 'left': {'meta': {'key': 'oifname'}}, 'right': 'vnf9a'}},
+                {'counter': {'packets': 3, 'bytes': 180}}, {'xt': {'type': 'target', 'name': 'REJECT'}}]}},
         ]},
     }
     fill_empty(root)
@@ -217,10 +240,10 @@ def faults(out):
                 'rings and growing rx_missed, ens2f0 at MTU 1500, ens3f0 healthy), and one VNF per fault: dmar '
                 '(DMAR faults name its VF), vlan (VF VLAN 300, spec 200), remote (placed on node 0, VF on node 1), '
                 'tagged (spec VLAN 104, the VF has none: the forwarder counts VLAN 104 tags), '
-                'jumbo (spec MTU 9000 on the 1500 PF; the forwarder drops 50 frames of 1519+ bytes for MTU 1500), rings (small rings, missed counters), taps (a 1500 bridge '
-                'port in a 9000 path, a forward-drop rule with counter 42, br_netfilter on, tap tx_dropped and '
+                'jumbo (spec MTU 9000 on the 1500 PF; the forwarder drops 50 frames of 1519+ bytes for MTU 1500), rings (small rings, missed counters, RX checksum and tunnel offloads off on ens1f0, VF statistics through IFLA_VF_STATS), taps (a 1500 bridge '
+                'port in a 9000 path, a forward-drop rule with counter 42, an iptables-nft REJECT (xt target) with counter 3, a FORWARD policy drop that only a ct state accept precedes, br_netfilter on, tap tx_dropped and '
                 '"Ring Buffer Full" in the serial log, a 64-descriptor forwarder RX ring), stopped (shut off); good has nothing wrong. CPU 5 throttles '
-                'during the sample; the package is above its passive trip. Generated by ../make_fixture.py faults.\n')
+                'during the sample; the package is above its passive trip; legacy iptables tables nat and filter exist. Generated by ../make_fixture.py faults.\n')
 
 def bench(n, out):
     root = os.path.join(out, 'root')

@@ -12,6 +12,7 @@
 
 #include "diagnose/context.h"
 #include "diagnose/ethtool.h"
+#include "prep/netlink.h"
 #include "tests/unit/golden.h"
 #include "tests/unit/test_util.h"
 
@@ -87,7 +88,18 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"rings", "rings.size", Severity::kWarn, "ens1f0 RX ring 256 of max 4096",
                   "vnfctl tune --nic ens1f0 --rings max"},
         FaultCase{"rings", "numa.irq", Severity::kWarn, "42->0-3", "vnfctl tune --nic ens1f0 --irq-affinity local"},
-        FaultCase{"rings", "path.drops", Severity::kFail, "PF ens1f0 rx", "vnfctl tune rings --rings max"},
+        FaultCase{"rings", "path.drops", Severity::kFail, "PF ens1f0 rx (rx_missed_errors +5000), ",
+                  "vnfctl tune rings --rings max"},
+        FaultCase{"rings", "offload.checksum", Severity::kWarn, "ens1f0 (the PF of the VNF's VF): off: rx-checksum",
+                  "ethtool -K ens1f0 rx on"},
+        FaultCase{"rings", "offload.tunnel", Severity::kInfo,
+                  "ens1f0: off or missing: tx-udp_tnl-segmentation, rx-udp_tunnel-port-offload",
+                  "if the VNF's traffic is VXLAN/Geneve: ethtool -K ens1f0"},
+        FaultCase{"taps", "forward.rule", Severity::kFail,
+                  "rule handle 6 in chain ip filter FORWARD rejects traffic on vnf9a (counter 3 packets)",
+                  "nft delete rule ip filter FORWARD handle 6"},
+        FaultCase{"", "forward.legacy", Severity::kWarn,
+                  "legacy (xtables) iptables tables exist: iptables nat, iptables filter", "iptables-legacy-save"},
         FaultCase{"taps", "mtu.path", Severity::kFail,
                   "port eth9 (on the path of tap vnf9a via bridge br9) has MTU 1500", "ip link set dev eth9 mtu 9000"},
         FaultCase{"taps", "forward.rule", Severity::kFail,
@@ -119,7 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"", "thermal.temperature", Severity::kWarn,
                   "thermal_zone0 (x86_pkg_temp) 99.0 C >= passive trip 95.0 C", "cooling"}),
     [](const auto& info) {
-      std::string n = std::string(info.param.vnf) + "_" + info.param.check;
+      // The index: one check may have several faults (two forward.rule findings for taps).
+      std::string n = std::string(info.param.vnf) + "_" + info.param.check + "_" + std::to_string(info.index);
       std::replace_if(
           n.begin(), n.end(), [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
       return n;
@@ -311,6 +324,236 @@ TEST(Diagnose, ForwarderStatsWithoutOrWithBrokenVlanCountsAreSkipped) {
   EXPECT_TRUE(find(*r, "tagged", "vlan.guest").empty());  // port 0 refused; port 1 is no guest port of it
 }
 
+TEST(Diagnose, GoodVnfHasAHealthyOffloadFinding) {
+  auto r = runOn((kFixture / "answers.json").string(), {"good"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "good", "offload.checksum");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kOk);
+  EXPECT_EQ(f[0]->seen, "ens3f0: RX and TX checksum offload on");
+  EXPECT_EQ(worst(*r, "good", "offload.tunnel"), Severity::kOk);
+}
+
+// rx_missed_errors is in the link statistics and in the driver's ethtool statistics with the same
+// value: counted once. The VF's own counters (IFLA_VF_STATS) are a hop of their own.
+TEST(Diagnose, PfCountersAreCountedOnceAndVfStatsAreAHop) {
+  auto r = runOn((kFixture / "answers.json").string(), {"rings"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  const Hop* pf = nullptr;
+  const Hop* vf_rx = nullptr;
+  const Hop* vf_tx = nullptr;
+  for (const auto& h : r->hops) {
+    if (h.hop == "PF ens1f0 rx") pf = &h;
+    if (h.hop == "VF 0000:81:10.0 rx") vf_rx = &h;
+    if (h.hop == "VF 0000:81:10.0 tx") vf_tx = &h;
+  }
+  ASSERT_TRUE(pf && vf_rx && vf_tx);
+  EXPECT_EQ(pf->drop_counters, "rx_missed_errors +5000");
+  EXPECT_EQ(pf->dropped, 5000u);
+  EXPECT_EQ(vf_rx->packets_per_s, 200000);
+  EXPECT_EQ(vf_tx->packets_per_s, 200000);
+  EXPECT_NE(vf_rx->where.find("RTM_GETLINK ens1f0 IFLA_VF_STATS (VF 0)"), std::string::npos) << vf_rx->where;
+}
+
+// A VF whose rx_dropped grows: the guest's RX ring behind it, with the forwarder's descriptor count.
+TEST(Diagnose, VfRxDropsAreTheGuestRing) {
+  auto edited = editedAnswers("vfdrop", [](nlohmann::json& j) {
+    j["vf_stats"]["ens3f0"] =
+        nlohmann::json::array({{{"0", {{"rx_packets", 1000}, {"tx_packets", 1000}, {"rx_dropped", 0}}}},
+                               {{"0", {{"rx_packets", 201000}, {"tx_packets", 190000}, {"rx_dropped", 700}}}}});
+  });
+  auto r = runOn(edited->path, {"good"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "good", "path.drops");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kFail);
+  EXPECT_NE(f[0]->seen.find("VF 0000:83:10.0 rx (rx_dropped +700), 100000 packets/s"), std::string::npos) << f[0]->seen;
+  EXPECT_NE(f[0]->meaning.find("guest port 0, 1024 descriptors"), std::string::npos) << f[0]->meaning;
+  EXPECT_NE(f[0]->fix.find("guest.forwarder.rx_descriptors (now 1024"), std::string::npos) << f[0]->fix;
+}
+
+// A VNF with two taps as vnfctl renders it: the guest forwards port 0 <-> port 1 (vnf-fwd's
+// default pairs).
+std::string twoTapXml(const std::string& name) {
+  return "<domain type=\"kvm\"><name>" + name +
+         "</name><metadata><vnfctl:vnf xmlns:vnfctl=\"urn:vnfctl:domain:1\"><vnfctl:spec "
+         "hash=\"0123456789abcdef\"/><vnfctl:tool version=\"0.1.0\"/><vnfctl:image hash=\"\"/><vnfctl:placement "
+         "node=\"0\" memory-kib=\"524288\" page-size-kib=\"0\" hugepages=\"0\"><vnfctl:shared "
+         "cpus=\"0\"/></vnfctl:placement></vnfctl:vnf></metadata><devices><interface type=\"ethernet\"><target "
+         "dev=\"vnfpa\" managed=\"no\"/></interface><interface type=\"ethernet\"><target dev=\"vnfpb\" "
+         "managed=\"no\"/></interface><serial type=\"file\"><source path=\"/var/log/vnfctl/" +
+         name + ".serial.log\"/></serial></devices></domain>";
+}
+
+struct WayRates {
+  std::uint64_t a_to_b;  // per second, what enters tap a and leaves by tap b
+  std::uint64_t b_to_a;  // the other way
+  std::uint64_t b_out;   // what tap b's rx counts of a_to_b (a fall when less)
+};
+
+std::unique_ptr<EditedAnswers> twoTapAnswers(const std::string& tag, WayRates w) {
+  return editedAnswers(tag, [&](nlohmann::json& j) {
+    j["domains"] = nlohmann::json::array({{{"name", "pair"}, {"state", "running"}, {"xml", twoTapXml("pair")}}});
+    auto tap = [](std::uint64_t tx, std::uint64_t rx) {
+      return nlohmann::json{{"tx_packets", tx}, {"rx_packets", rx}, {"tx_dropped", 0}, {"rx_dropped", 0}};
+    };
+    const std::uint64_t s = 2;  // the window's seconds
+    j["link_stats"]["vnfpa"] = nlohmann::json::array({tap(1000, 1000), tap(1000 + w.a_to_b * s, 1000 + w.b_to_a * s)});
+    j["link_stats"]["vnfpb"] = nlohmann::json::array({tap(1000, 1000), tap(1000 + w.b_to_a * s, 1000 + w.b_out * s)});
+    auto stats = [](std::uint64_t rx0, std::uint64_t tx0, std::uint64_t rx1, std::uint64_t tx1) {
+      nlohmann::json ports = nlohmann::json::array(
+          {{{"index", 0}, {"rx", rx0}, {"tx", tx0}, {"imissed", 0}, {"rx_nombuf", 0}, {"tx_full_drops", 0}},
+           {{"index", 1}, {"rx", rx1}, {"tx", tx1}, {"imissed", 0}, {"rx_nombuf", 0}, {"tx_full_drops", 0}}});
+      return "VNF-FWD STATS " + nlohmann::json{{"ports", ports}}.dump() + "\n";
+    };
+    // Port 0 receives a_to_b and sends b_to_a; port 1 the reverse.
+    j["serial_logs"]["/var/log/vnfctl/pair.serial.log"] =
+        nlohmann::json::array({stats(1000, 1000, 1000, 1000), stats(1000 + w.a_to_b * s, 1000 + w.b_to_a * s,
+                                                                    1000 + w.b_to_a * s, 1000 + w.a_to_b * s)});
+  });
+}
+
+TEST(Diagnose, TwoTapVnfForwardingOneWayOrBothIsHealthy) {
+  for (WayRates w : {WayRates{100000, 0, 100000}, WayRates{100000, 80000, 100000}}) {
+    auto edited = twoTapAnswers("oneway", w);
+    auto r = runOn(edited->path, {"pair"}, false, 2000);
+    ASSERT_TRUE(r) << r.error().message;
+    auto f = find(*r, "pair", "path.drops");
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0]->severity, Severity::kOk) << w.b_to_a << ": " << f[0]->seen << " / " << f[0]->meaning;
+  }
+}
+
+TEST(Diagnose, AFallAlongARealDirectionWarns) {
+  auto edited = twoTapAnswers("fall", {100000, 0, 50000});
+  auto r = runOn(edited->path, {"pair"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "pair", "path.drops");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kWarn);
+  EXPECT_EQ(f[0]->seen,
+            "100000 packets/s at guest port 1 tx but 50000 at guest -> tap vnfpb over 2.0 s, no drop counter grew");
+}
+
+// Forward-hook rules: which accepts let the VNF's traffic past a policy drop.
+std::unique_ptr<EditedAnswers> chainAnswers(const std::string& tag, nlohmann::json expr) {
+  return editedAnswers(tag, [&](nlohmann::json& j) {
+    auto& items = j["nft"]["nftables"];
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& it : items)
+      if (!it.contains("rule")) kept.push_back(it);
+    kept.push_back(
+        {{"rule", {{"family", "ip"}, {"table", "filter"}, {"chain", "FORWARD"}, {"handle", 9}, {"expr", expr}}}});
+    items = kept;
+  });
+}
+
+TEST(Diagnose, OnlyAnAcceptForTheVnfOrForEverythingPassesAPolicyDrop) {
+  const nlohmann::json counter = {{"counter", {{"packets", 1}, {"bytes", 60}}}};
+  const nlohmann::json accept = {{"accept", nullptr}};
+  const nlohmann::json ct = {{"match",
+                              {{"op", "in"},
+                               {"left", {{"ct", {{"key", "state"}}}}},
+                               {"right", nlohmann::json::array({"established", "related"})}}}};
+  const nlohmann::json physdev = {{"xt", {{"type", "match"}, {"name", "physdev"}}}};
+  const nlohmann::json mine = {
+      {"match", {{"op", "=="}, {"left", {{"meta", {{"key", "iifname"}}}}}, {"right", "vnf9*"}}}};
+  struct Case {
+    const char* what;
+    nlohmann::json expr;
+    bool policy_finding;
+  };
+  for (const auto& c : {Case{"ct state accept", {ct, counter, accept}, true},
+                        Case{"xt physdev accept", {physdev, counter, accept}, true},
+                        Case{"counter accept (catch-all)", {counter, accept}, false},
+                        Case{"iifname vnf9* accept", {mine, counter, accept}, false}}) {
+    auto edited = chainAnswers("chain", c.expr);
+    auto r = runOn(edited->path, {"taps"}, false, 0);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(!find(*r, "taps", "forward.policy").empty(), c.policy_finding) << c.what;
+  }
+  // An xt REJECT for everything forwarded: the VNF's traffic is rejected.
+  auto edited = chainAnswers("xtreject", {counter, {{"xt", {{"type", "target"}, {"name", "REJECT"}}}}});
+  auto r = runOn(edited->path, {"taps"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "taps", "forward.rule");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kFail);
+  EXPECT_EQ(f[0]->seen, "rule handle 9 in chain ip filter FORWARD rejects forwarded traffic (counter 1 packets)");
+}
+
+// Legacy iptables tables in a host snapshot: warn with a filter table, inform without, nothing when
+// the files are missing or empty.
+TEST(Diagnose, LegacyIptablesTablesAreNamed) {
+  struct Case {
+    const char* v4;
+    const char* v6;
+    std::optional<Severity> want;
+    const char* seen;
+  };
+  for (const auto& c : {Case{nullptr, nullptr, std::nullopt, ""}, Case{"", "", std::nullopt, ""},
+                        Case{"", "mangle\nraw\n", Severity::kInfo, "ip6tables mangle, ip6tables raw"},
+                        Case{"nat\n", "filter\n", Severity::kWarn, "iptables nat, ip6tables filter"}}) {
+    auto root = test::makeTempDir("diag-legacy");
+    EditedAnswers cleanup(root, "");
+    std::filesystem::create_directories(root / "proc/net");
+    if (c.v4) test::writeFile(root / "proc/net/ip_tables_names", c.v4);
+    if (c.v6) test::writeFile(root / "proc/net/ip6_tables_names", c.v6);
+    auto fs = HostFs::open(root);
+    ASSERT_TRUE(fs);
+    auto probe = loadRecordedProbe((kFixture / "answers.json").string());
+    ASSERT_TRUE(probe);
+    Request req;
+    req.names = {"taps"};
+    auto r = runDiagnose(*fs, **probe, req);
+    ASSERT_TRUE(r) << r.error().message;
+    auto f = find(*r, "", "forward.legacy");
+    if (!c.want) {
+      EXPECT_TRUE(f.empty()) << f.front()->seen;
+      continue;
+    }
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0]->severity, *c.want);
+    EXPECT_EQ(f[0]->seen, std::string("legacy (xtables) iptables tables exist: ") + c.seen);
+    EXPECT_NE(f[0]->where.find("/proc/net/ip6_tables_names under " + root.string()), std::string::npos);
+  }
+  // A VNF without taps: legacy tables do not see VF traffic.
+  auto r = runOn((kFixture / "answers.json").string(), {"good"}, false, 0);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(find(*r, "", "forward.legacy").empty());
+}
+
+// kern.log is read from its end only; the DMAR finding says which log it read.
+TEST(Diagnose, KernLogIsReadFromItsTailAndNamedAsTheSource) {
+  auto root = test::makeTempDir("diag-kernlog");
+  EditedAnswers cleanup(root, "");
+  std::filesystem::create_directories(root / "var/log");
+  std::string text(100, 'x');
+  text += "\nfirst whole line\nDMAR: second\n";
+  test::writeFile(root / "var/log/kern.log", text);
+  auto fs = HostFs::open(root);
+  ASSERT_TRUE(fs);
+  auto log = readKernLogTail(*fs, 40);
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_EQ(log->records, (std::vector<std::string>{"first whole line", "DMAR: second"}));
+  EXPECT_EQ(log->source, "/var/log/kern.log (its last 0 MiB)");
+  auto whole = readKernLogTail(*fs, 1 << 20);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->records.size(), 3u);
+  EXPECT_EQ(whole->source, "/var/log/kern.log");
+  ASSERT_EQ(::mkfifo((root / "var/log/fifo").c_str(), 0600), 0);
+  std::filesystem::remove(root / "var/log/kern.log");
+  std::filesystem::create_symlink("fifo", root / "var/log/kern.log");
+  EXPECT_FALSE(readKernLogTail(*fs, 40));  // refused, never blocks
+
+  auto edited = editedAnswers("kernlog", [](nlohmann::json& j) { j["kmsg_source"] = "/var/log/kern.log"; });
+  auto r = runOn(edited->path, {"dmar"}, false, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "dmar", "iommu.dmar");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->where.rfind("kernel log (/var/log/kern.log), recorded in ", 0), 0u) << f[0]->where;
+}
+
 TEST(RecordedProbe, RefusesWhatIsNotAnAnswersFile) {
   auto dir = test::makeTempDir("diag-bad");
   EditedAnswers cleanup(dir, "");
@@ -361,6 +604,19 @@ TEST(Ethtool, UnsupportedAndMissingInterfacesAreClearErrors) {
   auto set = ethtool::setRings("lo", 4096, 4096);
   ASSERT_FALSE(set);
   EXPECT_EQ(set.error().code, Errc::kConflict);
+}
+
+// IFLA_VF_STATS through rtnetlink on interfaces every test machine has.
+TEST(Netlink, VfStatsOfInterfacesWithoutVfsAndMissingOnes) {
+  auto lo = prep::netlink::vfStats("lo");
+  ASSERT_TRUE(lo) << lo.error().message;
+  EXPECT_TRUE(lo->empty());
+  auto missing = prep::netlink::vfStats("vnfnosuch0");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound) << missing.error().message;
+  auto bad = prep::netlink::vfStats(std::string(40, 'x'));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
 }
 
 TEST(Ethtool, LoopbackFeaturesAreRead) {

@@ -2,8 +2,12 @@
 
 #include <openssl/ssl.h>
 
+#include <memory>
+#include <vector>
+
 #include <fmt/format.h>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -50,10 +54,61 @@ Result<CallbackUri> parseCallbackUri(const std::string& uri) {
   return out;
 }
 
+namespace {
+
+// The addresses of host:port within `deadline`. A numeric host needs no lookup; a name is looked up
+// by getaddrinfo on a thread of its own, which is left to finish on its own when the deadline comes
+// first (getaddrinfo cannot be cancelled, and asio's resolver would join it on destruction).
+Result<std::vector<tcp::endpoint>> resolveBy(const std::string& host, const std::string& port,
+                                             std::chrono::steady_clock::time_point deadline) {
+  const auto port_number = static_cast<unsigned short>(std::stoi(port));
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return std::vector<tcp::endpoint>{tcp::endpoint(address, port_number)};
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    boost::system::error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared, host, port] {
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    boost::system::error_code ec;
+    auto results = resolver.resolve(host, port, ec);
+    std::lock_guard lock(shared->mu);
+    shared->ec = ec;
+    for (const auto& r : results) shared->endpoints.push_back(r.endpoint());
+    shared->done = true;
+    shared->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(shared->mu);
+  if (!shared->cv.wait_until(lock, deadline, [&] { return shared->done; })) {
+    return fail(Errc::kTimeout, fmt::format("the name {} was not resolved in time", host));
+  }
+  if (shared->ec) return fail(Errc::kUnreachable, fmt::format("cannot resolve {}: {}", host, shared->ec.message()));
+  return shared->endpoints;
+}
+
+}  // namespace
+
 Result<int> httpsRequest(const NotifyConfig& config, const std::string& method, const std::string& uri,
                          const std::string& body) {
   auto u = parseCallbackUri(uri);
   if (!u) return std::unexpected(u.error());
+  const std::string fix = "is the subscriber up, and is its certificate signed by the CA given with --notify-ca?";
+  // One deadline for the whole request: the lookup, connect, TLS handshake, request and answer.
+  // Every step is asynchronous and the io_context runs until the deadline at most, so a
+  // subscriber that accepts and never answers costs config.timeout, never more (Beast's
+  // expires_after bounds asynchronous operations only).
+  const auto deadline = std::chrono::steady_clock::now() + config.timeout;
+  auto failed = [&](const std::string& why) {
+    return fail(Errc::kUnreachable, fmt::format("{} {}: {}", method, uri.substr(0, 200), why), fix);
+  };
+  auto endpoints = resolveBy(u->host, u->port, deadline);
+  if (!endpoints) return failed(endpoints.error().message);
   try {
     asio::io_context ioc;
     ssl::context ctx(ssl::context::tls_client);
@@ -67,11 +122,6 @@ Result<int> httpsRequest(const NotifyConfig& config, const std::string& method, 
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());
     stream.set_verify_callback(ssl::host_name_verification(u->host));
-    tcp::resolver resolver(ioc);
-    beast::get_lowest_layer(stream).expires_after(config.timeout);
-    auto results = resolver.resolve(u->host, u->port);
-    beast::get_lowest_layer(stream).connect(results);
-    stream.handshake(ssl::stream_base::client);
     http::request<http::string_body> req{method == "GET" ? http::verb::get : http::verb::post, u->target, 11};
     req.set(http::field::host, u->host);
     req.set(http::field::user_agent, "vnfctl");
@@ -81,17 +131,41 @@ Result<int> httpsRequest(const NotifyConfig& config, const std::string& method, 
       req.body() = body;
     }
     req.prepare_payload();
-    http::write(stream, req);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024);
-    http::read(stream, buffer, parser);
-    beast::error_code ignore;
-    stream.shutdown(ignore);
+
+    bool done = false;
+    beast::error_code error;
+    std::string step = "connect";
+    auto finish = [&](beast::error_code ec) {
+      error = ec;
+      done = true;
+    };
+    beast::get_lowest_layer(stream).expires_at(deadline);
+    beast::get_lowest_layer(stream).async_connect(*endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
+      if (ec) return finish(ec);
+      step = "TLS handshake";
+      stream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+        if (ec) return finish(ec);
+        step = "send the request";
+        http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+          if (ec) return finish(ec);
+          step = "read the answer";
+          http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) { finish(ec); });
+        });
+      });
+    });
+    // The stream's timer closes the socket at the deadline; run_until is the backstop.
+    ioc.run_until(deadline + std::chrono::milliseconds(100));
+    if (!done || error == beast::error::timeout) {
+      return failed(fmt::format("no answer within {} ms (at: {})", config.timeout.count(), step));
+    }
+    if (error) return failed(fmt::format("{} failed: {}", step, error.message()));
+    beast::get_lowest_layer(stream).close();  // no TLS close_notify: it could wait on the peer
     return static_cast<int>(parser.get().result_int());
   } catch (const boost::system::system_error& e) {
-    return fail(Errc::kUnreachable, fmt::format("{} {}: {}", method, uri.substr(0, 200), e.code().message()),
-                "is the subscriber up, and is its certificate signed by the CA given with --notify-ca?");
+    return failed(e.code().message());
   }
 }
 

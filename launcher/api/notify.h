@@ -18,7 +18,7 @@ namespace vnf::api {
 
 struct NotifyConfig {
   std::string ca_file;                      // CAs the callback servers' certificates must chain to; "" = the system's
-  std::chrono::milliseconds timeout{5000};  // one whole request
+  std::chrono::milliseconds timeout{5000};  // one whole request, from the lookup to the answer
   int attempts = 5;
   std::chrono::milliseconds first_backoff{1000};
 };
@@ -30,7 +30,8 @@ struct CallbackUri {
 Result<CallbackUri> parseCallbackUri(const std::string& uri);
 
 // One HTTPS request (TLS 1.2 or newer, the server's certificate verified against the CA and its
-// name); the status code.
+// name); the status code. The whole request (name lookup, connect, handshake, request, answer) is
+// bounded by config.timeout: a subscriber that accepts and never answers is an error after it.
 Result<int> httpsRequest(const NotifyConfig& config, const std::string& method, const std::string& uri,
                          const std::string& body);
 

@@ -127,6 +127,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void onRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return close();
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      // The request line (and for 413 the header) was read: audited like any refused change.
+      const auto& req = parser_->get();
+      Request r;
+      r.method = std::string(req.method_string());
+      r.target = std::string(req.target());
+      r.subject = subject_;
+      r.role = role_;
+      server_.service.auditRefusal(r, ec == http::error::body_limit ? 413 : 431);
+    }
     if (ec == http::error::body_limit) {
       return reject(413, "Content Too Large",
                     fmt::format("the request body is over the limit of {} bytes", server_.config.max_body_bytes));

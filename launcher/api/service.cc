@@ -1,9 +1,6 @@
 #include "api/service.h"
 
-#include <fcntl.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -14,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_io.h"
+#include "diagnose/context.h"
 #include "spec/load.h"
 #include "virt/vnf_domains.h"
 
@@ -305,7 +303,22 @@ void Service::refresherLoop() {
   }
 }
 
+namespace {
+// Whether the request this thread is handling wrote its audit line (Service::handle runs one
+// request at a time on the calling thread).
+thread_local bool t_audited = false;
+
+// The VNF instance a /vnflcm/v2/vnf_instances/{id}[/...] target names; "" for other targets.
+std::string instanceOfTarget(const std::string& target) {
+  const std::string prefix = std::string(kPrefix) + "/vnf_instances/";
+  std::string path = target.substr(0, target.find('?'));
+  if (!path.starts_with(prefix)) return "";
+  return path.substr(prefix.size(), path.find('/', prefix.size()) - prefix.size()).substr(0, 80);
+}
+}  // namespace
+
 void Service::audit(const Request& r, const std::string& op, const std::string& instance, const std::string& result) {
+  t_audited = true;
   if (!audit_) return;
   audit_(fmt::format("audit subject=\"{}\" role={} op={} instance={} result={}", r.subject, roleName(r.role), op,
                      instance.empty() ? "-" : instance, result));
@@ -325,14 +338,27 @@ bool Service::allowMutation(int& retry_after) {
   return false;
 }
 
+void Service::auditRefusal(const Request& r, int status) {
+  if (r.method == "GET") return;
+  const std::string path = r.target.substr(0, r.target.find('?')).substr(0, 200);
+  audit(r, (r.method.empty() ? std::string("UNKNOWN") : r.method.substr(0, 16)) + " " + (path.empty() ? "-" : path),
+        instanceOfTarget(r.target), std::to_string(status));
+}
+
 Response Service::handle(const Request& request) {
+  t_audited = false;
+  Response resp;
   try {
-    return route(request);
+    resp = route(request);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vnfctl serve: internal error on %s %s: %s\n", request.method.c_str(), request.target.c_str(),
                  e.what());
-    return problem(500, "Internal Server Error", "the request could not be handled; see the server's log");
+    resp = problem(500, "Internal Server Error", "the request could not be handled; see the server's log");
   }
+  // Every changing request leaves one audit line: the handlers write theirs (with the operation's
+  // name); a request refused before or without one (400, 404, 405, 415, 422, ...) gets it here.
+  if (!t_audited) auditRefusal(request, resp.status);
+  return resp;
 }
 
 Response Service::route(const Request& r) {
@@ -1417,36 +1443,17 @@ void Service::notify(json n) {
 
 namespace {
 
-// The last two "VNF-FWD STATS {json}" documents in the last 256 KiB of a serial log. The log is a
-// file libvirt writes; anything but a regular file is skipped.
+// The last two "VNF-FWD STATS {json}" documents with totals in the last 256 KiB of a serial log,
+// oldest first: the same tail reader and parser as `vnfctl stats` (common/file_io readFileTail,
+// diagnose::lastForwarderStats), so a FIFO or device in the log's place is skipped at once and a
+// line the guest is still writing is passed over.
 std::vector<json> lastStats(const std::string& log) {
+  if (log.empty()) return {};
+  auto tail = readFileTail(log, 256 * 1024, "serial log");
+  if (!tail) return {};
   std::vector<json> out;
-  if (log.empty()) return out;
-  int fd = ::open(log.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return out;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return out;
-  }
-  const off_t want = std::min<off_t>(st.st_size, 256 * 1024);
-  std::string buf(static_cast<std::size_t>(want), '\0');
-  ssize_t got = ::pread(fd, buf.data(), buf.size(), st.st_size - want);
-  ::close(fd);
-  if (got <= 0) return out;
-  buf.resize(static_cast<std::size_t>(got));
-  std::size_t end = buf.size();
-  while (out.size() < 2 && end > 0) {
-    std::size_t start = buf.rfind('\n', end - 1);
-    start = start == std::string::npos ? 0 : start + 1;
-    std::string line = buf.substr(start, end - start);
-    if (auto at = line.find("VNF-FWD STATS "); at != std::string::npos) {
-      auto doc = json::parse(line.substr(at + 14), nullptr, false);
-      if (!doc.is_discarded() && doc.is_object() && doc.contains("totals")) out.insert(out.begin(), doc);
-    }
-    if (start == 0) break;
-    end = start - 1;
-  }
+  for (auto& doc : diagnose::lastForwarderStats(*tail, 2))
+    if (doc.contains("totals") && doc["totals"].is_object()) out.push_back(std::move(doc));
   return out;
 }
 

@@ -77,7 +77,13 @@ class Service {
   void start();  // the worker and the libvirt refresher
   void stop();   // waits for the running task (cancel the engine's token first to cut it short)
 
+  // Every request but a GET writes one audit line: the handler's, or auditRefusal's when the
+  // request was refused without one.
   Response handle(const Request& request);
+  // The audit line of a changing request refused with `status` (the server's 413 and 431, a
+  // validation error): subject, role, "METHOD PATH", the instance the path names, the status.
+  // Nothing for a GET.
+  void auditRefusal(const Request& r, int status);
   // Subscriptions: notifications go through `notifier`; the test GET at creation uses `config`.
   // Without a notifier, /subscriptions answers 404.
   void setNotifier(Notifier* notifier, NotifyConfig config) {

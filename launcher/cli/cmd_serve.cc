@@ -43,6 +43,7 @@ struct ServeArgs {
   double mutations_per_second = 10;
   bool test_ready_when_running = false;
   std::string notify_ca;
+  int notify_timeout_s = 5;
 };
 
 // Test only (--test-ready-when-running, for libvirt's test driver, whose domains have no guest to
@@ -183,6 +184,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   api::Service service(cfg, *store, env, logLine);
   api::NotifyConfig notify_config;
   notify_config.ca_file = a.notify_ca;
+  notify_config.timeout = std::chrono::seconds(a.notify_timeout_s);
   api::Notifier notifier(notify_config, logLine);
   service.setNotifier(&notifier, notify_config);
   auto srv = api::Server::create(sc, service, logLine);
@@ -259,6 +261,10 @@ void addServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--notify-ca", a->notify_ca,
                   "CA certificate(s) of the subscribers' callback servers (default: the system's CAs)");
+  cmd->add_option("--notify-timeout", a->notify_timeout_s,
+                  "Seconds one request to a subscriber (the test GET, a notification) may take in all")
+      ->check(CLI::Range(1, 60))
+      ->capture_default_str();
   cmd->add_flag("--test-ready-when-running", a->test_ready_when_running,
                 "Tests with libvirt's test driver only: a running domain counts as ready")
       ->group("");

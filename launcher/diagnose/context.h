@@ -91,5 +91,8 @@ std::string descriptorFix(const char* field, std::optional<std::uint64_t> now, b
 
 // The last "VNF-FWD STATS {json}" document in serial log text; nullopt when none parses.
 std::optional<nlohmann::json> lastForwarderStats(std::string_view serial_text);
+// The last `count` such documents, oldest first (fewer when the text has fewer): two give the
+// forwarder's rates (the API's indicators).
+std::vector<nlohmann::json> lastForwarderStats(std::string_view serial_text, std::size_t count);
 
 }  // namespace vnf::diagnose

@@ -114,22 +114,29 @@ const Result<std::map<int, Counters>>& Ctx::vfStats(const std::string& pf, int s
   return vf_stats_.emplace(key, probe.vfStats(pf)).first->second;
 }
 
-std::optional<nlohmann::json> lastForwarderStats(std::string_view text) {
+std::vector<nlohmann::json> lastForwarderStats(std::string_view text, std::size_t count) {
   constexpr std::string_view kTag = "VNF-FWD STATS ";
+  std::vector<nlohmann::json> out;
   std::size_t at = text.rfind(kTag);
-  while (at != std::string_view::npos) {
+  while (at != std::string_view::npos && out.size() < count) {
     auto line = text.substr(at + kTag.size());
     line = line.substr(0, line.find('\n'));
     try {
       auto j = nlohmann::json::parse(line);
-      if (j.is_object()) return j;
+      if (j.is_object()) out.insert(out.begin(), std::move(j));
     } catch (const nlohmann::json::exception&) {
       // A line cut by the tail or by a console write: try the one before.
     }
     if (at == 0) break;
     at = text.rfind(kTag, at - 1);
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<nlohmann::json> lastForwarderStats(std::string_view text) {
+  auto last = lastForwarderStats(text, 1);
+  if (last.empty()) return std::nullopt;
+  return std::move(last.front());
 }
 
 std::vector<GuestPort> guestPorts(const VnfPath& v) {

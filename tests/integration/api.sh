@@ -46,6 +46,8 @@ r=$(api plain GET /vnflcm/v2/vnf_instances)
 check "... and may read (200, empty list)" bash -c "[[ $(status "$r") == 200 ]] && [[ \$1 == '[]' ]]" _ "$(body "$r")"
 r=$(api reader GET /vnflcm/v2/api_versions)
 check "api_versions says 2.0.0" grep -q '"version":"2.0.0"' <<< "$r"
+r=$(api reader GET /vnflcm/api_versions)
+check "/vnflcm/api_versions too (200, uriPrefix /vnflcm/v2)" bash -c "[[ $(status "$r") == 200 ]] && grep -q '\"uriPrefix\":\"/vnflcm/v2\"' <<< \"\$1\" && grep -q '\"version\":\"2.0.0\"' <<< \"\$1\"" _ "$r"
 
 # --- bad input: ProblemDetails, nothing created
 count() { body "$(api reader GET '/vnflcm/v2/vnf_instances')" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
@@ -55,6 +57,8 @@ problem_is() { # problem_is STATUS RESPONSE
 }
 r=$(api operator POST /vnflcm/v2/vnf_instances '{"vnfdId": "fw",')
 check "malformed JSON: 400 ProblemDetails" problem_is 400 "$r"
+check "... and audited as refused (subject, method and path, result 400)" \
+  grep -q 'audit subject="CN=operator,O=vnfctl test" role=operator op=POST /vnflcm/v2/vnf_instances instance=- result=400' "$work/server.log"
 code=$(curl -sS -o "$work/b" -D "$work/h" -w '%{http_code}' --cacert "$work/pki/ca.pem" --cert "$work/pki/operator.pem" \
   --key "$work/pki/operator.key" -H 'Content-Type: application/json' --data '{"vnfdId":"fw"}' \
   "https://127.0.0.1:$port/vnflcm/v2/vnf_instances")
@@ -75,6 +79,8 @@ code=$(curl -sS -o "$work/b" -w '%{http_code}' --max-time 20 --cacert "$work/pki
   --key "$work/pki/operator.key" -H 'Version: 2.0.0' -H 'Content-Type: application/json' --data-binary "@$work/big" \
   "https://127.0.0.1:$port/vnflcm/v2/vnf_instances" 2>/dev/null) || code=${code:-000}
 check "10 MB body: 413 or the connection closed (got $code)" bash -c "[[ $code == 413 || $code == 000 ]]"
+check "... the server's own 413 is audited with the client's subject" \
+  grep -q 'audit subject="CN=operator,O=vnfctl test" role=operator op=POST /vnflcm/v2/vnf_instances instance=- result=413' "$work/server.log"
 code=$(curl -sS -o "$work/b" -w '%{http_code}' --max-time 20 --cacert "$work/pki/ca.pem" --cert "$work/pki/reader.pem" \
   --key "$work/pki/reader.key" -H 'Version: 2.0.0' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" \
   "https://127.0.0.1:$port/vnflcm/v2/vnf_instances" 2>/dev/null) || code=${code:-000}
@@ -110,6 +116,14 @@ wait_occ "$(location)" COMPLETED > /dev/null
 v=$(body "$(api reader GET "$ip")")
 check "the merge patch renamed it and merged metadata" python3 -c '
 import json,sys; d=json.loads(sys.argv[1]); assert d["vnfInstanceName"]=="renamed" and d["metadata"]=={"rack":"7"}, d' "$v"
+r=$(API_CT=application/merge-patch+json api operator PATCH "$ip" '{"vnfInstanceDescription":"patched"}')
+mocc=$(location)
+check "PATCH as application/merge-patch+json: 202 + an op occ" bash -c "[[ $(status "$r") == 202 && '$mocc' == /vnflcm/v2/vnf_lcm_op_occs/* ]]"
+wait_occ "$mocc" COMPLETED > /dev/null
+mop=$(body "$(api reader GET "$mocc")" | jget '["operation"]')
+mdesc=$(body "$(api reader GET "$ip")" | jget '["vnfInstanceDescription"]')
+check "... whose operation is MODIFY_INFO ($mop), and the description changed ($mdesc)" \
+  bash -c "[[ '$mop' == MODIFY_INFO && '$mdesc' == patched ]]"
 
 task() { # task PATH BODY STATE -> waits for the op occ
   local r; r=$(api operator POST "$1" "$2")
@@ -149,10 +163,17 @@ r=$(api reader GET "$next")
 check "... the next page has the third, and no further Link" bash -c "[[ \$1 == c ]] && ! grep -qi '^link:' '$work/h'" _ "$(body "$r" | jget '[0]["vnfInstanceName"]')"
 r=$(api reader GET '/vnflcm/v2/vnf_instances?filter=(eq,vnfInstanceName,b)')
 check "filter (eq,vnfInstanceName,b): exactly that one" test "$(body "$r" | python3 -c 'import json,sys; print([i["vnfInstanceName"] for i in json.load(sys.stdin)])')" = "['b']"
+bid=$(body "$r" | jget '[0]["id"]')
+r=$(api reader GET "/vnflcm/v2/vnf_instances?filter=(eq,id,$bid)")
+check "filter (eq,id,ID of b): exactly b" test "$(body "$r" | python3 -c 'import json,sys; print([(i["id"], i["vnfInstanceName"]) for i in json.load(sys.stdin)])')" = "[('$bid', 'b')]"
+r=$(api reader GET '/vnflcm/v2/vnf_instances?filter=(neq,instantiationState,NOT_INSTANTIATED)')
+check "filter (neq,instantiationState,NOT_INSTANTIATED): none (all three are not instantiated)" bash -c "[[ $(status "$r") == 200 && \$1 == '[]' ]]" _ "$(body "$r")"
 r=$(api reader GET '/vnflcm/v2/vnf_instances?filter=(eq,password,b)')
 check "filter on an unknown attribute: 400" test "$(status "$r")" = 400
-r=$(api reader GET /metrics)
-check "/metrics: Prometheus text for a reader, no Version needed" grep -q 'vnfctl_vnf_instances{state="NOT_INSTANTIATED"} 3' <<< "$r"
+code=$(curl -sS -o "$work/b" -w '%{http_code}' --cacert "$work/pki/ca.pem" --cert "$work/pki/reader.pem" \
+  --key "$work/pki/reader.key" "https://127.0.0.1:$port/metrics" 2>/dev/null) || code=000
+check "/metrics: Prometheus text for a reader without a Version header ($code)" \
+  bash -c "[[ $code == 200 ]] && grep -q 'vnfctl_vnf_instances{state=\"NOT_INSTANTIATED\"} 3' '$work/b'"
 stop_server
 
 # --- kill -9 during instantiate, then retry; concurrent tasks on one instance
@@ -180,6 +201,29 @@ r=$(api operator POST "/vnflcm/v2/vnf_lcm_op_occs/$occk/retry")
 check "retry: 202" test "$(status "$r")" = 202
 check "... the retried instantiate reaches COMPLETED" wait_occ "/vnflcm/v2/vnf_lcm_op_occs/$occk" COMPLETED
 check "... the instance is INSTANTIATED" test "$(body "$(api reader GET "$k")" | jget '["instantiationState"]')" = INSTANTIATED
+r=$(api reader GET '/vnflcm/v2/vnf_instances?filter=(eq,instantiationState,INSTANTIATED)')
+check "filter (eq,instantiationState,INSTANTIATED): exactly the retried one among four" \
+  test "$(body "$r" | python3 -c 'import json,sys; print([i["vnfInstanceName"] for i in json.load(sys.stdin)])')" = "['killed']"
+stop_server
+
+# --- kill -9 during instantiate, restart, then rollback
+start_server VNFCTL_TEST_HOLD=define || exit 1
+r=$(api operator POST /vnflcm/v2/vnf_instances '{"vnfdId":"fw","vnfInstanceName":"killed-rolled-back"}')
+kr=/vnflcm/v2/vnf_instances/$(body "$r" | jget '["id"]')
+api operator POST "$kr/instantiate" '{"flavourId":"default"}' > /dev/null
+occkr=$(location)
+wait_occ "$occkr" PROCESSING > /dev/null
+kill9_server
+start_server || exit 1
+check "killed during instantiate: FAILED_TEMP after the restart" wait_occ "$occkr" FAILED_TEMP
+r=$(api operator POST "$occkr/rollback")
+check "rollback after kill -9: 202" test "$(status "$r")" = 202
+check "... ROLLED_BACK" wait_occ "$occkr" ROLLED_BACK
+check "... the instance is NOT_INSTANTIATED with no VNFC" python3 -c '
+import json,sys; d=json.loads(sys.argv[1]); assert d["instantiationState"]=="NOT_INSTANTIATED" and "instantiatedVnfInfo" not in d, d' \
+  "$(body "$(api reader GET "$kr")")"
+api operator POST "$kr/instantiate" '{"flavourId":"default"}' > /dev/null
+check "... and a new instantiate of it completes" wait_occ "$(location)" COMPLETED
 stop_server
 
 start_server VNFCTL_TEST_HOLD=start || exit 1
@@ -220,7 +264,7 @@ sub_pid=$!
 extra_pids+=("$sub_pid")
 for _ in $(seq 50); do [[ -s $work/subport ]] && break; sleep 0.1; done
 SERVE_ARGS="--notify-ca $work/pki/ca.pem" start_server || exit 1
-r=$(api operator POST /vnflcm/v2/subscriptions "{\"callbackUri\":\"https://127.0.0.1:$(cat "$work/subport")/notify\",\"filter\":{\"notificationTypes\":[\"VnfLcmOperationOccurrenceNotification\",\"VnfIdentifierCreationNotification\"]}}")
+r=$(api operator POST /vnflcm/v2/subscriptions "{\"callbackUri\":\"https://127.0.0.1:$(cat "$work/subport")/notify\",\"filter\":{\"notificationTypes\":[\"VnfLcmOperationOccurrenceNotification\",\"VnfIdentifierCreationNotification\",\"VnfIdentifierDeletionNotification\"]}}")
 check "subscribe: 201 after the subscriber's test GET answered 204" test "$(status "$r")" = 201
 r=$(api operator POST /vnflcm/v2/subscriptions '{"callbackUri":"https://127.0.0.1:1/none"}')
 check "a callbackUri that does not answer: 422 naming it" bash -c "[[ $(status "$r") == 422 ]] && grep -q 'test GET' <<< \"\$1\"" _ "$r"
@@ -244,10 +288,59 @@ PY
 for _ in $(seq 60); do notes_ok && break; sleep 0.1; done
 check "creation and STARTING/PROCESSING/COMPLETED notifications arrive (the first after a 503 and a retry)" notes_ok
 check "... the failed delivery was retried with backoff" grep -q "attempt 2 of 5" "$work/server.log"
+r=$(api operator POST /vnflcm/v2/vnf_instances '{"vnfdId":"fw","vnfInstanceName":"deleted"}')
+di=$(body "$r" | jget '["id"]')
+r=$(api operator DELETE "/vnflcm/v2/vnf_instances/$di")
+deletion_seen() {
+  python3 -c '
+import json, sys
+seen = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if any(n["notificationType"] == "VnfIdentifierDeletionNotification" and n["vnfInstanceId"] == sys.argv[2]
+                  for n in seen) else 1)' "$work/notes" "$di"
+}
+for _ in $(seq 60); do deletion_seen && break; sleep 0.1; done
+check "DELETE of an instance: 204" test "$(status "$r")" = 204
+check "... delivers a VnfIdentifierDeletionNotification for it" deletion_seen
 sid=$(body "$(api reader GET /vnflcm/v2/subscriptions)" | jget '[0]["id"]')
 r=$(api operator DELETE "/vnflcm/v2/subscriptions/$sid")
 check "unsubscribe: 204, then 404" bash -c "[[ $(status "$r") == 204 && $(status "$(api reader GET "/vnflcm/v2/subscriptions/$sid")") == 404 ]]"
 kill "$sub_pid" 2>/dev/null
+stop_server
+
+# --- a subscriber that accepts TLS and never answers: the test GET is bounded (--notify-timeout 2)
+# and the other HTTP thread serves meanwhile
+python3 - "$work/hungport" "$work/pki/server.pem" "$work/pki/server.key" "$work/hungaccepts" <<'PY' &
+import socket, ssl, sys, threading, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+open(sys.argv[1], "w").write(str(srv.getsockname()[1]))
+held = []
+while True:
+    c, _ = srv.accept()
+    try:
+        held.append(ctx.wrap_socket(c, server_side=True))  # the handshake, then silence
+        open(sys.argv[4], "a").write("accepted\n")
+    except Exception:
+        pass
+PY
+extra_pids+=($!)
+for _ in $(seq 50); do [[ -s $work/hungport ]] && break; sleep 0.1; done
+SERVE_ARGS="--notify-ca $work/pki/ca.pem --notify-timeout 2" start_server || exit 1
+t0=$(date +%s.%N)
+API_TAG=3 api operator POST /vnflcm/v2/subscriptions "{\"callbackUri\":\"https://127.0.0.1:$(cat "$work/hungport")/notify\"}" > "$work/hung" &
+hp=$!
+for _ in $(seq 100); do [[ -s $work/hungaccepts ]] && break; sleep 0.05; done  # the test GET is connected
+r=$(api reader GET /vnflcm/v2/vnf_instances)
+check "while a test GET waits on a silent subscriber, other requests are served ($(status "$r"))" \
+  bash -c "[[ -s '$work/hungaccepts' && $(status "$r") == 200 ]] && kill -0 $hp 2>/dev/null"
+wait "$hp"
+t=$(python3 -c "import sys,time; print(round(time.time()-float(sys.argv[1]),1))" "$t0")
+check "POST /subscriptions to it: 422 ProblemDetails after the 2 s bound (took $t s)" bash -c "
+  [[ \$(head -1 '$work/hung') == 422 ]] && grep -q 'no answer within 2000 ms' '$work/hung' &&
+  python3 -c 'import sys; sys.exit(0 if 1.5 <= float(sys.argv[1]) <= 6 else 1)' $t"
 stop_server
 
 # --- the connection limit: with 2 held open, a third is closed at accept; later ones get in

@@ -79,13 +79,14 @@ start_server() {
 stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=; }
 kill9_server() { kill -9 "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=; }
 
-# api WHO METHOD PATH [BODY] -> prints "STATUS" on line 1 and the body after; headers in $work/h
+# api WHO METHOD PATH [BODY] -> prints "STATUS" on line 1 and the body after; headers in $work/h.
+# The body goes as application/json, or as $API_CT.
 api() {
   local who=$1 method=$2 path=$3 body=${4-}
   local t=${API_TAG-}  # API_TAG=N: its own body and header files, for requests run in parallel
   local args=(-sS --max-time 20 -o "$work/b$t" -D "$work/h$t" -w '%{http_code}' --cacert "$work/pki/ca.pem"
     --cert "$work/pki/$who.pem" --key "$work/pki/$who.key" -X "$method" -H 'Version: 2.0.0')
-  [[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  [[ -n $body ]] && args+=(-H "Content-Type: ${API_CT:-application/json}" --data-binary "$body")
   local code
   code=$(curl "${args[@]}" "https://127.0.0.1:$port$path" 2>/dev/null) || code=000
   echo "$code"

@@ -7,9 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include <fmt/format.h>
@@ -441,6 +445,138 @@ TEST_F(ServiceTest, TheCachedListShowsEveryChangeOfTheStoreAndOfLibvirt) {
   const std::string before_delete = list();
   EXPECT_EQ(call("DELETE", inst).status, 409);  // instantiated: refused, nothing changed
   EXPECT_EQ(list(), before_delete);
+}
+
+// Every changing request writes exactly one audit line, also when it is refused before a handler
+// knows its operation (400, 404, 405, 415, 422, a missing Version); reads write none.
+TEST_F(ServiceTest, EveryRefusedChangeIsAuditedOnceAndReadsAreNot) {
+  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw"})");
+  ASSERT_EQ(c.status, 201);
+  const std::string inst = path(header(c, "Location"));
+  const std::string id = inst.substr(inst.rfind('/') + 1);
+  auto lines = [&] {
+    std::lock_guard lock(audit_mu_);
+    return audit_;
+  };
+  struct Case {
+    std::string method, target, body, content_type;
+    int status;
+    std::string op, instance;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/vnflcm/v2/vnf_instances", "{", "application/json", 400, "POST /vnflcm/v2/vnf_instances", "-"},
+      {"POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw"})", "text/plain", 415, "POST /vnflcm/v2/vnf_instances",
+       "-"},
+      {"POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw","x":1})", "application/json", 400,
+       "POST /vnflcm/v2/vnf_instances", "-"},
+      {"POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"nope"})", "application/json", 422,
+       "POST /vnflcm/v2/vnf_instances", "-"},
+      {"PUT", "/vnflcm/v2/vnf_instances", "", "", 405, "PUT /vnflcm/v2/vnf_instances", "-"},
+      {"POST", inst + "/reboot", "{}", "application/json", 404, "POST " + inst + "/reboot", id},
+      {"PATCH", inst, R"({"vnfInstanceName":7})", "application/merge-patch+json", 400, "PATCH " + inst, id},
+      {"POST", inst + "/scale", R"({"type":"SCALE_OUT","aspectId":"disk"})", "application/json", 400,
+       "POST " + inst + "/scale", id},
+      {"DELETE", "/vnflcm/v2/nothing", "", "", 404, "DELETE /vnflcm/v2/nothing", "-"},
+      {"DELETE", "/vnflcm/v2/vnf_lcm_op_occs/x", "", "", 405, "DELETE /vnflcm/v2/vnf_lcm_op_occs/x", "-"},
+  };
+  for (const auto& k : cases) {
+    const auto before = lines().size();
+    Request r;
+    r.method = k.method;
+    r.target = k.target;
+    r.version = "2.0.0";
+    r.body = k.body;
+    r.content_type = k.content_type;
+    r.subject = "CN=op";
+    r.role = Role::kOperator;
+    auto resp = service().handle(r);
+    EXPECT_EQ(resp.status, k.status) << k.method << " " << k.target << ": " << resp.body;
+    auto now = lines();
+    ASSERT_EQ(now.size(), before + 1) << k.method << " " << k.target << " wrote " << now.size() - before << " lines";
+    EXPECT_EQ(now.back(), fmt::format("audit subject=\"CN=op\" role=operator op={} instance={} result={}", k.op,
+                                      k.instance, k.status))
+        << now.back();
+  }
+  // Without a Version header, a change is refused (400) and audited too.
+  {
+    const auto before = lines().size();
+    Request r;
+    r.method = "DELETE";
+    r.target = inst;
+    r.subject = "CN=op";
+    r.role = Role::kOperator;
+    EXPECT_EQ(service().handle(r).status, 400);
+    ASSERT_EQ(lines().size(), before + 1);
+    EXPECT_NE(lines().back().find("op=DELETE " + inst + " instance=" + id + " result=400"), std::string::npos)
+        << lines().back();
+  }
+  // A handler's own line is not written twice.
+  {
+    const auto before = lines().size();
+    EXPECT_EQ(call("DELETE", inst).status, 204);
+    ASSERT_EQ(lines().size(), before + 1);
+    EXPECT_NE(lines().back().find("op=DELETE instance=" + id + " result=204"), std::string::npos) << lines().back();
+  }
+  // Reads, also refused ones, are not audited.
+  const auto before = lines().size();
+  EXPECT_EQ(call("GET", "/vnflcm/v2/vnf_instances").status, 200);
+  EXPECT_EQ(call("GET", "/vnflcm/v2/nothing").status, 404);
+  EXPECT_EQ(lines().size(), before);
+}
+
+// A subscriber that takes the connection and never answers (here: a listening socket nobody
+// accepts from, so the TCP handshake completes and the TLS handshake waits forever) costs the
+// notify timeout, never more: the subscription's test GET answers 422 within it, and so does a
+// notification's delivery.
+TEST_F(ServiceTest, ASubscriberThatNeverAnswersCostsTheTimeoutNotMore) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string uri = fmt::format("https://127.0.0.1:{}/notify", ntohs(addr.sin_port));
+
+  NotifyConfig nc;
+  nc.timeout = std::chrono::milliseconds(400);
+  nc.attempts = 1;
+  Notifier notifier(nc, nullptr);
+  notifier.start();
+  service().setNotifier(&notifier, nc);
+  using Clock = std::chrono::steady_clock;
+
+  auto t0 = Clock::now();
+  auto direct = httpsRequest(nc, "GET", uri, "");
+  auto took = Clock::now() - t0;
+  ASSERT_FALSE(direct);
+  EXPECT_NE(direct.error().message.find("no answer within 400 ms"), std::string::npos) << direct.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+
+  // The POST runs on another thread; a read on this one is answered meanwhile.
+  t0 = Clock::now();
+  auto sub = std::async(std::launch::async, [&] {
+    return call("POST", "/vnflcm/v2/subscriptions", json{{"callbackUri", uri}}.dump());
+  });
+  EXPECT_EQ(call("GET", "/vnflcm/v2/vnf_instances").status, 200);
+  ASSERT_EQ(sub.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "the test GET is not bounded";
+  auto resp = sub.get();
+  took = Clock::now() - t0;
+  EXPECT_EQ(resp.status, 422) << resp.body;
+  EXPECT_EQ(resp.content_type, "application/problem+json");
+  EXPECT_NE(resp.body.find("did not answer 204"), std::string::npos) << resp.body;
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+
+  // The delivery thread: a notification to it is given up after the bound, the queue drains.
+  t0 = Clock::now();
+  notifier.post(uri, "{}");
+  auto idle = std::async(std::launch::async, [&] { notifier.waitIdle(); });
+  ASSERT_EQ(idle.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "the delivery is not bounded";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1500));
+  service_.reset();  // before the notifier goes
+  ::close(listener);
 }
 
 }  // namespace

@@ -181,5 +181,23 @@ TEST(QemuIdentity, ReadsUserAndGroupFromQemuConf) {
   fs::remove_all(dir);
 }
 
+// vnfctl serve runs with UMask=0077 (packaging/vnfctl-serve.service): the folders staging makes
+// and the copy must still be 0755/0644, or QEMU's user could not enter them. Modes are set with
+// chmod/fchmod, which the umask does not mask (mkdir's and open's modes are masked).
+TEST_F(Stage, ModesDoNotDependOnTheUmask) {
+  if (::geteuid() == kQemuUid) GTEST_SKIP() << "the test's QEMU user must be someone else";
+  const auto root = stage_ / "deeper" / "stage";
+  const mode_t old = ::umask(077);
+  auto got = stageForQemu((base_ / "private" / "vmlinuz").string(), kQemuUid, kQemuGid, root.string());
+  ::umask(old);
+  ASSERT_TRUE(got) << got.error().str();
+  EXPECT_EQ(modeOf(stage_), 0755u);
+  EXPECT_EQ(modeOf(stage_ / "deeper"), 0755u);
+  EXPECT_EQ(modeOf(root), 0755u);
+  EXPECT_EQ(modeOf(root / kKernelSha), 0755u);
+  EXPECT_EQ(modeOf(got->path), 0644u);
+  EXPECT_EQ(whyUnreadable(got->path, kQemuUid, kQemuGid), "");
+}
+
 }  // namespace
 }  // namespace vnf

@@ -584,6 +584,19 @@ TEST(ForwarderStats, LastCompleteLineWins) {
   EXPECT_FALSE(lastForwarderStats("no stats here"));
 }
 
+// The API's indicators take the last two whole lines (oldest first) for the rates.
+TEST(ForwarderStats, TheLastTwoWholeLinesOldestFirst) {
+  std::string text =
+      "VNF-FWD STATS {\"uptime_s\": 1}\nVNF-FWD STATS {\"uptime_s\": 2}\nnoise\nVNF-FWD STATS {\"uptime_s\": 3}\n"
+      "VNF-FWD STATS {\"upt";
+  auto two = lastForwarderStats(text, 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0]["uptime_s"], 2);
+  EXPECT_EQ(two[1]["uptime_s"], 3);
+  EXPECT_EQ(lastForwarderStats("VNF-FWD STATS {\"uptime_s\": 9}", 2).size(), 1u);
+  EXPECT_TRUE(lastForwarderStats("nothing", 2).empty());
+}
+
 // The real ioctls on interfaces every test machine has: clear errors, never a crash.
 TEST(Ethtool, UnsupportedAndMissingInterfacesAreClearErrors) {
   auto lo = ethtool::rings("lo");

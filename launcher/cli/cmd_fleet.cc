@@ -36,7 +36,7 @@ Json overridesJson(const VnfSpec& spec, const fleet::PlannedInstance& p) {
   Json o{{"name", p.name}, {"count", 1}};
   auto macOf = [&](const std::string& label) -> Json {
     for (const auto& m : p.macs)
-      if (m.label == label && !m.derived) return formatMac(m.mac);
+      if (m.label == label && m.in_overrides) return formatMac(m.mac);
     return nullptr;
   };
   if (!spec.nics.empty()) {
@@ -70,7 +70,14 @@ Json instanceJson(const VnfSpec& spec, const fleet::PlannedInstance& p) {
   for (const auto& v : p.placement.vfs)
     vfs.push_back({{"nic", v.nic_index}, {"pf", v.pf.str()}, {"vf", v.vf.str()}, {"index", v.vf_index}});
   Json macs = Json::array();
-  for (const auto& m : p.macs) macs.push_back({{"label", m.label}, {"mac", formatMac(m.mac)}, {"derived", m.derived}});
+  for (const auto& m : p.macs) {
+    macs.push_back({{"label", m.label},
+                    {"mac", formatMac(m.mac)},
+                    {"derived", m.derived},
+                    {"source", m.from_domain    ? "domain"
+                               : m.in_overrides ? "re-derived"
+                                                : "derived"}});
+  }
   return {{"name", p.name},
           {"index", p.index},
           {"host", p.host},
@@ -116,6 +123,10 @@ int runFleetPlan(const FleetArgs& a) {
             "placed again elsewhere)"};
     return finishError(e);
   }
+  for (const auto& h : gathered.hosts) {
+    if (!h.closed.empty())
+      std::fprintf(stderr, "vnfctl: warning: host %s takes no new instance: %s\n", h.name.c_str(), h.closed.c_str());
+  }
   fleet::FleetRequest req{*spec, a.count, a.anti_affinity};
   auto plan = fleet::planFleet(gathered.hosts, req);
   if (!plan) return finishError(plan.error());
@@ -136,6 +147,7 @@ int runFleetPlan(const FleetArgs& a) {
       auto rm = plan->remove.find(h.name);
       hosts[h.name] = {{"uri", h.uri},
                        {"snapshot", h.snapshot},
+                       {"closed", h.closed},
                        {"free_cpus_before", use ? use->free_cpus_before : 0},
                        {"free_cpus_after", use ? use->free_cpus_after : 0},
                        {"free_memory_kib_after", free_mem},

@@ -295,13 +295,29 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
     cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
 }
 
+nlohmann::ordered_json errorJson(const Error& e) {
+  return {{"kind", errcName(e.code)}, {"exit_code", exitCodeOf(e.code)}, {"message", e.message}, {"fix", e.fix}};
+}
+
 int listCommand(const GlobalOptions& g, bool json) {
+  // With --json, stdout holds the document whatever happens: a failure is the list document with
+  // no domains and the error (kind, exit code, message, fix).
+  auto failed = [json](const Error& e) {
+    if (json) {
+      nlohmann::ordered_json j{{"schema", "vnfctl.list/v1"},
+                               {"domains", nlohmann::ordered_json::array()},
+                               {"damaged", nlohmann::ordered_json::array()},
+                               {"error", errorJson(e)}};
+      std::printf("%s\n", j.dump(2).c_str());
+    }
+    return reportError(e);
+  };
   auto conn = Connection::open(g.uri, true);
-  if (!conn) return reportError(conn.error());
+  if (!conn) return failed(conn.error());
   // A domain whose vnfctl metadata is damaged does not hide the others: it is listed as damaged,
   // its error and repair go to stderr, and the exit status says something needs fixing.
   auto listing = listVnfDomainsKeepingDamaged(*conn);
-  if (!listing) return reportError(listing.error());
+  if (!listing) return failed(listing.error());
   const auto& domains = listing->domains;
   int code = kExitOk;
   for (const auto& d : listing->damaged) code = reportError(d.error);
@@ -376,12 +392,7 @@ Result<OpenVnf> openVnf(const GlobalOptions& g, const std::string& name, bool re
 
 // A single-domain operation through the engine; idempotent (an already stopped VNF stays so).
 int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, bool json, bool dry_run) {
-  auto conn = Connection::open(g.uri, dry_run);
-  if (!conn) return reportError(conn.error());
-  lifecycle::Environment env;
-  env.conn = &*conn;
-  auto r = lifecycle::apply(env, op, name, std::chrono::seconds(30), dry_run);
-  if (json) {
+  auto document = [&](const Result<lifecycle::OpResult>& r) {
     nlohmann::ordered_json j{{"schema", "vnfctl.op/v1"}, {"name", name}, {"op", lifecycle::opName(op)}};
     if (dry_run) j["dry_run"] = true;
     if (r) {
@@ -390,13 +401,19 @@ int onDomain(const GlobalOptions& g, const std::string& name, lifecycle::Op op, 
       j["state_after"] = r->state_after;
     } else {
       j["changed"] = false;
-      j["error"] = {{"kind", errcName(r.error().code)},
-                    {"exit_code", exitCodeOf(r.error().code)},
-                    {"message", r.error().message},
-                    {"fix", r.error().fix}};
+      j["error"] = errorJson(r.error());
     }
     std::printf("%s\n", j.dump(2).c_str());
+  };
+  auto conn = Connection::open(g.uri, dry_run);
+  if (!conn) {
+    if (json) document(std::unexpected(conn.error()));
+    return reportError(conn.error());
   }
+  lifecycle::Environment env;
+  env.conn = &*conn;
+  auto r = lifecycle::apply(env, op, name, std::chrono::seconds(30), dry_run);
+  if (json) document(r);
   if (!r) return reportError(r.error());
   if (op == lifecycle::Op::kStart && r->changed && !dry_run && !isRemoteUri(conn->uri())) {
     if (auto note = firewallNote(*conn)) std::fprintf(stderr, "vnfctl: note: %s\n", note->c_str());

@@ -69,12 +69,28 @@ Result<HostView> readHost(const InventoryHost& ih, const std::string& family) {
     v.topology = std::move(*topo);
   }
   if (conn) {
-    auto holdings = readHoldings(*conn);
-    if (!holdings) return std::unexpected(holdings.error());
-    v.holdings = allocationsOf(*holdings);
-    for (const auto& h : *holdings) {
-      if (h.managed && instanceIndex(family, h.name) > 0)
-        v.instances.push_back({h.name, domainStateName(h.state), placementOf(h)});
+    auto listing = readHoldingsKeepingDamaged(*conn);
+    if (!listing) return std::unexpected(listing.error());
+    v.holdings = allocationsOf(listing->holdings);
+    for (const auto& h : listing->holdings) {
+      for (const auto& m : h.macs) v.macs.push_back({m.mac, h.name});
+      if (h.managed && instanceIndex(family, h.name) > 0) {
+        ExistingInstance e{h.name, domainStateName(h.state), placementOf(h), {}};
+        for (const auto& m : h.macs)
+          if (!m.label.empty()) e.macs.push_back({m.label, m.mac, false, false, true});
+        v.instances.push_back(std::move(e));
+      }
+    }
+    // A damaged domain holds what nobody can read: the host takes nothing new (the reason names the
+    // domain and its repair); one named like an instance stays where it is (never placed twice).
+    std::string why;
+    for (const auto& d : listing->damaged) {
+      why += fmt::format("{}{}", why.empty() ? "" : "; ", d.error.str());
+      if (instanceIndex(family, d.name) > 0) v.instances.push_back({d.name, domainStateName(d.state), Placement{}, {}});
+    }
+    if (!why.empty()) {
+      v.closed = fmt::format("what {} of its domains hold{} is unknown: {}", listing->damaged.size(),
+                             listing->damaged.size() == 1 ? "s" : "", why);
     }
   }
   return v;

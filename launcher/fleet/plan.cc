@@ -22,6 +22,9 @@ std::vector<std::pair<std::string, std::optional<MacAddress>>> macLabels(const V
   return out;
 }
 
+// How far a re-derived MAC ("<label>#k") is looked for when reading a kept instance's MAC.
+constexpr int kMacRetries = 64;
+
 std::uint64_t reservedHugepagesKib(const NumaNode& n) {
   std::uint64_t kib = 0;
   for (const auto& p : n.hugepages) kib += p.total * p.page_size_kib;
@@ -115,15 +118,16 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
 
   FleetPlan plan;
   std::vector<HostState> state(hosts.size());
-  std::set<MacAddress> used;
   for (std::size_t h = 0; h < hosts.size(); ++h) {
     state[h].view = &hosts[h];
     state[h].held = hosts[h].holdings;
-    for (const auto& m : hosts[h].macs) used.insert(m);
+    if (!hosts[h].closed.empty())
+      plan.notes.push_back(fmt::format("host {}: nothing new is placed there: {}", hosts[h].name, hosts[h].closed));
   }
 
   // Existing instances: kept where they are (first host wins), the rest listed for removal.
   std::map<int, PlannedInstance> by_index;
+  std::map<int, const ExistingInstance*> kept_from;
   for (std::size_t h = 0; h < hosts.size(); ++h) {
     for (const auto& e : hosts[h].instances) {
       const int idx = instanceIndex(req.spec.name, e.name);
@@ -141,6 +145,7 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
       PlannedInstance p{e.name, idx, hosts[h].name, lifecycle::nameUuid(e.name), true, e.state, e.placement, {}};
       p.placement.name = e.name;
       state[h].members.push_back(e.name);
+      kept_from.emplace(idx, &e);
       by_index.emplace(idx, std::move(p));
     }
   }
@@ -159,23 +164,71 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
       }
     }
   }
-  auto takeMacs = [&](PlannedInstance& p) {
+  // Who uses which MAC, fleet-wide: every domain on every host (foreign ones, instances listed for
+  // removal) but the kept instances, which come next with the MACs their XML has.
+  std::map<MacAddress, std::string> used;
+  std::set<std::pair<std::string, std::string>> kept;  // (host, instance)
+  for (const auto& [idx, p] : by_index) kept.insert({p.host, p.name});
+  for (const auto& h : hosts) {
+    for (const auto& m : h.macs)
+      if (!kept.contains({h.name, m.domain})) used.emplace(m.mac, fmt::format("domain {} on {}", m.domain, h.name));
+  }
+  auto deriveMac = [&](PlannedInstance& p, const std::string& label, const std::optional<MacAddress>& given) {
+    if (given) {
+      used.emplace(*given, p.name);
+      p.macs.push_back({label, *given, true, false, false});
+      return;
+    }
+    const MacAddress first = derivedMac(p.uuid, label);
+    MacAddress mac = first;
+    int retry = 0;
+    while (used.contains(mac)) mac = derivedMac(p.uuid, fmt::format("{}#{}", label, ++retry));
+    if (retry > 0) {
+      ++plan.mac_rederived;
+      plan.notes.push_back(
+          fmt::format("{}: the MAC derived for {} ({}) is used by {}: re-derived as {} (in its overrides)", p.name,
+                      label, formatMac(first), used[first], formatMac(mac)));
+    }
+    used.emplace(mac, p.name);
+    p.macs.push_back({label, mac, retry == 0, retry > 0, false});
+  };
+  // A kept instance keeps the MACs its XML has (changing one needs a redefine); one that is neither
+  // derived nor re-derived (edited by hand) or that another domain also uses is a note.
+  auto keepMacs = [&](PlannedInstance& p, const std::vector<MacUse>& real) {
     for (const auto& [label, given] : labels) {
-      if (given) {
-        used.insert(*given);
-        p.macs.push_back({label, *given, true});
+      auto it = std::find_if(real.begin(), real.end(), [&](const MacUse& m) { return m.label == label; });
+      if (it == real.end()) {  // not in its XML (the spec gained a NIC): what a redefine would derive
+        deriveMac(p, label, given);
         continue;
       }
-      MacAddress mac = derivedMac(p.uuid, label);
-      int retry = 0;
-      while (used.contains(mac)) mac = derivedMac(p.uuid, fmt::format("{}#{}", label, ++retry));
-      if (retry > 0) ++plan.mac_rederived;
-      used.insert(mac);
-      p.macs.push_back({label, mac, retry == 0});
+      const MacAddress mac = it->mac;
+      const bool derived = mac == derivedMac(p.uuid, label);
+      bool rederived = false;
+      for (int k = 1; !derived && !rederived && k <= kMacRetries; ++k)
+        rederived = mac == derivedMac(p.uuid, fmt::format("{}#{}", label, k));
+      if (!derived && !rederived && !given) {
+        plan.notes.push_back(fmt::format("{} on {}: {} has the MAC {}, not the derived {}: kept as its domain has it",
+                                         p.name, p.host, label, formatMac(mac), formatMac(derivedMac(p.uuid, label))));
+      }
+      if (auto u = used.find(mac); u != used.end()) {
+        plan.notes.push_back(
+            fmt::format("{} on {}: its MAC {} ({}) is also used by {}: redefine one of them with "
+                        "another MAC",
+                        p.name, p.host, formatMac(mac), label, u->second));
+      }
+      used.emplace(mac, fmt::format("{} on {}", p.name, p.host));
+      p.macs.push_back({label, mac, derived, rederived, true});
     }
   };
   // Kept instances keep their MACs first; new ones then avoid them.
-  for (auto& [idx, p] : by_index) takeMacs(p);
+  for (auto& [idx, p] : by_index) {
+    const auto* e = kept_from.at(idx);
+    if (e->macs.empty()) {  // not known (a view without XML): taken to be what define derives
+      for (const auto& [label, given] : labels) deriveMac(p, label, given);
+    } else {
+      keepMacs(p, e->macs);
+    }
+  }
 
   for (auto& s : state) {
     s.capacity_cpus = freeDedicatedCpus(s.view->topology, Allocations{});
@@ -207,6 +260,10 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
     bool placed = false;
     for (std::size_t h : order) {
       auto& s = state[h];
+      if (!s.view->closed.empty()) {
+        why[s.view->name] = s.view->closed;
+        continue;
+      }
       if (!req.anti_affinity.empty() && !s.members.empty()) {
         why[s.view->name] = fmt::format("anti-affinity group {}: the host already has {}", req.anti_affinity,
                                         fmt::join(s.members, ", "));
@@ -223,7 +280,7 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
       s.free_memory_kib = totalOf(freeMemory(s.view->topology, s.held));
       s.members.push_back(one.name);
       PlannedInstance p{one.name, idx, s.view->name, lifecycle::nameUuid(one.name), false, "", std::move(pl), {}};
-      takeMacs(p);
+      for (const auto& [label, given] : labels) deriveMac(p, label, given);
       by_index.emplace(idx, std::move(p));
       placed = true;
       break;

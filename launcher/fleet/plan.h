@@ -13,9 +13,14 @@
 //     CPUs still free (ties: most free CPUs, most free memory, inventory order): the first host in
 //     that order whose planner accepts it.
 //   - Anti-affinity: no two instances of the plan on one host.
-//   - MACs are unique across the fleet: a derived MAC already taken by an earlier instance is
-//     re-derived with "<label>#<k>" (as the renderer does within one domain) and written into the
-//     instance's spec overrides so the host renders the same one.
+//   - MACs are unique across the fleet: a derived MAC already taken (by any domain on any host, or
+//     by an earlier instance) is re-derived with "<label>#<k>" (as the renderer does within one
+//     domain) and written into the instance's spec overrides so the host renders the same one; a
+//     note names the domain that holds it. Kept instances keep the MACs their XML has (a MAC of
+//     theirs that another domain also uses is a note: it cannot change without a redefine).
+//   - A host whose libvirt has a domain with damaged XML or vnfctl metadata is closed: what that
+//     domain holds is unknown, so nothing new goes there (the reason names the domain and the
+//     repair); its instances are kept where they are.
 //   - An instance no host takes stops the placement: every later one is the same spec and would
 //     not fit either. The result then says, per host, why (the planner's per-node reasons).
 #pragma once
@@ -33,11 +38,26 @@
 
 namespace vnf::fleet {
 
+struct MacUse {
+  std::string label;  // "vf0", "tap1", "mgmt"
+  MacAddress mac;
+  bool derived = true;        // derivedMac(uuid, label) itself
+  bool in_overrides = false;  // re-derived after a collision: the spec overrides carry it
+  bool from_domain = false;   // a kept instance's MAC as its libvirt XML has it
+};
+
 // An instance vnfctl manages that a host's libvirt already has (from its holdings).
 struct ExistingInstance {
   std::string name;
   std::string state;  // "running", "shut off", ...
   Placement placement;
+  std::vector<MacUse> macs;  // its NICs' MACs as its XML has them (label, mac); empty: unknown
+};
+
+// A MAC a domain on a host uses.
+struct HostMac {
+  MacAddress mac;
+  std::string domain;
 };
 
 // One host as the fleet planner sees it.
@@ -48,19 +68,14 @@ struct HostView {
   HostTopology topology;
   Allocations holdings;                     // everything every domain on it holds
   std::vector<ExistingInstance> instances;  // managed domains named like this plan's instances
-  std::vector<MacAddress> macs;             // MACs the host's domains use (may be empty)
+  std::vector<HostMac> macs;                // every MAC the host's domains use (none for a snapshot)
+  std::string closed;                       // non-empty: nothing new is placed here, and why
 };
 
 struct FleetRequest {
   VnfSpec spec;  // validated; count is ignored (count below)
   int count = 0;
   std::string anti_affinity;  // "" none; else the group name, at most one instance per host
-};
-
-struct MacUse {
-  std::string label;  // "vf0", "tap1", "mgmt"
-  MacAddress mac;
-  bool derived = true;  // false: re-derived after a collision (the spec override carries it)
 };
 
 struct PlannedInstance {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "domain/xml.h"
 
 namespace vnf {
@@ -78,6 +79,33 @@ void readPinsAndDevices(xmlNode* root, DomainHolding& h) {
   }
 }
 
+// Every <interface>'s MAC, labelled for a managed domain as domain/build.cc derives them: a NIC
+// whose PCI source is a VF the metadata records is "vf<nic>", the Nth type='ethernet' "tapN", and
+// the other (bridge, network) "mgmt".
+void readMacs(xmlNode* root, DomainHolding& h) {
+  int taps = 0;
+  for (xmlNode* dev : xml::children(xml::child(root, "devices"))) {
+    if (!xml::isElement(dev, "interface")) continue;
+    std::string type, text;
+    xml::attr(dev, "type", type);
+    if (!xml::attr(xml::child(dev, "mac"), "address", text)) continue;
+    auto mac = parseMacText(text);
+    if (!mac) continue;
+    std::string label;
+    if (h.meta) {
+      if (auto a = pciAddressOf(xml::child(xml::child(dev, "source"), "address"))) {
+        for (const auto& v : h.meta->vfs)
+          if (v.vf == *a) label = fmt::format("vf{}", v.nic_index);
+      } else if (type == "ethernet") {
+        label = fmt::format("tap{}", taps++);
+      } else {
+        label = "mgmt";
+      }
+    }
+    h.macs.push_back({label, *mac});
+  }
+}
+
 Result<xml::DocHandle> parseDomain(const std::string& text) {
   auto doc = xml::parse(text, "the domain XML");
   if (!doc) return std::unexpected(doc.error());
@@ -108,6 +136,7 @@ Result<DomainHolding> holdingFromXml(const std::string& text, const std::string&
   h.meta = std::move(*meta);
   h.managed = h.meta.has_value();
   readPinsAndDevices(root, h);
+  readMacs(root, h);
   if (xmlNode* mem = xml::child(root, "memory")) {
     std::string unit;
     xml::attr(mem, "unit", unit);
@@ -134,10 +163,10 @@ Result<DomainHolding> holdingFromXml(const std::string& text, const std::string&
   return h;
 }
 
-Result<std::vector<DomainHolding>> readHoldings(const Connection& conn) {
+Result<HoldingsListing> readHoldingsKeepingDamaged(const Connection& conn) {
   auto handles = listAllDomains(conn);
   if (!handles) return std::unexpected(handles.error());
-  std::vector<DomainHolding> out;
+  HoldingsListing out;
   for (auto& d : *handles) {
     int state = 0, reason = 0;
     if (virDomainGetState(d.get(), &state, &reason, 0) != 0) continue;  // vanished meanwhile
@@ -147,21 +176,41 @@ Result<std::vector<DomainHolding>> readHoldings(const Connection& conn) {
       if (virDomainIsActive(d.get()) < 0) continue;  // vanished meanwhile
       return std::unexpected(text.error());
     }
+    auto damaged = [&](Error e) {
+      const char* name = virDomainGetName(d.get());
+      out.damaged.push_back({name ? name : "?", domainStateFromLibvirt(state), std::move(e)});
+    };
     auto h = holdingFromXml(*text, conn.uri());
-    if (!h) return std::unexpected(h.error());
+    if (!h) {
+      damaged(h.error());
+      continue;
+    }
     h->state = domainStateFromLibvirt(state);
     if (active && virDomainIsPersistent(d.get()) == 1) {
       auto next = xmlDesc(d.get(), VIR_DOMAIN_XML_INACTIVE);
       if (next) {
         auto doc = parseDomain(*next);
-        if (!doc) return std::unexpected(doc.error());
+        if (!doc) {
+          damaged(doc.error());
+          continue;
+        }
         readPinsAndDevices(xmlDocGetRootElement(doc->get()), *h);
       }
     }
-    out.push_back(std::move(*h));
+    out.holdings.push_back(std::move(*h));
   }
-  std::sort(out.begin(), out.end(), [](const DomainHolding& a, const DomainHolding& b) { return a.name < b.name; });
+  std::sort(out.holdings.begin(), out.holdings.end(),
+            [](const DomainHolding& a, const DomainHolding& b) { return a.name < b.name; });
+  std::sort(out.damaged.begin(), out.damaged.end(),
+            [](const DamagedDomain& a, const DamagedDomain& b) { return a.name < b.name; });
   return out;
+}
+
+Result<std::vector<DomainHolding>> readHoldings(const Connection& conn) {
+  auto listing = readHoldingsKeepingDamaged(conn);
+  if (!listing) return std::unexpected(listing.error());
+  if (!listing->damaged.empty()) return std::unexpected(listing->damaged.front().error);
+  return std::move(listing->holdings);
 }
 
 void addHolding(Allocations& a, const DomainHolding& h) {

@@ -13,6 +13,9 @@
 //   node        <numatune><memory mode='strict' nodeset='N'> naming exactly one node; else -1.
 //   hugepages   <memoryBacking><hugepages><page size>: memory_kib / page size, rounded up. A bare
 //               <hugepages/> means the host's default size, taken as 2 MiB (x86's default).
+//   macs        <interface><mac address> of every NIC (what the fleet planner keeps unique); for
+//               vnfctl's domains labelled as the renderer derives them: "vfN" (the NIC whose VF the
+//               metadata records at that PCI address), "tapN" (the Nth type='ethernet'), "mgmt".
 // Active domains are read from their live XML; a persistent active domain's CPUs and VFs also
 // include its next-boot (inactive) XML, so `vcpupin --config` on a running VNF is honoured at once.
 #pragma once
@@ -31,6 +34,11 @@
 
 namespace vnf {
 
+struct DomainMac {
+  std::string label;  // "vf0", "tap1", "mgmt" for a managed domain's NICs; "" for foreign domains
+  MacAddress mac{};
+};
+
 struct DomainHolding {
   std::string name;
   bool managed = false;  // has vnfctl's metadata element (kVnfMetadataNs)
@@ -42,6 +50,7 @@ struct DomainHolding {
   std::uint64_t page_size_kib = 0;  // 0: normal pages
   std::uint64_t hugepages = 0;      // pages of page_size_kib
   std::optional<VnfMetadata> meta;  // managed domains
+  std::vector<DomainMac> macs;      // every NIC's MAC, in the XML's order
 };
 
 // What one domain XML (virDomainGetXMLDesc) holds; `state` is left kOther for the caller.
@@ -53,6 +62,15 @@ Result<DomainHolding> holdingFromXml(const std::string& xml, const std::string& 
 // vanishes while being read is skipped. Errors: listing fails, or a domain's metadata is damaged
 // (never read as "not ours": that would hand its CPUs out again).
 Result<std::vector<DomainHolding>> readHoldings(const Connection& conn);
+
+// The same, keeping going past damaged domains: the domains that read well, and one entry per
+// domain whose XML or vnfctl metadata is damaged (its name, state, and the error naming the repair).
+// What a damaged domain holds is unknown: a caller plans nothing on such a host.
+struct HoldingsListing {
+  std::vector<DomainHolding> holdings;
+  std::vector<DamagedDomain> damaged;  // sorted by name
+};
+Result<HoldingsListing> readHoldingsKeepingDamaged(const Connection& conn);
 
 // Folds one domain into `a`: its CPUs and VFs always; hugepages when it does not hold them yet
 // (not running or paused: a running domain's pages are already missing from the free counts);

@@ -10,8 +10,8 @@
 #   2. a second run changes nothing (changed=0)
 #   3. check mode with a bigger pool reports the change and changes nothing
 #   4. a changed pool converges (changed=1: only prepare) and the journal keeps the original count
-# (unprepare is not run here: over a folder root it writes "0" into a file holding "128" without
-# truncating it and leaves "028"; sysfs attributes have no such tail. Reported, launcher/prep.)
+# (The role prepares only; undoing it, the prepare module's state absent, runs over a folder root in
+# ansible_modules.sh: a write under --host-root replaces the file's value, as sysfs does.)
 # VFs, vfio-pci and hugetlbfs mounts need the live kernel and cannot be prepared in a folder.
 # Usage: ansible_host_role.sh VNFCTL
 set -uo pipefail

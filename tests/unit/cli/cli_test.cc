@@ -1,4 +1,5 @@
 // The vnfctl binary as a user runs it: exit codes, messages, and that failures change nothing.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -125,6 +126,79 @@ TEST(Cli, ListShowsEveryDomainWhenOneHasDamagedMetadata) {
   // cannot be operated on until it is repaired.
   auto stop = vnfctl({"-c", uri, "destroy", "broken"});
   EXPECT_EQ(stop.code, 3) << stop.err;
+}
+
+// With --json, stdout holds a document whatever happens: when the libvirt connection fails, the
+// single-domain operations and list still print theirs, with the error kind (the exit-code table).
+TEST(Cli, LifecycleJsonOnAnUnreachableUriIsADocumentWithTheErrorKind) {
+  const std::string uri = "qemu:///system?socket=/nonexistent/vnfctl-test/libvirt-sock";
+  for (const std::string op : {"start", "stop", "destroy", "undefine"}) {
+    for (bool dry : {false, true}) {
+      std::vector<std::string> args{"-c", uri, op, "fw-1", "--json"};
+      if (dry) args.push_back("--dry-run");
+      auto r = vnfctl(args);
+      EXPECT_EQ(r.code, 3) << op << ": " << r.err;
+      nlohmann::json j;
+      ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << op << " printed no JSON document: '" << r.out << "'";
+      EXPECT_EQ(j["schema"], "vnfctl.op/v1");
+      EXPECT_EQ(j["name"], "fw-1");
+      EXPECT_EQ(j["op"], op);
+      EXPECT_EQ(j["changed"], false);
+      EXPECT_EQ(j.value("dry_run", false), dry);
+      EXPECT_EQ(j["error"]["kind"], "unreachable") << j.dump(2);
+      EXPECT_EQ(j["error"]["exit_code"], 3);
+      EXPECT_NE(j["error"]["message"].get<std::string>().find("/nonexistent/vnfctl-test/libvirt-sock"),
+                std::string::npos)
+          << j.dump(2);
+      EXPECT_NE(r.err.find("vnfctl: error: "), std::string::npos) << "messages still go to stderr";
+    }
+  }
+  auto r = vnfctl({"-c", uri, "list", "--json"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << "list printed no JSON document: '" << r.out << "'";
+  EXPECT_EQ(j["schema"], "vnfctl.list/v1");
+  EXPECT_EQ(j["domains"], nlohmann::json::array());
+  EXPECT_EQ(j["damaged"], nlohmann::json::array());
+  EXPECT_EQ(j["error"]["kind"], "unreachable");
+  EXPECT_EQ(j["error"]["exit_code"], 3);
+  auto text = vnfctl({"-c", uri, "list"});
+  EXPECT_EQ(text.code, 3);
+  EXPECT_EQ(text.out, "") << "without --json nothing but the error (on stderr)";
+}
+
+// `plan --host-root SNAPSHOT -c URI`: the shape from the snapshot, and what that URI's libvirt
+// already holds is counted (here a foreign test-driver domain pinned to the CPUs a plan without -c
+// takes).
+TEST(Cli, PlanWithAHostRootAndAUriCountsWhatThatLibvirtHolds) {
+  const std::vector<std::string> plan{"--host-root", tree("1socket-iommu-off"),
+                                      "plan",        "--name",
+                                      "t",           "--vcpus",
+                                      "2",           "--memory",
+                                      "1G",          "--hugepages",
+                                      "none",        "--json"};
+  auto alone = vnfctl(plan);
+  ASSERT_EQ(alone.code, 0) << alone.err;
+  auto pins = nlohmann::json::parse(alone.out)["placements"][0]["vcpu_pins"].get<std::vector<int>>();
+  ASSERT_EQ(pins.size(), 2u);
+  auto dir = test::makeTempDir("cli-plan-uri");
+  std::string tune;
+  for (std::size_t i = 0; i < pins.size(); ++i)
+    tune += "<vcpupin vcpu='" + std::to_string(i) + "' cpuset='" + std::to_string(pins[i]) + "'/>";
+  test::writeFile(dir / "node.xml",
+                  "<node><domain type='test'><name>other</name><memory unit='KiB'>1024</memory>"
+                  "<vcpu placement='static'>2</vcpu><cputune>" +
+                      tune + "</cputune><os><type>hvm</type></os></domain></node>");
+  auto args = plan;
+  args.insert(args.begin(), {"-c", "test://" + (dir / "node.xml").string()});
+  auto with = vnfctl(args);
+  ASSERT_EQ(with.code, 0) << with.err;
+  EXPECT_EQ(with.err.find("planned without"), std::string::npos) << with.err;
+  auto got = nlohmann::json::parse(with.out)["placements"][0]["vcpu_pins"].get<std::vector<int>>();
+  ASSERT_EQ(got.size(), 2u);
+  for (int c : got)
+    EXPECT_EQ(std::find(pins.begin(), pins.end(), c), pins.end()) << "CPU " << c << " is pinned to 'other'";
+  fs::remove_all(dir);
 }
 
 TEST(Cli, SnapshotThenHostRootRoundTrips) {

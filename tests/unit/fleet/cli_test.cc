@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/render.h"
+#include "host/parse.h"
+#include "lifecycle/render.h"
 #include "tests/unit/cli/run_vnfctl.h"
 
 namespace vnf::test {
@@ -115,6 +119,120 @@ TEST_F(FleetCli, TheTableNamesEveryHost) {
             "a                             1      1     8      0\n"
             "b                             1      1    26      0\n"
             "2 of 2 instance(s) of fw placed\n");
+}
+
+// A libvirt test-driver host (test:///path/node.xml): the domains of the file, read in-process.
+std::string managedDomain(const std::string& name, const std::string& node, const std::string& devices) {
+  return "<domain type='test'><name>" + name +
+         "</name><memory unit='KiB'>1048576</memory><vcpu placement='static'>1</vcpu>"
+         "<metadata><vnfctl:vnf xmlns:vnfctl='urn:vnfctl:domain:1'><vnfctl:spec hash='sha256:aa'/>"
+         "<vnfctl:tool version='0.1.0'/><vnfctl:image hash='sha256:bb'/><vnfctl:placement node='" +
+         node +
+         "' memory-kib='1048576' page-size-kib='0' hugepages='0'><vnfctl:vcpupin vcpu='0' cpu='2'/>"
+         "</vnfctl:placement></vnfctl:vnf></metadata><os><type>hvm</type></os><devices>" +
+         devices + "</devices></domain>";
+}
+std::string foreignDomain(const std::string& name, const std::string& devices) {
+  return "<domain type='test'><name>" + name +
+         "</name><memory unit='KiB'>1024</memory><os><type>hvm</type></os><devices>" + devices + "</devices></domain>";
+}
+std::string tapWithMac(const std::string& mac) {
+  return "<interface type='ethernet'><mac address='" + mac + "'/></interface>";
+}
+
+// A host whose libvirt has a domain with damaged vnfctl metadata is not unreachable: it answers, but
+// what that domain holds is unknown. The plan refuses to put anything new there, names the domain
+// and its repair, keeps that host's instances (the damaged one too) where they are, and the other
+// hosts still plan: exit 0.
+TEST_F(FleetCli, AHostWithADamagedDomainTakesNothingNewAndTheOthersStillPlan) {
+  const auto node = dir_ / "node.xml";
+  writeFile(node, "<node>" + managedDomain("fw-2", "abc", "") + managedDomain("fw-1", "0", "") + "</node>");
+  const std::string uri = "test://" + node.string();
+  auto inv = inventory("hosts:\n  - {name: a, snapshot: " + hostTree("1socket-iommu-off") + ", uri: '" + uri +
+                       "'}\n  - {name: b, snapshot: " + hostTree("2socket-ht-x710-node1") + "}\n");
+  auto s = spec("name: fw\nvcpus: 2\nmemory: 1G\nhugepages: none\n");
+  auto r = vnfctl({"fleet", "plan", inv, s, "--count", "4", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["unreachable"], nlohmann::json::array());
+  const auto closed = j["hosts"]["a"]["closed"].get<std::string>();
+  EXPECT_NE(closed.find("domain 'fw-2' on " + uri + ": vnfctl's metadata"), std::string::npos) << closed;
+  EXPECT_NE(closed.find("virsh -c " + uri + " edit fw-2"), std::string::npos) << closed;
+  std::map<std::string, std::string> where;
+  for (const auto& [host, h] : j["hosts"].items())
+    for (const auto& v : h["vnfs"]) where[v["name"]] = host + (v["existing"].get<bool>() ? " kept" : " new");
+  EXPECT_EQ(where, (std::map<std::string, std::string>{
+                       {"fw-1", "a kept"}, {"fw-2", "a kept"}, {"fw-3", "b new"}, {"fw-4", "b new"}}))
+      << j.dump(2);
+  EXPECT_NE(r.err.find("vnfctl: warning: host a takes no new instance: what 1 of its domains holds is unknown: "
+                       "domain 'fw-2'"),
+            std::string::npos)
+      << r.err;
+  // With nowhere else to go, the reason for host a is the damaged domain, not "unreachable".
+  auto only =
+      vnfctl({"fleet", "plan",
+              inventory("hosts:\n  - {name: a, uri: '" + uri + "', snapshot: " + hostTree("1socket-iommu-off") + "}\n"),
+              s, "--count", "3", "--json"});
+  EXPECT_EQ(only.code, 4) << only.err;
+  auto k = nlohmann::json::parse(only.out);
+  EXPECT_NE(k["unplaced"]["why"]["a"].get<std::string>().find("edit fw-2"), std::string::npos) << k.dump(2);
+}
+
+// MACs are unique across the fleet: every domain's MACs on every host are read from the XML the
+// holdings come from. A foreign domain holding the MAC fw-1 would derive makes the plan re-derive
+// it (carried in the overrides, and a note says so); a kept instance whose MAC was changed by hand
+// is reported with its real MAC.
+TEST_F(FleetCli, MacsOfEveryDomainOnEveryHostAreKeptUnique) {
+  const std::string taken = formatMac(derivedMac(lifecycle::nameUuid("fw-1"), "tap0"));
+  const std::string edited = "52:54:00:12:34:56";
+  const auto node = dir_ / "node.xml";
+  writeFile(node, "<node>" + foreignDomain("other", tapWithMac(taken)) +
+                      managedDomain("fw-2", "0", tapWithMac(edited)) + "</node>");
+  auto inv = inventory("hosts:\n  - {name: a, snapshot: " + hostTree("1socket-iommu-off") + ", uri: 'test://" +
+                       node.string() + "'}\n");
+  auto s = spec("name: fw\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\ntaps:\n  - tap: t0\n");
+  auto r = vnfctl({"fleet", "plan", inv, s, "--count", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  const auto& vnfs = j["hosts"]["a"]["vnfs"];
+  ASSERT_EQ(vnfs.size(), 2u) << j.dump(2);
+  const auto& fw1 = vnfs[0];
+  EXPECT_EQ(fw1["name"], "fw-1");
+  EXPECT_NE(fw1["macs"][0]["mac"], taken);
+  EXPECT_EQ(fw1["macs"][0]["mac"], formatMac(derivedMac(lifecycle::nameUuid("fw-1"), "tap0#1")));
+  EXPECT_EQ(fw1["macs"][0]["source"], "re-derived");
+  EXPECT_EQ(fw1["overrides"]["taps"][0]["mac"], fw1["macs"][0]["mac"]);
+  EXPECT_EQ(j["mac_rederived"], 1);
+  const auto& fw2 = vnfs[1];
+  EXPECT_EQ(fw2["name"], "fw-2");
+  EXPECT_EQ(fw2["existing"], true);
+  EXPECT_EQ(fw2["macs"][0]["mac"], edited);
+  EXPECT_EQ(fw2["macs"][0]["source"], "domain");
+  EXPECT_EQ(fw2["macs"][0]["derived"], false);
+  EXPECT_FALSE(fw2["overrides"]["taps"][0].contains("mac")) << "its spec never had that MAC";
+  std::string notes = j["notes"].dump();
+  EXPECT_NE(notes.find("fw-1: the MAC derived for tap0 (" + taken + ") is used by domain other on a"),
+            std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("fw-2 on a: tap0 has the MAC " + edited), std::string::npos) << notes;
+}
+
+// A host given only by a libvirt URI: its shape from libvirt's host APIs, what it holds from its
+// domains (the test driver's own 'test' domain holds 8 GiB of normal memory bound to no node).
+TEST_F(FleetCli, AHostGivenOnlyByAUriIsReadThroughLibvirt) {
+  auto inv = inventory("hosts:\n  - {name: t, uri: 'test:///default'}\n");
+  auto s = spec("name: fw\nvcpus: 2\nmemory: 1G\nhugepages: 1G\n");
+  auto r = vnfctl({"fleet", "plan", inv, s, "--count", "1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["hosts"]["t"]["uri"], "test:///default");
+  EXPECT_EQ(j["hosts"]["t"]["snapshot"], "");
+  ASSERT_EQ(j["hosts"]["t"]["vnfs"].size(), 1u);
+  EXPECT_EQ(j["hosts"]["t"]["vnfs"][0]["node"], 0);
+  EXPECT_GT(j["hosts"]["t"]["free_cpus_before"].get<int>(), j["hosts"]["t"]["free_cpus_after"].get<int>());
+  auto normal = vnfctl(
+      {"fleet", "plan", inv, spec("name: fw\nvcpus: 2\nmemory: 1G\nhugepages: none\n"), "--count", "1", "--json"});
+  EXPECT_EQ(normal.code, 4) << "the 'test' domain's 8 GiB are counted: " << normal.out;
 }
 
 // prepare --json on a copy of a host tree: the fake sysfs takes the writes.

@@ -108,7 +108,7 @@ TEST(FleetPlan, ExistingInstancesStayWhereTheyAreAndExtrasAreRemovedHighestFirst
   // web-2 lives on b (it would have gone to b anyway), web-1 on b too (a would be first), web-5 and
   // web-4 on a: with --count 3 they go.
   auto pin = [](const std::string& name, std::vector<int> cpus, int node) {
-    ExistingInstance e{name, "shut off", {}};
+    ExistingInstance e{name, "shut off", {}, {}};
     e.placement.node = node;
     e.placement.vcpu_pins = cpus;
     e.placement.memory_kib = 1024 * 1024;
@@ -135,8 +135,8 @@ TEST(FleetPlan, ExistingInstancesStayWhereTheyAreAndExtrasAreRemovedHighestFirst
 
 TEST(FleetPlan, AnInstanceOnTwoHostsIsKeptOnTheFirstAndRemovedFromTheOther) {
   std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1"), view("b", "2socket-ht-x710-node1")};
-  hosts[0].instances = {{"web-1", "running", {}}};
-  hosts[1].instances = {{"web-1", "shut off", {}}};
+  hosts[0].instances = {{"web-1", "running", {}, {}}};
+  hosts[1].instances = {{"web-1", "shut off", {}, {}}};
   auto plan = planFleet(hosts, {spec(kSmall), 1, ""});
   ASSERT_TRUE(plan) << plan.error().message;
   ASSERT_EQ(plan->instances.size(), 1u);
@@ -174,15 +174,73 @@ TEST(FleetPlan, ACollidingMacIsRederivedAndCarriedAsAnOverride) {
   std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1")};
   // The host's libvirt already uses the MAC web-1 would derive.
   const MacAddress taken = derivedMac(lifecycle::nameUuid("web-1"), "tap0");
-  hosts[0].macs = {taken};
+  hosts[0].macs = {{taken, "other"}};
   auto plan = planFleet(hosts, {spec("name: web\nvcpus: 2\nmemory: 1G\nhugepages: none\ntaps:\n  - tap: t0\n"), 2, ""});
   ASSERT_TRUE(plan) << plan.error().message;
   ASSERT_EQ(plan->instances.size(), 2u);
   ASSERT_EQ(plan->instances[0].macs.size(), 1u);
   EXPECT_FALSE(plan->instances[0].macs[0].derived);
   EXPECT_EQ(plan->instances[0].macs[0].mac, derivedMac(lifecycle::nameUuid("web-1"), "tap0#1"));
+  EXPECT_TRUE(plan->instances[0].macs[0].in_overrides);
   EXPECT_TRUE(plan->instances[1].macs[0].derived);
+  EXPECT_FALSE(plan->instances[1].macs[0].in_overrides);
   EXPECT_EQ(plan->mac_rederived, 1);
+  ASSERT_EQ(plan->notes.size(), 1u);
+  EXPECT_NE(
+      plan->notes[0].find("web-1: the MAC derived for tap0 (" + formatMac(taken) + ") is used by domain other on a"),
+      std::string::npos)
+      << plan->notes[0];
+}
+
+TEST(FleetPlan, AKeptInstanceKeepsTheMacsItsDomainHas) {
+  std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1")};
+  const auto uuid = lifecycle::nameUuid("web-1");
+  const MacAddress edited{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  // web-1 exists with a MAC edited by hand (its domain is the one using it on the host).
+  ExistingInstance e{"web-1", "shut off", {}, {{"tap0", edited, false, false, true}}};
+  hosts[0].instances.push_back(e);
+  hosts[0].macs = {{edited, "web-1"}};
+  auto plan = planFleet(hosts, {spec("name: web\nvcpus: 2\nmemory: 1G\nhugepages: none\ntaps:\n  - tap: t0\n"), 2, ""});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->instances.size(), 2u);
+  const auto& kept = plan->instances[0];
+  ASSERT_EQ(kept.macs.size(), 1u);
+  EXPECT_EQ(kept.macs[0].mac, edited) << "the real MAC, not the derived " << formatMac(derivedMac(uuid, "tap0"));
+  EXPECT_FALSE(kept.macs[0].derived);
+  EXPECT_TRUE(kept.macs[0].from_domain);
+  EXPECT_FALSE(kept.macs[0].in_overrides) << "a hand-edited MAC is not the spec's: no override";
+  EXPECT_EQ(plan->mac_rederived, 0) << "its own MAC is no collision";
+  ASSERT_EQ(plan->notes.size(), 1u);
+  EXPECT_NE(plan->notes[0].find("web-1 on a: tap0 has the MAC 52:54:00:12:34:56, not the derived"), std::string::npos)
+      << plan->notes[0];
+  // A kept instance whose MAC was re-derived by an earlier plan keeps it in its overrides, so the
+  // host's define sees the spec it was defined with.
+  hosts[0].instances[0].macs[0].mac = derivedMac(uuid, "tap0#1");
+  hosts[0].macs = {{derivedMac(uuid, "tap0#1"), "web-1"}};
+  auto again =
+      planFleet(hosts, {spec("name: web\nvcpus: 2\nmemory: 1G\nhugepages: none\ntaps:\n  - tap: t0\n"), 2, ""});
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->instances[0].macs[0].in_overrides);
+  EXPECT_TRUE(again->notes.empty()) << again->notes[0];
+}
+
+TEST(FleetPlan, AClosedHostTakesNothingNewKeepsItsInstancesAndSaysWhy) {
+  std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1"), view("b", "2socket-ht-x710-node1")};
+  hosts[0].closed = "what 1 of its domains holds is unknown: domain 'x' is damaged";
+  hosts[0].instances.push_back({"web-2", "running", {}, {}});
+  auto plan = planFleet(hosts, {spec(kSmall), 3, ""});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->instances.size(), 3u);
+  EXPECT_EQ(plan->instances[0].host, "b");
+  EXPECT_EQ(plan->instances[1].host, "a");
+  EXPECT_TRUE(plan->instances[1].existing);
+  EXPECT_EQ(plan->instances[2].host, "b");
+  ASSERT_FALSE(plan->notes.empty());
+  EXPECT_EQ(plan->notes[0], "host a: nothing new is placed there: " + hosts[0].closed);
+  auto none = planFleet({hosts[0]}, {spec(kSmall), 3, ""});
+  ASSERT_TRUE(none);
+  ASSERT_TRUE(none->unplaced);
+  EXPECT_EQ(none->unplaced->why.at("a"), hosts[0].closed);
 }
 
 TEST(FleetPlan, FiveHundredInstancesHaveFiveHundredDistinctMacs) {

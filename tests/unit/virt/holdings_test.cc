@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "discovery/discover.h"
+#include "host/parse.h"
 
 // g++ 12 warns about members left out of a designated initializer; here leaving them out is the
 // point (each test names only the parts it is about).
@@ -186,6 +187,52 @@ TEST_F(Holdings, AListingForDisplayKeepsTheGoodDomainsBesideTheDamagedOne) {
   auto planned = listVnfDomains(*conn_);
   ASSERT_FALSE(planned);
   EXPECT_EQ(planned.error().message, listing->damaged[0].error.message);
+}
+
+// The fleet planner keeps MACs unique over every domain: each NIC's MAC is read, and a managed
+// domain's are labelled as the renderer derives them (vf<nic> by the VF the metadata records,
+// tap<N> for the Nth ethernet NIC, mgmt for the other).
+TEST(HoldingsXml, EveryNicsMacIsReadAndAManagedDomainsAreLabelled) {
+  std::string meta = vnfMetadata();
+  meta.insert(meta.find("</vnfctl:vnf>"),
+              "<vnfctl:vf nic='1' pf='0000:81:00.0' address='0000:81:02.3' index='3' driver='vfio-pci'/>");
+  const std::string devices =
+      "<interface type='ethernet'><mac address='52:54:00:00:00:01'/></interface>"
+      "<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:02'/><source>"
+      "<address type='pci' domain='0x0000' bus='0x81' slot='0x02' function='0x3'/></source></interface>"
+      "<interface type='ethernet'><mac address='52:54:00:00:00:03'/></interface>"
+      "<interface type='bridge'><mac address='52:54:00:00:00:04'/><source bridge='br0'/></interface>"
+      "<interface type='user'/>";
+  auto managed = holdingFromXml(Xml{.name = "fw-1", .metadata = meta, .devices = devices}.str(), "test:///default");
+  ASSERT_TRUE(managed) << managed.error().message;
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& m : managed->macs) got.emplace_back(m.label, formatMac(m.mac));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{{"tap0", "52:54:00:00:00:01"},
+                                                                   {"vf1", "52:54:00:00:00:02"},
+                                                                   {"tap1", "52:54:00:00:00:03"},
+                                                                   {"mgmt", "52:54:00:00:00:04"}}));
+  auto foreign = holdingFromXml(Xml{.name = "other", .devices = devices}.str(), "test:///default");
+  ASSERT_TRUE(foreign);
+  ASSERT_EQ(foreign->macs.size(), 4u);
+  for (const auto& m : foreign->macs) EXPECT_EQ(m.label, "") << "a foreign domain's NICs are not vnfctl's";
+}
+
+TEST_F(Holdings, AListingForPlanningKeepsTheGoodDomainsAndNamesTheDamagedOnes) {
+  define({.name = "zz-broken", .cputune = pins(2, 3, 1), .metadata = vnfMetadata("abc")});
+  define({.name = "aa-fw", .cputune = pins(4, 5, 1), .metadata = vnfMetadata()});
+  auto listing = readHoldingsKeepingDamaged(*conn_);
+  ASSERT_TRUE(listing) << listing.error().message;
+  std::vector<std::string> names;
+  for (const auto& h : listing->holdings) names.push_back(h.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"aa-fw", "test"}));
+  ASSERT_EQ(listing->damaged.size(), 1u);
+  EXPECT_EQ(listing->damaged[0].name, "zz-broken");
+  EXPECT_EQ(listing->damaged[0].state, DomainState::kShutOff);
+  EXPECT_EQ(listing->damaged[0].error.code, Errc::kBadContent);
+  EXPECT_NE(listing->damaged[0].error.fix.find("undefine zz-broken"), std::string::npos);
+  auto all = readHoldings(*conn_);
+  ASSERT_FALSE(all) << "readHoldings still refuses";
+  EXPECT_EQ(all.error().message, listing->damaged[0].error.message);
 }
 
 TEST_F(Holdings, RunningDomainsHugepagesAreTakenDefinedOnesArePromised) {

@@ -82,6 +82,9 @@ import tempfile
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+display = Display()
 
 
 class LookupModule(LookupBase):
@@ -146,6 +149,9 @@ class LookupModule(LookupBase):
                 raise AnsibleError("fleet_plan: %s (%s, exit %d)%s%s" % (
                     error.get("message", err.strip()), error.get("kind", "failed"), proc.returncode,
                     " (fix: %s)" % error["fix"] if error.get("fix") else "", why))
+            for name, h in sorted((doc.get("hosts") or {}).items()):
+                if h.get("closed"):
+                    display.warning("fleet_plan: host %s takes no new instance: %s" % (name, h["closed"]))
             return [doc]
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

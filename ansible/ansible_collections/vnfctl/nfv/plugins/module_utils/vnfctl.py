@@ -10,12 +10,15 @@ __metaclass__ = type
 import json
 import os
 
-# Exit codes of vnfctl (launcher/common/error.h): what each error kind means to a caller.
+# Exit codes of vnfctl (launcher/common/error.h exitCodeOf, docs/cli.md "Exit codes"): the kind a
+# caller is told when vnfctl's document gives none. Exit 3 is any of unreachable, unreadable,
+# bad-content, not-found, symlink-loop: something (libvirt, the host, a file, a domain's vnfctl
+# metadata) could not be reached or read; "unreadable" says that without claiming the host is down.
 EXIT_KINDS = {
     0: "ok",
     1: "failed",
     2: "invalid-argument",
-    3: "unreachable",
+    3: "unreadable",
     4: "does-not-fit",
     5: "no-such-vnf",
     6: "timeout",
@@ -77,3 +80,29 @@ def write_json_file(module, data, name):
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
     return path
+
+
+def list_vnfs(module, cmd_args):
+    """vnfctl ARGS list --json: (domains by name, damaged list). A domain whose vnfctl metadata is
+    damaged does not hide the others: vnfctl exits 3 with the document listing the good ones under
+    `domains` and each damaged one (name, state, error, fix) under `damaged`. That is accepted, and
+    each damaged domain is a warning naming its repair; any other failure fails the module."""
+    rc, doc, out, err = run_vnfctl(module, list(cmd_args) + ["list", "--json"])
+    damaged = (doc or {}).get("damaged") if isinstance(doc, dict) else None
+    if rc != 0 and not (rc == 3 and damaged and "error" not in doc):
+        fail_from(module, "vnfctl list", rc, doc, err)
+    for d in damaged or []:
+        module.warn("VNF domain %s (%s) has damaged vnfctl metadata: %s (fix: %s)"
+                    % (d.get("name"), d.get("state"), d.get("error"), d.get("fix")))
+    domains = dict((d["name"], d) for d in (doc or {}).get("domains", []))
+    return domains, list(damaged or [])
+
+
+def fail_if_damaged(module, acting_on, damaged, **extra):
+    """Fails the module when a VNF the task acts on (ACTING_ON, names) is itself damaged, naming the repair."""
+    hit = [d for d in damaged if d.get("name") in acting_on]
+    if hit:
+        module.fail_json(
+            msg="; ".join("VNF %s has damaged vnfctl metadata, so vnfctl will not act on it: %s (fix: %s)"
+                          % (d.get("name"), d.get("error"), d.get("fix")) for d in hit),
+            error_kind="bad-content", damaged=damaged, **extra)

@@ -15,6 +15,9 @@ version_added: "0.1.0"
 description:
   - Runs C(vnfctl host --json) and sets the fact C(vnfctl_host) to its document, and C(vnfctl_vnfs) to
     the VNF domains vnfctl manages on the host's libvirt (C(vnfctl list --json)).
+  - A VNF domain whose vnfctl metadata was damaged (edited by hand) does not fail the module. It is a
+    warning naming the domain and its repair, and the fact C(vnfctl_damaged) lists it; the other VNFs are
+    in C(vnfctl_vnfs) as usual.
   - Reads only; never changes anything.
 author:
   - vnfctl developers
@@ -61,6 +64,18 @@ ansible_facts:
       type: list
       elements: dict
       returned: when O(list_vnfs=true)
+    vnfctl_damaged:
+      description:
+        - VNF domains whose vnfctl metadata is damaged (name, state, error, fix), from C(vnfctl list --json).
+          vnfctl plans nothing on the host until each is repaired or removed as its C(fix) says.
+      type: list
+      elements: dict
+      returned: when O(list_vnfs=true)
+      sample:
+        - name: fw-3
+          state: running
+          error: "domain 'fw-3' on qemu:///system: vnfctl's metadata ..."
+          fix: "virsh -c qemu:///system edit fw-3 ..."
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -68,6 +83,7 @@ from ansible_collections.vnfctl.nfv.plugins.module_utils.vnfctl import (
     common_argument_spec,
     fail_from,
     global_args,
+    list_vnfs,
     run_vnfctl,
 )
 
@@ -81,10 +97,9 @@ def main():
         fail_from(module, "vnfctl host", rc, host, err)
     facts = dict(vnfctl_host=host)
     if module.params["list_vnfs"]:
-        rc, doc, out, err = run_vnfctl(module, global_args(module.params) + ["list", "--json"])
-        if rc != 0:
-            fail_from(module, "vnfctl list", rc, doc, err)
-        facts["vnfctl_vnfs"] = doc.get("domains", [])
+        domains, damaged = list_vnfs(module, global_args(module.params))
+        facts["vnfctl_vnfs"] = sorted(domains.values(), key=lambda d: d["name"])
+        facts["vnfctl_damaged"] = damaged
     module.exit_json(changed=False, ansible_facts=facts)
 
 

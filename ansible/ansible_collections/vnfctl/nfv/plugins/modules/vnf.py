@@ -22,6 +22,10 @@ description:
     VNF would be left in, the error) and changes nothing. Diff mode shows each VNF's changed fields and
     state moves.
   - C(changed) is true exactly when a domain was defined, redefined, started, stopped or removed.
+  - A VNF domain on the host whose vnfctl metadata was damaged (edited by hand) is a warning naming it and
+    its repair, and is returned in RV(damaged); the task fails only when it acts on that VNF by name
+    (O(state=absent), O(state=running) or O(state=stopped)). Defining VNFs on such a host fails, since what
+    the damaged domain holds is unknown, so vnfctl plans nothing there until it is repaired.
   - The module calls the vnfctl binary with an argument list (no shell) and reads its C(--json) output.
 author:
   - vnfctl developers
@@ -159,6 +163,18 @@ stopped:
   type: list
   elements: str
   sample: []
+damaged:
+  description:
+    - VNF domains on the host whose vnfctl metadata is damaged (name, state, error, fix), when the task
+      listed the host's VNFs (O(state=absent), O(state=running) or O(state=stopped)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: fw-9
+      state: shut off
+      error: "domain 'fw-9' on qemu:///system: vnfctl's metadata ..."
+      fix: "virsh -c qemu:///system edit fw-9 ..."
 error_kind:
   description: vnfctl's error kind on failure (needs-replace, does-not-fit, busy, unreachable, ...).
   returned: failure
@@ -173,7 +189,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vnfctl.nfv.plugins.module_utils.vnfctl import (
     common_argument_spec,
     fail_from,
+    fail_if_damaged,
     global_args,
+    list_vnfs,
     run_vnfctl,
     write_json_file,
 )
@@ -254,11 +272,13 @@ def spec_names(specs):
     return names
 
 
-def listed(module):
-    rc, doc, out, err = run_vnfctl(module, global_args(module.params) + ["list", "--json"])
-    if rc != 0:
-        fail_from(module, "vnfctl list", rc, doc, err)
-    return dict((d["name"], d) for d in (doc or {}).get("domains", []))
+def listed(module, names, result):
+    """The host's VNFs by name; damaged ones are warnings and go to result["damaged"], and the task
+    fails when one of NAMES is damaged (vnfctl would refuse to act on it: the message says the fix)."""
+    domains, damaged = list_vnfs(module, global_args(module.params))
+    result["damaged"] = damaged
+    fail_if_damaged(module, names, damaged, names=names, removed=result["removed"], stopped=result["stopped"])
+    return domains
 
 
 def field_diff_text(vnfs):
@@ -349,7 +369,7 @@ def main():
     )
     p = module.params
     state = p["state"]
-    result = dict(changed=False, vnfs=[], names=[], removed=[], stopped=[])
+    result = dict(changed=False, vnfs=[], names=[], removed=[], stopped=[], damaged=[])
 
     specs = None
     if p["spec"] is not None:
@@ -367,7 +387,7 @@ def main():
             spec, _ = load_spec(module)
             names = spec_names([spec])
         result["names"] = names
-        existing = listed(module) if names else {}
+        existing = listed(module, names, result) if names else {}
         moves = []
         for name in names:
             d = existing.get(name)
@@ -393,7 +413,7 @@ def main():
         module.exit_json(**result)
 
     if state in ("running", "stopped") and p["spec"] is None:
-        existing = listed(module)
+        existing = listed(module, names, result)
         missing = [n for n in names if n not in existing]
         if missing:
             module.fail_json(msg="no VNF named %s; give spec to define it" % ", ".join(missing), error_kind="no-such-vnf")
@@ -416,7 +436,7 @@ def main():
     result["changed"] = changed
     moves = []
     if state == "stopped":
-        existing = listed(module)
+        existing = listed(module, result["names"], result)
         for name in result["names"]:
             d = existing.get(name)
             if d is not None and d.get("state") in ("running", "paused"):

@@ -26,10 +26,6 @@ struct FleetArgs {
 
 using Json = nlohmann::ordered_json;
 
-Json errorJson(const Error& e) {
-  return {{"kind", errcName(e.code)}, {"exit_code", exitCodeOf(e.code)}, {"message", e.message}, {"fix", e.fix}};
-}
-
 // What the host's `vnfctl define` must be told so it renders what the fleet planned: the
 // instance's name, the VF of each NIC, and any MAC re-derived after a fleet-wide collision.
 Json overridesJson(const VnfSpec& spec, const fleet::PlannedInstance& p) {

@@ -111,18 +111,20 @@ const char* typeText(DomainType t) {
   return t == DomainType::kKvm ? "kvm" : "qemu (TCG emulation: this CPU has no vmx/svm)";
 }
 
+// The launch document's error: errorJson and the engine pass that failed, on which VNF.
+nlohmann::ordered_json launchErrorJson(const Error& e, std::string_view pass, const std::string& vnf) {
+  auto j = errorJson(e);
+  j["pass"] = pass;
+  j["vnf"] = vnf;
+  return j;
+}
+
 // An error before the engine ran, as the launch document when --json is given.
 int reportLaunch(const Error& e, bool json) {
   if (json) {
     nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
                              {"changed", false},
-                             {"error",
-                              {{"kind", errcName(e.code)},
-                               {"exit_code", exitCodeOf(e.code)},
-                               {"message", e.message},
-                               {"fix", e.fix},
-                               {"pass", "input"},
-                               {"vnf", ""}}},
+                             {"error", launchErrorJson(e, "input", "")},
                              {"rolled_back", nlohmann::ordered_json::array()},
                              {"vnfs", nlohmann::ordered_json::array()}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -224,13 +226,7 @@ int launch(const GlobalOptions& g, const LaunchArgs& a, bool start) {
       for (const auto& o : f.vnfs) vnfs.push_back(outcomeJson(o));
       nlohmann::ordered_json j{{"schema", "vnfctl.launch/v1"},
                                {"changed", false},
-                               {"error",
-                                {{"kind", errcName(f.error.code)},
-                                 {"exit_code", exitCodeOf(f.error.code)},
-                                 {"message", f.error.message},
-                                 {"fix", f.error.fix},
-                                 {"pass", lifecycle::passName(f.pass)},
-                                 {"vnf", f.vnf}}},
+                               {"error", launchErrorJson(f.error, lifecycle::passName(f.pass), f.vnf)},
                                {"rolled_back", f.rolled_back},
                                {"notes", f.notes},
                                {"serial_tail", f.serial_tail},
@@ -293,10 +289,6 @@ void addLaunchOptions(CLI::App* cmd, LaunchArgs& a, bool waits) {
   cmd->add_flag("--json", a.json, "Print the result as JSON (schema vnfctl.launch/v1)");
   if (waits)
     cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for the guest's READY line")->check(CLI::Range(1, 3600));
-}
-
-nlohmann::ordered_json errorJson(const Error& e) {
-  return {{"kind", errcName(e.code)}, {"exit_code", exitCodeOf(e.code)}, {"message", e.message}, {"fix", e.fix}};
 }
 
 int listCommand(const GlobalOptions& g, bool json) {

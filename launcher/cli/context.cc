@@ -1,5 +1,7 @@
 #include "cli/context.h"
 
+#include <nlohmann/json.hpp>
+
 #include "common/file_io.h"
 
 namespace vnf::cli {
@@ -14,6 +16,13 @@ int exitCodeFor(const Error& error) { return exitCodeOf(error.code); }
 int reportError(const Error& error) {
   printError(error);
   return exitCodeFor(error);
+}
+
+nlohmann::ordered_json errorJson(const Error& error) {
+  return {{"kind", errcName(error.code)},
+          {"exit_code", exitCodeOf(error.code)},
+          {"message", error.message},
+          {"fix", error.fix}};
 }
 
 int printOutput(std::string_view text, int ok_code) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/error.h"
 
 namespace vnf::cli {
@@ -26,6 +28,8 @@ void printError(const Error& error);
 int exitCodeFor(const Error& error);
 // printError, then the exit code for it: `return reportError(e);` in a command.
 int reportError(const Error& error);
+// The error as the "error" member of a --json document: kind, exit_code, message, fix.
+nlohmann::ordered_json errorJson(const Error& error);
 
 // Writes a command's output document to stdout (common/file_io.h, writeStdout). Returns
 // `ok_code`, or, when stdout cannot take it (a full disk, EIO), prints the error and returns

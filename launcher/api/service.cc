@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_io.h"
+#include "common/text.h"
 #include "diagnose/context.h"
 #include "spec/load.h"
 #include "virt/vnf_domains.h"
@@ -628,6 +629,33 @@ Result<std::vector<std::tuple<std::string, std::string, std::vector<std::string>
   return out;
 }
 
+// What a spec gives one domain only cannot go to a second VNFC: named host taps always; a fixed MAC
+// or VF index while the instance has one VNFC (VNFC 1 was defined with them; N > 1 instances get
+// derived MACs and pool VFs, spec::expandCount), so VNFC 1 would no longer match its definition.
+// Such a scale out is refused up front with what is owned and the fix, instead of failing midway.
+Result<void> scalableOut(const json& priv, int count) {
+  auto spec = parseSpecYaml(priv.value("spec", ""), "recorded spec");
+  if (!spec) return std::unexpected(spec.error());
+  std::vector<std::string> owned;
+  for (const auto& t : spec->tap_nics) owned.push_back("host tap " + t.tap);
+  if (count == 1) {
+    for (const auto& n : spec->nics) {
+      if (n.vf) owned.push_back(fmt::format("VF {} of {}", *n.vf, n.pf));
+      if (n.mac) owned.push_back("MAC " + formatMacText(*n.mac));
+    }
+    for (const auto& t : spec->tap_nics)
+      if (t.mac) owned.push_back("MAC " + formatMacText(*t.mac));
+  }
+  if (owned.empty()) return {};
+  std::string list;
+  for (std::size_t i = 0; i < owned.size() && i < 8; ++i) list += (i ? ", " : "") + owned[i];
+  if (owned.size() > 8) list += fmt::format(" and {} more", owned.size() - 8);
+  return fail(Errc::kBadContent,
+              fmt::format("a scale out cannot give a second VNFC what the instance's spec gives one domain only ({}): "
+                          "for scaling, give the VNFD NICs from a VF pool (pf without vf) and no mac or host taps",
+                          list));
+}
+
 bool matches(const json& doc, const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>& f) {
   for (const auto& [op, attr, values] : f) {
     std::string have = doc.contains(attr) && doc[attr].is_string() ? doc[attr].get<std::string>() : "";
@@ -936,6 +964,7 @@ Response Service::task(const Request& r, const std::string& id, const std::strin
         return fail(Errc::kBadContent, fmt::format("scaling {} VNFCs by {} {} gives {}, outside 1..{}", count, steps,
                                                    type == "SCALE_OUT" ? "out" : "in", target, config_.max_vnfcs));
       }
+      if (type == "SCALE_OUT") return scalableOut(inst["_vnfctl"], count);
       return {};
     };
     return startTask(r, id, "SCALE", body, check, json::object());

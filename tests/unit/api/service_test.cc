@@ -271,6 +271,29 @@ TEST_F(ServiceTest, ScaleOutThenRollBackOfAFailedScale) {
   EXPECT_EQ(below.status, 422) << below.body;
 }
 
+// A VNFD whose NICs are named host taps (or, with one VNFC, fixed MACs): a second VNFC cannot have
+// them, so a scale out is refused up front (422 naming what and the fix) and nothing changes; it used
+// to fail midway with "already defined from a different spec" (VNFC 1 lost its fixed MAC).
+TEST_F(ServiceTest, ScaleOutOfASpecWithHostTapsIsRefusedUpFront) {
+  test::writeFile(dir_ / "vnfd" / "tapped.yaml",
+                  "name: tapped\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\ntaps:\n"
+                  "  - tap: vnfscale0a\n    mac: 52:54:00:5c:a1:e0\n  - tap: vnfscale0b\n");
+  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"tapped"})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
+  auto i = task(inst + "/instantiate", R"({"flavourId":"default"})");
+  ASSERT_EQ(i["operationState"], "COMPLETED") << i.dump();
+  const auto before = get(inst)["instantiatedVnfInfo"]["vnfcResourceInfo"];
+  ASSERT_EQ(before.size(), 1u);
+  auto r = call("POST", inst + "/scale", R"({"type":"SCALE_OUT","aspectId":"vnfc"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  for (const char* want : {"host tap vnfscale0a", "host tap vnfscale0b", "MAC 52:54:00:5c:a1:e0", "VF pool"})
+    EXPECT_NE(r.body.find(want), std::string::npos) << want << " in " << r.body;
+  service().waitIdle();
+  EXPECT_EQ(get(inst)["instantiatedVnfInfo"]["vnfcResourceInfo"], before);
+  EXPECT_EQ(get("/vnflcm/v2/vnf_lcm_op_occs").size(), 1u);  // the instantiate only: no SCALE occurrence
+}
+
 TEST_F(ServiceTest, OneTaskPerInstanceAlsoWhenManyRace) {
   auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw"})");
   const std::string inst = path(header(c, "Location"));

@@ -4,7 +4,9 @@ one TCG VM): `vnfctl serve` on loopback instantiates the demo's VNF shape (one v
 NICs on host taps, the forwarder in macswap mode) through the SOL003 API from a vnfd the test
 writes, a known stream goes through the guest (e2e_lib's vnf-traffic helper), and then
 GET /vnfind/v1/indicators/{id} and /metrics must show the forwarder's counters: rx and tx at least
-the frames sent. The API instantiates the VNF itself (it does not adopt one the CLI launched: an
+the frames sent. Then the rest of the lifecycle on the real VM: operate STOPPED and STARTED, heal
+(restart), each followed by the whole stream forwarded again, and a scale out that cannot place a
+second VNFC on the spec's named taps: refused (422, naming them), the running VNFC untouched. The API instantiates the VNF itself (it does not adopt one the CLI launched: an
 instance is what serve's own database records). Terminate and delete go through the API too; the
 cleanup removes whatever is left (server, domain, taps, files) even on failure or a signal.
 Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE)."""
@@ -236,6 +238,52 @@ def scenario(args, cleanup):
           f"/metrics does not count 1 INSTANTIATED instance:\n{metrics}")
     check(re.search(r'^vnfctl_host_hugepages\{node="\d+",page_size_kib="\d+"\} \d+$', metrics, re.M),
           f"/metrics has no host hugepages line:\n{metrics}")
+
+    # The rest of the lifecycle on the real VM: after operate STOPPED/STARTED and after heal (restart)
+    # the VNF forwards the whole stream again.
+    def task(op, body, want="COMPLETED"):
+        headers, _ = api.json("POST", f"/vnflcm/v2/vnf_instances/{iid}/{op}", body, 202)
+        occ = wait_occ(api, headers["Location"], BOOT_TIMEOUT_S + 30)
+        check(occ["operationState"] == want,
+              f"{op} ended {occ['operationState']} (expected {want}): {json.dumps(occ.get('error'))}\n"
+              f"{tail(server_text())}")
+        return headers["Location"], occ
+
+    def domstate():
+        return run(VIRSH + ["domstate", domain], check=False, quiet=True).stdout.strip()
+
+    def forwards_again(after):
+        # QEMU truncates the serial log when the domain starts, so a STATS line is this boot's.
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        while "VNF-FWD STATS " not in serial_text(serial):
+            check(time.monotonic() < deadline,
+                  f"no VNF-FWD STATS line {BOOT_TIMEOUT_S} s after {after}; serial tail:\n{tail(serial_text(serial))}")
+            time.sleep(0.5)
+        rc, s, out = traffic(args.traffic, taps[0], taps[1], FRAMES, RATE_PPS, SENDER_MAC, PORT_MACS[0],
+                             PORT_MACS[0], SENDER_MAC, pid)
+        check(rc == 0 and int(s.get("forwarded", 0)) == FRAMES,
+              f"after {after}: vnf-traffic exited {rc}, forwarded {s.get('forwarded')} of {FRAMES}:\n{out}")
+        log(f"after {after}: forwarded {FRAMES}/{FRAMES}")
+
+    task("operate", {"changeStateTo": "STOPPED"})
+    check(domstate() == "shut off", f"after operate STOPPED the domain is '{domstate()}'")
+    _, inst = api.json("GET", f"/vnflcm/v2/vnf_instances/{iid}")
+    check(inst["instantiatedVnfInfo"]["vnfState"] == "STOPPED", f"vnfState {inst['instantiatedVnfInfo'].get('vnfState')}")
+    task("operate", {"changeStateTo": "STARTED"})
+    check(domstate() == "running", f"after operate STARTED the domain is '{domstate()}'")
+    forwards_again("operate STARTED")
+    task("heal", {"cause": "e2e"})
+    check(domstate() == "running", f"after heal the domain is '{domstate()}'")
+    forwards_again("heal (restart)")
+    # Scale out of a spec whose NICs are named host taps: a tap belongs to one domain, so a second
+    # VNFC cannot be placed; refused up front (422 naming the taps), the running VNFC untouched.
+    status, _, text = api.call("POST", f"/vnflcm/v2/vnf_instances/{iid}/scale",
+                               {"type": "SCALE_OUT", "aspectId": "vnfc", "numberOfSteps": 1})
+    check(status == 422 and f"host tap {taps[0]}" in text, f"scale out on named taps: {status} {text[:500]}")
+    log(f"scale out on named taps: {status}: {json.loads(text).get('detail')}")
+    _, inst = api.json("GET", f"/vnflcm/v2/vnf_instances/{iid}")
+    vnfcs = [r["id"] for r in inst["instantiatedVnfInfo"]["vnfcResourceInfo"]]
+    check(vnfcs == [domain] and domstate() == "running", f"after the refused scale: VNFCs {vnfcs}, {domain} '{domstate()}'")
 
     headers, _ = api.json("POST", f"/vnflcm/v2/vnf_instances/{iid}/terminate", {"terminationType": "FORCEFUL"}, 202)
     occ = wait_occ(api, headers["Location"], 60)

@@ -532,6 +532,13 @@ std::vector<SpecProblem> validateSpec(const VnfSpec& spec) {
         "bios (or auto) with a disk");
   }
   if (spec.count < 1 || spec.count > 1000) add(fmt::format("count: {} is outside 1..1000", spec.count));
+  // A host tap is one device: count instances cannot all own it (the second would fail to start).
+  if (spec.count > 1 && !spec.tap_nics.empty()) {
+    add(
+        fmt::format("taps[0].tap: '{}' is one host device and count {} instances cannot share it: leave count at 1 "
+                    "and give each instance its own spec with its own taps, or use nics (VFs from a pool)",
+                    spec.tap_nics[0].tap, spec.count));
+  }
   return out;
 }
 
@@ -627,12 +634,13 @@ std::vector<VnfSpec> expandCount(const VnfSpec& spec) {
     VnfSpec one = spec;
     one.name = fmt::format("{}-{}", spec.name, i);
     one.count = 1;
-    // Fixed MACs and VF indexes cannot be shared by N instances.
+    // Fixed MACs and VF indexes cannot be shared by N instances (load.h).
     for (auto& nic : one.nics) {
       nic.mac.reset();
       nic.vf.reset();
     }
     for (auto& tap : one.tap_nics) tap.mac.reset();
+    if (one.mgmt) one.mgmt->mac.reset();
     out.push_back(std::move(one));
   }
   return out;

@@ -47,7 +47,9 @@ Result<VnfSpec> parseSpecNode(const YAML::Node& root, const std::string& source)
 // Checks a spec built from flags (or after parsing); host-independent rules only.
 std::vector<SpecProblem> validateSpec(const VnfSpec& spec);
 
-// The instances a spec asks for: one, or name-1..name-N with count N.
+// The instances a spec asks for: one, or name-1..name-N with count N. With N > 1 the fixed MACs
+// (NICs, taps, management) and VF indexes are dropped: N instances cannot share them, and each
+// instance gets MACs derived from its name and a VF from the pool.
 std::vector<VnfSpec> expandCount(const VnfSpec& spec);
 
 // "did you mean 'vcpus'?" for a close match among `known` (edit distance <= 2), else "".

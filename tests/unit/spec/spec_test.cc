@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/text.h"
 #include "spec/load.h"
 #include "tests/unit/test_util.h"
 
@@ -36,17 +37,16 @@ nics:
     spoofchk: off
   - pf: 0000:81:00.1
     mode: hostdev
-taps:
-  - tap: vnf0a
 management:
   bridge: br0
+  mac: 52:54:00:00:00:09
 guest:
   kernel: /var/lib/vnfctl/vmlinuz
   initrd: /var/lib/vnfctl/initrd.img
   cmdline: console=ttyS0
   forwarder:
     mode: macswap
-    peer_macs: [52:54:00:00:00:02, 52:54:00:00:00:03]
+    peer_macs: [52:54:00:00:00:02]
 )",
                             "fw.yaml");
   ASSERT_TRUE(spec) << spec.error().message;
@@ -68,6 +68,9 @@ guest:
   EXPECT_EQ(instances[0].name, "fw1-1");
   EXPECT_EQ(instances[1].name, "fw1-2");
   EXPECT_FALSE(instances[1].nics[0].mac) << "a fixed MAC cannot be shared by several instances";
+  EXPECT_FALSE(instances[1].nics[0].vf) << "nor a VF";
+  EXPECT_FALSE(instances[0].mgmt->mac) << "nor the management NIC's MAC";
+  EXPECT_EQ(spec->mgmt->mac, parseMacText("52:54:00:00:00:09"));
   EXPECT_NE(specHash(instances[0]), specHash(instances[1]));
   EXPECT_EQ(specHash(instances[0]), specHash(expandCount(*spec)[0])) << "hash is stable";
 }
@@ -141,6 +144,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "smt_policy: 'isolated' is not one of prefer, isolate, require; did you mean 'isolate'?"},
         BadCase{"name: fw\ntaps:\n  - tap: a-very-long-tap-name0\n",
                 "taps[0].tap: 'a-very-long-tap-name0' is not a Linux interface name"},
+        BadCase{"name: fw\ncount: 3\ntaps:\n  - tap: t0\n",
+                "taps[0].tap: 't0' is one host device and count 3 instances cannot share it"},
         BadCase{"name: fw\nmanagement: {network: default, bridge: br0}\n",
                 "management: give either network or bridge, not both"},
         BadCase{"name: fw\nguest: {disk: /a.qcow2, kernel: /vmlinuz}\n",

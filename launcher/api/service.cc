@@ -629,22 +629,28 @@ Result<std::vector<std::tuple<std::string, std::string, std::vector<std::string>
   return out;
 }
 
+// Whether an instance's VNFCs are pooled: instantiated with more than one, or grown past one. A
+// pooled instance's VNFCs get derived MACs and pool VFs (spec::expandCount), whatever their number
+// is now; an instance that has only ever had VNFC 1 keeps the spec's fixed MACs and VF indexes.
+bool pooled(const json& priv, int count) { return count > 1 || priv.value("baseCount", 1) > 1; }
+
 // What a spec gives one domain only cannot go to a second VNFC: named host taps always; a fixed MAC
-// or VF index while the instance has one VNFC (VNFC 1 was defined with them; N > 1 instances get
-// derived MACs and pool VFs, spec::expandCount), so VNFC 1 would no longer match its definition.
-// Such a scale out is refused up front with what is owned and the fix, instead of failing midway.
+// or VF index while the instance is not pooled (VNFC 1 was defined with them and would no longer
+// match its definition). Such a scale out is refused up front with what is owned and the fix,
+// instead of failing midway.
 Result<void> scalableOut(const json& priv, int count) {
   auto spec = parseSpecYaml(priv.value("spec", ""), "recorded spec");
   if (!spec) return std::unexpected(spec.error());
   std::vector<std::string> owned;
   for (const auto& t : spec->tap_nics) owned.push_back("host tap " + t.tap);
-  if (count == 1) {
+  if (!pooled(priv, count)) {
     for (const auto& n : spec->nics) {
       if (n.vf) owned.push_back(fmt::format("VF {} of {}", *n.vf, n.pf));
       if (n.mac) owned.push_back("MAC " + formatMacText(*n.mac));
     }
     for (const auto& t : spec->tap_nics)
       if (t.mac) owned.push_back("MAC " + formatMacText(*t.mac));
+    if (spec->mgmt && spec->mgmt->mac) owned.push_back("management MAC " + formatMacText(*spec->mgmt->mac));
   }
   if (owned.empty()) return {};
   std::string list;
@@ -1181,9 +1187,12 @@ Result<std::vector<VnfSpec>> Service::specsFor(const json& priv, int count) cons
   auto spec = parseSpecYaml(priv.value("spec", ""), "recorded spec");
   if (!spec) return std::unexpected(spec.error());
   spec->name = priv.value("base", "");
-  spec->count = count;
+  // A pooled instance scaled in to one VNFC keeps VNFC 1 as it was defined (derived MACs, pool VF).
+  const int n = std::max(count, 1);
+  spec->count = pooled(priv, n) ? std::max(n, 2) : 1;
   auto specs = expandCount(*spec);
-  if (count == 1) specs[0].name += "-1";
+  specs.erase(specs.begin() + n, specs.end());
+  if (spec->count == 1) specs[0].name += "-1";
   for (auto& s : specs) lifecycle::resolveBootFiles(s, config_.render);
   return specs;
 }

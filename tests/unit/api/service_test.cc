@@ -294,6 +294,62 @@ TEST_F(ServiceTest, ScaleOutOfASpecWithHostTapsIsRefusedUpFront) {
   EXPECT_EQ(get("/vnflcm/v2/vnf_lcm_op_occs").size(), 1u);  // the instantiate only: no SCALE occurrence
 }
 
+// A fixed management MAC is one domain's too: scaling out such an instance is refused (it used to
+// be accepted and gave VNFC 2 the same MAC as VNFC 1).
+TEST_F(ServiceTest, ScaleOutOfASpecWithAFixedManagementMacIsRefused) {
+  test::writeFile(dir_ / "vnfd" / "mgmt.yaml",
+                  "name: mgmt\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\n"
+                  "management:\n  bridge: br0\n  mac: 52:54:00:5c:a1:e7\n");
+  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"mgmt"})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
+  auto i = task(inst + "/instantiate", R"({"flavourId":"default"})");
+  ASSERT_EQ(i["operationState"], "COMPLETED") << i.dump();
+  const std::string base = "mgmt-" + inst.substr(inst.rfind('/') + 1, 8);
+  auto xml = domainXml(*conn_, base + "-1", true);
+  ASSERT_TRUE(xml);
+  EXPECT_NE(xml->find("52:54:00:5c:a1:e7"), std::string::npos) << "one VNFC keeps the spec's MAC: " << *xml;
+  auto r = call("POST", inst + "/scale", R"({"type":"SCALE_OUT","aspectId":"vnfc"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("management MAC 52:54:00:5c:a1:e7"), std::string::npos) << r.body;
+  service().waitIdle();
+  EXPECT_FALSE(findVnfDomain(*conn_, base + "-2").value_or(std::nullopt).has_value());
+}
+
+// An instance instantiated with two VNFCs is pooled for life: its VNFCs have derived MACs, so after
+// a scale in to one, a scale out is accepted and gives VNFC 2 back as it was (it used to be
+// refused, "VNFC 1 was defined with the spec's MAC", which it was not); no MAC is used twice.
+TEST_F(ServiceTest, APooledInstanceScalesOutAgainAfterScalingInToOne) {
+  test::writeFile(dir_ / "vnfd" / "pool.yaml",
+                  "name: pool\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\ncount: 2\n"
+                  "management:\n  bridge: br0\n  mac: 52:54:00:5c:a1:e8\n");
+  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"pool"})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
+  ASSERT_EQ(task(inst + "/instantiate", R"({"flavourId":"default"})")["operationState"], "COMPLETED");
+  const std::string base = "pool-" + inst.substr(inst.rfind('/') + 1, 8);
+  auto macOf = [&](const std::string& vnfc) {
+    const std::string domain = base + vnfc;
+    auto xml = domainXml(*conn_, domain, true);
+    EXPECT_TRUE(xml) << domain;
+    if (!xml) return std::string();
+    const auto at = xml->find("<mac address='");
+    return at == std::string::npos ? std::string() : xml->substr(at + 14, 17);
+  };
+  const std::string mac1 = macOf("-1"), mac2 = macOf("-2");
+  EXPECT_NE(mac1, "52:54:00:5c:a1:e8");
+  EXPECT_NE(mac1, mac2);
+  EXPECT_EQ(task(inst + "/scale", R"({"type":"SCALE_IN","aspectId":"vnfc"})")["operationState"], "COMPLETED");
+  ASSERT_EQ(get(inst)["instantiatedVnfInfo"]["vnfcResourceInfo"].size(), 1u);
+  // A heal that redefines the one VNFC left gives it what it had, not the spec's fixed MAC.
+  EXPECT_EQ(task(inst + "/heal", R"({"additionalParams":{"healType":"redefine"}})")["operationState"], "COMPLETED");
+  EXPECT_EQ(macOf("-1"), mac1);
+  auto out = task(inst + "/scale", R"({"type":"SCALE_OUT","aspectId":"vnfc"})");
+  EXPECT_EQ(out["operationState"], "COMPLETED") << out.dump();
+  EXPECT_EQ(macOf("-1"), mac1) << "VNFC 1 is untouched";
+  EXPECT_EQ(macOf("-2"), mac2) << "VNFC 2 comes back as it was";
+}
+
 TEST_F(ServiceTest, OneTaskPerInstanceAlsoWhenManyRace) {
   auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw"})");
   const std::string inst = path(header(c, "Location"));

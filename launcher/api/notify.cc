@@ -2,7 +2,9 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -56,6 +58,8 @@ Result<CallbackUri> parseCallbackUri(const std::string& uri) {
 
 namespace {
 
+constexpr int kMaxLookups = 8;
+
 // The addresses of host:port within `deadline`. A numeric host needs no lookup; a name is looked up
 // by getaddrinfo on a thread of its own, which is left to finish on its own when the deadline comes
 // first (getaddrinfo cannot be cancelled, and asio's resolver would join it on destruction).
@@ -72,18 +76,35 @@ Result<std::vector<tcp::endpoint>> resolveBy(const std::string& host, const std:
     boost::system::error_code ec;
     std::vector<tcp::endpoint> endpoints;
   };
+  // Lookups left running by their deadline (an unreachable DNS server holds each for 10-30 s) are
+  // bounded: past kMaxLookups in flight a notification fails at once instead of taking a thread
+  // (the unit's TasksMax would end the server's thread creation).
+  static std::atomic<int> in_flight{0};
+  if (in_flight.fetch_add(1) >= kMaxLookups) {
+    in_flight.fetch_sub(1);
+    return fail(Errc::kUnreachable, fmt::format("{} name lookups are still in progress (the limit); {} was not looked "
+                                                "up: is the DNS server reachable? A callback URI with an IP address "
+                                                "needs no lookup",
+                                                kMaxLookups, host));
+  }
   auto shared = std::make_shared<Shared>();
-  std::thread([shared, host, port] {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    boost::system::error_code ec;
-    auto results = resolver.resolve(host, port, ec);
-    std::lock_guard lock(shared->mu);
-    shared->ec = ec;
-    for (const auto& r : results) shared->endpoints.push_back(r.endpoint());
-    shared->done = true;
-    shared->cv.notify_all();
-  }).detach();
+  try {
+    std::thread([shared, host, port] {
+      asio::io_context ioc;
+      tcp::resolver resolver(ioc);
+      boost::system::error_code ec;
+      auto results = resolver.resolve(host, port, ec);
+      std::lock_guard lock(shared->mu);
+      shared->ec = ec;
+      for (const auto& r : results) shared->endpoints.push_back(r.endpoint());
+      shared->done = true;
+      shared->cv.notify_all();
+      in_flight.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error& e) {
+    in_flight.fetch_sub(1);
+    return fail(Errc::kUnreachable, fmt::format("cannot start the lookup of {}: {}", host, e.what()));
+  }
   std::unique_lock lock(shared->mu);
   if (!shared->cv.wait_until(lock, deadline, [&] { return shared->done; })) {
     return fail(Errc::kTimeout, fmt::format("the name {} was not resolved in time", host));
@@ -222,7 +243,13 @@ void Notifier::loop() {
     queue_.erase(it);
     busy_ = true;
     lock.unlock();
-    auto r = httpsRequest(config_, "POST", item.uri, item.body);
+    // Nothing a delivery throws may end the server (this thread has no other catch).
+    Result<int> r = fail(Errc::kUnreachable, "the delivery failed");
+    try {
+      r = httpsRequest(config_, "POST", item.uri, item.body);
+    } catch (const std::exception& e) {
+      r = fail(Errc::kUnreachable, fmt::format("the delivery failed: {}", e.what()));
+    }
     lock.lock();
     busy_ = false;
     const bool ok = r && *r >= 200 && *r < 300;

@@ -391,8 +391,21 @@ void comparePath(Ctx& c, const VnfPath& v, const std::vector<HopSample>& a, cons
     const bool vf_rx = first_drop->hop.rfind("VF ", 0) == 0 && counter == "rx_dropped";
     const bool ring_full = (counter == "tx_dropped" && first_drop->hop.rfind("tap ", 0) == 0) || counter == "imissed" ||
                            counter == "rx_nombuf" || vf_rx;
+    // A VF in mode hostdev is driven by the guest's own driver, not vnf-fwd: its ring is the guest's.
+    const bool hostdev_vf = first_drop->hop.rfind("VF ", 0) == 0 && !guest &&
+                            std::any_of(v.meta.vfs.begin(), v.meta.vfs.end(), [&](const VfMetadata& vf) {
+                              return first_drop->hop == vfIn(vf) || first_drop->hop == vfOut(vf);
+                            });
     if (first_drop->hop.rfind("PF ", 0) == 0) {
       f.fix = fmt::format("vnfctl tune {} --rings max", v.name);
+    } else if (hostdev_vf) {
+      f.meaning = fmt::format(
+          "packets die at {}, a VF passed to the guest as a PCI device (mode hostdev): the guest's own driver "
+          "owns its rings, not vnf-fwd",
+          first_drop->hop);
+      f.fix =
+          "inside the guest, raise that NIC's ring (ethtool -G IFACE rx 4096) or give the VNF dedicated vCPUs "
+          "(cpu_policy: dedicated)";
     } else if (guest && ring_full) {
       f.meaning = fmt::format("packets die at the guest forwarder's RX ring (guest port {}{}), seen at {}: {}",
                               guest->index, rxd ? fmt::format(", {} descriptors", *rxd) : std::string(),

@@ -157,7 +157,9 @@ Result<KernelLog> readKernLogTail(const HostFs& fs, std::uint64_t max_bytes) {
   const std::string path = "/var/log/kern.log";
   // kern.log grows for as long as the host runs (rotation aside): only its end is read, and a FIFO
   // or device in its place is refused, never read.
-  auto text = readFileTail((fs.root() / path.substr(1)).string(), max_bytes, "kernel log");
+  // One byte more than the limit tells a file of exactly max_bytes (whole) from a longer one, and
+  // whether the window begins at a line's start (the byte before it is a newline).
+  auto text = readFileTail((fs.root() / path.substr(1)).string(), max_bytes + 1, "kernel log");
   if (!text) {
     Error e = text.error();
     e.code = Errc::kUnreadable;
@@ -165,11 +167,12 @@ Result<KernelLog> readKernLogTail(const HostFs& fs, std::uint64_t max_bytes) {
   }
   KernelLog out{path, {}};
   std::string_view rest = *text;
-  if (rest.size() >= max_bytes) {
+  if (rest.size() > max_bytes) {
     // The tail began inside a line: that part is no record.
     auto nl = rest.find('\n');
     rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    out.source = fmt::format("{} (its last {} MiB)", path, max_bytes >> 20);
+    out.source = max_bytes % (1 << 20) == 0 ? fmt::format("{} (its last {} MiB)", path, max_bytes >> 20)
+                                            : fmt::format("{} (its last {} bytes)", path, max_bytes);
   }
   while (!rest.empty()) {
     auto nl = rest.find('\n');

@@ -372,6 +372,35 @@ TEST(Diagnose, VfRxDropsAreTheGuestRing) {
   EXPECT_NE(f[0]->fix.find("guest.forwarder.rx_descriptors (now 1024"), std::string::npos) << f[0]->fix;
 }
 
+// The same drops on a VF passed as a PCI device (mode hostdev): the guest's own driver owns the
+// ring, so the advice is not vnf-fwd's descriptors.
+TEST(Diagnose, VfRxDropsOfAHostdevVfAreTheGuestDriversRing) {
+  auto edited = editedAnswers("hostdevdrop", [](nlohmann::json& j) {
+    j["vf_stats"]["ens3f0"] =
+        nlohmann::json::array({{{"0", {{"rx_packets", 1000}, {"tx_packets", 1000}, {"rx_dropped", 0}}}},
+                               {{"0", {{"rx_packets", 201000}, {"tx_packets", 190000}, {"rx_dropped", 700}}}}});
+    for (auto& d : j["domains"]) {
+      if (d["name"] != "good") continue;
+      auto xml = d["xml"].get<std::string>();
+      const std::string spec = "<vnfctl:spec hash=\"0123456789abcdef\"/>";
+      const auto at = xml.find(spec);
+      ASSERT_NE(at, std::string::npos);
+      xml.replace(at, spec.size(),
+                  "<vnfctl:spec hash=\"0123456789abcdef\" recipe=\"3\"><vnfctl:field name=\"nics[0].mode\" "
+                  "value=\"hostdev\"/></vnfctl:spec>");
+      d["xml"] = xml;
+    }
+  });
+  auto r = runOn(edited->path, {"good"}, false, 2000);
+  ASSERT_TRUE(r) << r.error().message;
+  auto f = find(*r, "good", "path.drops");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kFail);
+  EXPECT_NE(f[0]->meaning.find("mode hostdev"), std::string::npos) << f[0]->meaning;
+  EXPECT_EQ(f[0]->fix.find("rx_descriptors"), std::string::npos) << f[0]->fix;
+  EXPECT_NE(f[0]->fix.find("ethtool -G"), std::string::npos) << f[0]->fix;
+}
+
 // A VNF with two taps as vnfctl renders it: the guest forwards port 0 <-> port 1 (vnf-fwd's
 // default pairs).
 std::string twoTapXml(const std::string& name) {
@@ -536,11 +565,20 @@ TEST(Diagnose, KernLogIsReadFromItsTailAndNamedAsTheSource) {
   auto log = readKernLogTail(*fs, 40);
   ASSERT_TRUE(log) << log.error().message;
   EXPECT_EQ(log->records, (std::vector<std::string>{"first whole line", "DMAR: second"}));
-  EXPECT_EQ(log->source, "/var/log/kern.log (its last 0 MiB)");
+  EXPECT_EQ(log->source, "/var/log/kern.log (its last 40 bytes)");
   auto whole = readKernLogTail(*fs, 1 << 20);
   ASSERT_TRUE(whole);
   EXPECT_EQ(whole->records.size(), 3u);
   EXPECT_EQ(whole->source, "/var/log/kern.log");
+  // A log of exactly the limit is whole: its first line is a record, not a cut one.
+  auto exact = readKernLogTail(*fs, text.size());
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->records.size(), 3u);
+  EXPECT_EQ(exact->source, "/var/log/kern.log");
+  // A window that begins right after a newline loses no line either.
+  auto aligned = readKernLogTail(*fs, std::string("first whole line\nDMAR: second\n").size());
+  ASSERT_TRUE(aligned);
+  EXPECT_EQ(aligned->records, (std::vector<std::string>{"first whole line", "DMAR: second"}));
   ASSERT_EQ(::mkfifo((root / "var/log/fifo").c_str(), 0600), 0);
   std::filesystem::remove(root / "var/log/kern.log");
   std::filesystem::create_symlink("fifo", root / "var/log/kern.log");

@@ -169,9 +169,17 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
   std::map<MacAddress, std::string> used;
   std::set<std::pair<std::string, std::string>> kept;  // (host, instance)
   for (const auto& [idx, p] : by_index) kept.insert({p.host, p.name});
+  std::set<std::pair<std::string, std::string>> leaving;  // (host, domain) this plan removes
+  for (const auto& [host, list] : plan.remove)
+    for (const auto& name : list) leaving.insert({host, name});
+  std::set<MacAddress> leaving_macs;  // MACs whose only user so far is a domain this plan removes
   for (const auto& h : hosts) {
-    for (const auto& m : h.macs)
-      if (!kept.contains({h.name, m.domain})) used.emplace(m.mac, fmt::format("domain {} on {}", m.domain, h.name));
+    for (const auto& m : h.macs) {
+      if (kept.contains({h.name, m.domain})) continue;
+      const bool fresh = used.emplace(m.mac, fmt::format("domain {} on {}", m.domain, h.name)).second;
+      if (fresh && leaving.contains({h.name, m.domain})) leaving_macs.insert(m.mac);
+      if (!leaving.contains({h.name, m.domain})) leaving_macs.erase(m.mac);
+    }
   }
   auto deriveMac = [&](PlannedInstance& p, const std::string& label, const std::optional<MacAddress>& given) {
     if (given) {
@@ -210,7 +218,10 @@ Result<FleetPlan> planFleet(const std::vector<HostView>& hosts, const FleetReque
         plan.notes.push_back(fmt::format("{} on {}: {} has the MAC {}, not the derived {}: kept as its domain has it",
                                          p.name, p.host, label, formatMac(mac), formatMac(derivedMac(p.uuid, label))));
       }
-      if (auto u = used.find(mac); u != used.end()) {
+      if (auto u = used.find(mac); u != used.end() && leaving_macs.contains(mac)) {
+        plan.notes.push_back(fmt::format("{} on {}: its MAC {} ({}) is also used by {}, which this plan removes",
+                                         p.name, p.host, formatMac(mac), label, u->second));
+      } else if (u != used.end()) {
         plan.notes.push_back(
             fmt::format("{} on {}: its MAC {} ({}) is also used by {}: redefine one of them with "
                         "another MAC",

@@ -146,6 +146,33 @@ TEST(FleetPlan, AnInstanceOnTwoHostsIsKeptOnTheFirstAndRemovedFromTheOther) {
   EXPECT_EQ(plan->notes[0], "web-1 exists on a and on b: kept on a, listed for removal from b");
 }
 
+// Both copies of web-1 have the MACs derived from its name: the one the plan removes is named as
+// such, with no advice to redefine either (the removal ends the collision).
+TEST(FleetPlan, TheCopyOfAnInstanceThePlanRemovesIsNoMacCollisionToRedefine) {
+  std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1"), view("b", "2socket-ht-x710-node1")};
+  const MacAddress mac = derivedMac(lifecycle::nameUuid("web-1"), "tap0");
+  for (auto& h : hosts) {
+    h.instances = {{"web-1", "shut off", {}, {{"tap0", mac, true, false, true}}}};
+    h.macs = {{mac, "web-1"}};
+  }
+  const char* tapped = "name: web\nvcpus: 2\nmemory: 1G\nhugepages: none\ntaps:\n  - tap: t0\n";
+  auto plan = planFleet(hosts, {spec(tapped), 1, ""});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->remove.at("b"), (std::vector<std::string>{"web-1"}));
+  ASSERT_EQ(plan->notes.size(), 2u);
+  EXPECT_EQ(plan->notes[1], "web-1 on a: its MAC " + formatMac(mac) +
+                                " (tap0) is also used by domain web-1 on b, "
+                                "which this plan removes");
+  // A foreign domain with that MAC is a collision to mend, as before.
+  hosts[1].instances.clear();
+  hosts[1].macs = {{mac, "other"}};
+  auto foreign = planFleet(hosts, {spec(tapped), 1, ""});
+  ASSERT_TRUE(foreign);
+  ASSERT_EQ(foreign->notes.size(), 1u);
+  EXPECT_NE(foreign->notes[0].find("is also used by domain other on b: redefine one of them"), std::string::npos)
+      << foreign->notes[0];
+}
+
 TEST(FleetPlan, AntiAffinityPutsAtMostOnePerHostAndSaysWhyTheRestDoNotFit) {
   std::vector<HostView> hosts{view("a", "2socket-ht-x710-node1"), view("b", "1socket-iommu-off")};
   auto plan = planFleet(hosts, {spec(kSmall), 3, "web-ha"});

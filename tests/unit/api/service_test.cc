@@ -92,9 +92,9 @@ class ServiceTest : public testing::Test {
     return "";
   }
   static std::string path(const std::string& url) { return url.substr(std::string("https://192.0.2.1:8443").size()); }
-  // Creates an instance and instantiates it; returns its path.
-  std::string instantiated() {
-    auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"fw"})");
+  // Creates an instance of a VNFD and instantiates it; returns its path.
+  std::string instantiated(const std::string& vnfd = "fw") {
+    auto c = call("POST", "/vnflcm/v2/vnf_instances", json{{"vnfdId", vnfd}}.dump());
     EXPECT_EQ(c.status, 201) << c.body;
     const std::string inst = path(header(c, "Location"));
     auto i = call("POST", inst + "/instantiate", R"({"flavourId":"default"})");
@@ -278,11 +278,7 @@ TEST_F(ServiceTest, ScaleOutOfASpecWithHostTapsIsRefusedUpFront) {
   test::writeFile(dir_ / "vnfd" / "tapped.yaml",
                   "name: tapped\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\ntaps:\n"
                   "  - tap: vnfscale0a\n    mac: 52:54:00:5c:a1:e0\n  - tap: vnfscale0b\n");
-  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"tapped"})");
-  ASSERT_EQ(c.status, 201) << c.body;
-  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
-  auto i = task(inst + "/instantiate", R"({"flavourId":"default"})");
-  ASSERT_EQ(i["operationState"], "COMPLETED") << i.dump();
+  const std::string inst = instantiated("tapped");
   const auto before = get(inst)["instantiatedVnfInfo"]["vnfcResourceInfo"];
   ASSERT_EQ(before.size(), 1u);
   auto r = call("POST", inst + "/scale", R"({"type":"SCALE_OUT","aspectId":"vnfc"})");
@@ -300,11 +296,7 @@ TEST_F(ServiceTest, ScaleOutOfASpecWithAFixedManagementMacIsRefused) {
   test::writeFile(dir_ / "vnfd" / "mgmt.yaml",
                   "name: mgmt\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\n"
                   "management:\n  bridge: br0\n  mac: 52:54:00:5c:a1:e7\n");
-  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"mgmt"})");
-  ASSERT_EQ(c.status, 201) << c.body;
-  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
-  auto i = task(inst + "/instantiate", R"({"flavourId":"default"})");
-  ASSERT_EQ(i["operationState"], "COMPLETED") << i.dump();
+  const std::string inst = instantiated("mgmt");
   const std::string base = "mgmt-" + inst.substr(inst.rfind('/') + 1, 8);
   auto xml = domainXml(*conn_, base + "-1", true);
   ASSERT_TRUE(xml);
@@ -323,10 +315,7 @@ TEST_F(ServiceTest, APooledInstanceScalesOutAgainAfterScalingInToOne) {
   test::writeFile(dir_ / "vnfd" / "pool.yaml",
                   "name: pool\nvcpus: 1\nmemory: 512M\nhugepages: none\ncpu_policy: shared\ncount: 2\n"
                   "management:\n  bridge: br0\n  mac: 52:54:00:5c:a1:e8\n");
-  auto c = call("POST", "/vnflcm/v2/vnf_instances", R"({"vnfdId":"pool"})");
-  ASSERT_EQ(c.status, 201) << c.body;
-  const std::string inst = "/vnflcm/v2/vnf_instances/" + json::parse(c.body)["id"].get<std::string>();
-  ASSERT_EQ(task(inst + "/instantiate", R"({"flavourId":"default"})")["operationState"], "COMPLETED");
+  const std::string inst = instantiated("pool");
   const std::string base = "pool-" + inst.substr(inst.rfind('/') + 1, 8);
   auto macOf = [&](const std::string& vnfc) {
     const std::string domain = base + vnfc;

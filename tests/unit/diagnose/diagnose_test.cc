@@ -355,13 +355,16 @@ TEST(Diagnose, PfCountersAreCountedOnceAndVfStatsAreAHop) {
   EXPECT_NE(vf_rx->where.find("RTM_GETLINK ens1f0 IFLA_VF_STATS (VF 0)"), std::string::npos) << vf_rx->where;
 }
 
+// VF 0 of ens3f0 (the "good" VNF's) drops 700 of 200,000 received over the window.
+void growVfRxDrops(nlohmann::json& j) {
+  j["vf_stats"]["ens3f0"] =
+      nlohmann::json::array({{{"0", {{"rx_packets", 1000}, {"tx_packets", 1000}, {"rx_dropped", 0}}}},
+                             {{"0", {{"rx_packets", 201000}, {"tx_packets", 190000}, {"rx_dropped", 700}}}}});
+}
+
 // A VF whose rx_dropped grows: the guest's RX ring behind it, with the forwarder's descriptor count.
 TEST(Diagnose, VfRxDropsAreTheGuestRing) {
-  auto edited = editedAnswers("vfdrop", [](nlohmann::json& j) {
-    j["vf_stats"]["ens3f0"] =
-        nlohmann::json::array({{{"0", {{"rx_packets", 1000}, {"tx_packets", 1000}, {"rx_dropped", 0}}}},
-                               {{"0", {{"rx_packets", 201000}, {"tx_packets", 190000}, {"rx_dropped", 700}}}}});
-  });
+  auto edited = editedAnswers("vfdrop", [](nlohmann::json& j) { growVfRxDrops(j); });
   auto r = runOn(edited->path, {"good"}, false, 2000);
   ASSERT_TRUE(r) << r.error().message;
   auto f = find(*r, "good", "path.drops");
@@ -376,9 +379,7 @@ TEST(Diagnose, VfRxDropsAreTheGuestRing) {
 // ring, so the advice is not vnf-fwd's descriptors.
 TEST(Diagnose, VfRxDropsOfAHostdevVfAreTheGuestDriversRing) {
   auto edited = editedAnswers("hostdevdrop", [](nlohmann::json& j) {
-    j["vf_stats"]["ens3f0"] =
-        nlohmann::json::array({{{"0", {{"rx_packets", 1000}, {"tx_packets", 1000}, {"rx_dropped", 0}}}},
-                               {{"0", {{"rx_packets", 201000}, {"tx_packets", 190000}, {"rx_dropped", 700}}}}});
+    growVfRxDrops(j);
     for (auto& d : j["domains"]) {
       if (d["name"] != "good") continue;
       auto xml = d["xml"].get<std::string>();
